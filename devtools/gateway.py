@@ -1,0 +1,109 @@
+"""The local gateway: every function on one port, as Supabase serves them.
+
+`/functions/v1/<name>[/...]` goes to that function's main.py (loaded with
+functions-framework's `create_app`), and `/api/v1/characters/...` to fetch_profile. The path
+is passed through unchanged, so a handler routes its own sub-paths.
+`python -m devtools.gateway --port 54321` serves it (threaded: event streams stay open).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from werkzeug.serving import make_server
+
+ROOT = Path(__file__).resolve().parent.parent
+FUNCTIONS: dict[str, str] = {
+    "sync-static-data": "sync_static_data",
+    "oauth-flow": "oauth_flow",
+    "fetch-profile": "fetch_profile",
+    "queue-consumer": "queue_consumer",
+}
+API_PREFIXES: dict[str, str] = {"/api/v1/characters": "fetch-profile"}
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def load_functions() -> dict[str, WSGIApp]:
+    import functions_framework
+
+    apps: dict[str, WSGIApp] = {}
+    for name, target in FUNCTIONS.items():
+        source = ROOT / "functions" / target / "main.py"
+        if source.exists():
+            apps[name] = functions_framework.create_app(target=target, source=str(source)).wsgi_app
+    return apps
+
+
+def _not_found(start_response: Callable[..., Any], path: str) -> list[bytes]:
+    body = json.dumps({"error": {"code": "not_found", "message": f"no function at {path}"}})
+    start_response("404 Not Found", [("Content-Type", "application/json")])
+    return [body.encode()]
+
+
+class Gateway:
+    def __init__(self, apps: dict[str, WSGIApp]) -> None:
+        self.apps = apps
+
+    def route(self, path: str) -> WSGIApp | None:
+        if path.startswith("/functions/v1/"):
+            name = path[len("/functions/v1/") :].split("/", 1)[0]
+            return self.apps.get(name)
+        for prefix, name in API_PREFIXES.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                return self.apps.get(name)
+        return None
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/health":
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [json.dumps({"ok": True, "functions": sorted(self.apps)}).encode()]
+        app = self.route(path)
+        if app is None:
+            return _not_found(start_response, path)
+        return app(environ, start_response)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=54321)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="gateway %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    from shared.settings import Settings
+
+    Settings.load()  # a bad setting fails here, with one line naming it
+    server = make_server(args.host, args.port, Gateway(load_functions()), threaded=True)
+    server.daemon_threads = True
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    print(f"gateway listening on http://{args.host}:{args.port}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    from shared.errors import ConfigError
+
+    try:
+        sys.exit(main())
+    except ConfigError as exc:
+        print(f"gateway: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,135 @@
+"""A project-owned PostgreSQL 15 cluster under `.local/` with pg_cron preloaded.
+
+initdb refuses root: as root every server command runs as the `postgres` user (runuser),
+and the cluster's folders belong to it. Used by `make run` and by the test suite (its own
+cluster and port, so both can run side by side).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+PG_LIB = Path(os.environ.get("PG_LIB", "/usr/lib/postgresql/15/lib"))
+START_TIMEOUT = 30
+
+
+class ClusterError(RuntimeError):
+    pass
+
+
+@dataclass
+class Cluster:
+    root: Path
+    port: int
+    fast: bool = False  # fsync off etc.: for throwaway test clusters
+
+    def __post_init__(self) -> None:
+        self.root = self.root.resolve()
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.root / "run"
+
+    @property
+    def log_file(self) -> Path:
+        return self.root / "postgres.log"
+
+    def dsn(self, dbname: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
+
+    # --- commands ------------------------------------------------------------------------
+
+    def _as_owner(self, *args: str) -> list[str]:
+        if os.geteuid() == 0:
+            return ["runuser", "-u", "postgres", "--", *args]
+        return list(args)
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(self._as_owner(*args), capture_output=True, text=True, check=False)
+
+    def _chown(self, path: Path) -> None:
+        if os.geteuid() == 0:
+            shutil.chown(path, "postgres", "postgres")
+
+    def check_binaries(self) -> None:
+        if not (PG_BIN / "postgres").exists():
+            raise ClusterError(f"PostgreSQL 15 not found in {PG_BIN}: apt-get install postgresql-15")
+        if not (PG_LIB / "pg_cron.so").exists():
+            raise ClusterError("pg_cron is not installed: apt-get install postgresql-15-cron")
+
+    def init(self) -> bool:
+        """Create the cluster if it does not exist; True when it was created."""
+        self.check_binaries()
+        if (self.data / "PG_VERSION").exists():
+            return False
+        for path in (self.root, self.data, self.socket_dir):
+            path.mkdir(parents=True, exist_ok=True)
+            self._chown(path)
+        self.log_file.touch()
+        self._chown(self.log_file)
+        result = self._run(
+            str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
+            "-E", "UTF8", "--no-locale", "--no-sync",
+        )  # fmt: skip
+        if result.returncode != 0:
+            raise ClusterError(f"initdb failed: {result.stderr.strip()}")
+        settings = [
+            f"port = {self.port}",
+            "listen_addresses = '127.0.0.1'",
+            f"unix_socket_directories = '{self.socket_dir}'",
+            "shared_preload_libraries = 'pg_cron'",
+            "cron.database_name = 'postgres'",
+            "max_connections = 200",
+            "log_min_messages = warning",
+        ]
+        if self.fast:
+            settings += ["fsync = off", "synchronous_commit = off", "full_page_writes = off"]
+        with (self.data / "postgresql.conf").open("a") as conf:
+            conf.write("\n# guild-sync\n" + "\n".join(settings) + "\n")
+        return True
+
+    def is_running(self) -> bool:
+        result = self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "status")
+        return result.returncode == 0
+
+    def start(self) -> None:
+        if self.is_running():
+            return
+        self.socket_dir.mkdir(parents=True, exist_ok=True)
+        self._chown(self.socket_dir)
+        result = self._run(
+            str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log_file),
+            "-w", "-t", str(START_TIMEOUT), "start",
+        )  # fmt: skip
+        if result.returncode != 0:
+            tail = self.log_file.read_text(errors="replace")[-2000:] if self.log_file.exists() else ""
+            raise ClusterError(f"postgres did not start: {result.stderr.strip()}\n{tail}")
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = self._run(str(PG_BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port))
+            if result.returncode == 0:
+                return
+            time.sleep(0.1)
+        raise ClusterError(f"postgres on port {self.port} not ready after {timeout:.0f} s")
+
+    def stop(self, mode: str = "fast") -> None:
+        if self.is_running():
+            self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def restart(self) -> None:
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "restart",
+                  "-l", str(self.log_file))  # fmt: skip
+        self.wait_ready()

@@ -1,0 +1,201 @@
+"""`make run`: the whole local stack from one command (DESIGN.md section 8).
+
+Starts the project's Postgres 15 cluster (pg_cron preloaded) under `.local/pg`, applies the
+schema, starts the Battle.net emulator when no BLIZZARD_CLIENT_ID is set, serves every function
+on the gateway, runs the queue-consumer loop, syncs static data once, prints the URLs and
+waits; SIGINT or SIGTERM stops everything. Every setting of DESIGN.md section 3 comes from the
+environment. The test suite uses `Stack` too, on its own folder and ports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from devtools.migrate import migrate
+from devtools.pgcluster import Cluster
+
+ROOT = Path(__file__).resolve().parent.parent
+READY_TIMEOUT = 30.0
+
+
+@dataclass
+class StackConfig:
+    root: Path = ROOT / ".local" / "pg"
+    db_port: int = 54322
+    gateway_port: int = 54321
+    emulator_port: int = 54323
+    fast: bool = False
+    consumer: bool = True
+    emulator_args: list[str] = field(default_factory=list)
+
+
+def wait_http(url: str, timeout: float = READY_TIMEOUT, proc: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{url}: the process exited with {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=1.0).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} not ready after {timeout:.0f} s")
+
+
+class Stack:
+    def __init__(self, config: StackConfig, base_env: dict[str, str] | None = None) -> None:
+        self.config = config
+        self.cluster = Cluster(config.root, config.db_port, fast=config.fast)
+        self.base_env = dict(os.environ if base_env is None else base_env)
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    @property
+    def uses_emulator(self) -> bool:
+        return not self.base_env.get("BLIZZARD_CLIENT_ID")
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.config.gateway_port}"
+
+    @property
+    def emulator_url(self) -> str:
+        return f"http://127.0.0.1:{self.config.emulator_port}"
+
+    def env(self) -> dict[str, str]:
+        env = dict(self.base_env)
+        env.setdefault("DATABASE_URL", self.cluster.dsn())
+        env.setdefault("OAUTH_REDIRECT_URI", self.gateway_url + "/functions/v1/oauth-flow/callback")
+        if self.uses_emulator:
+            env["BLIZZARD_API_URL"] = self.emulator_url
+            env["BLIZZARD_OAUTH_URL"] = self.emulator_url + "/oauth"
+        env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    def start_database(self) -> list[str]:
+        created = self.cluster.init()
+        self.cluster.start()
+        applied = migrate(self.cluster.dsn())
+        print(f"postgres {'created and ' if created else ''}running on {self.cluster.dsn()} "
+              f"({len(applied)} migrations applied now)", flush=True)  # fmt: skip
+        return applied
+
+    def spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen([sys.executable, *args], env=self.env(), cwd=ROOT)
+        self.procs[name] = proc
+        return proc
+
+    def start_emulator(self) -> None:
+        proc = self.spawn("emulator", "-m", "devtools.emulator", "--port",
+                          str(self.config.emulator_port), *self.config.emulator_args)  # fmt: skip
+        wait_http(self.emulator_url + "/_emulator/health", proc=proc)
+
+    def start_gateway(self) -> None:
+        proc = self.spawn("gateway", "-m", "devtools.gateway", "--port", str(self.config.gateway_port))
+        wait_http(self.gateway_url + "/health", proc=proc)
+
+    def start_consumer(self) -> None:
+        if (ROOT / "devtools" / "consumer_loop.py").exists():
+            self.spawn("consumer", "-m", "devtools.consumer_loop", "--gateway", self.gateway_url)
+
+    def start(self) -> None:
+        self.start_database()
+        if self.uses_emulator:
+            self.start_emulator()
+        self.start_gateway()
+        if self.config.consumer:
+            self.start_consumer()
+
+    def stop(self, *, database: bool = True) -> None:
+        for proc in reversed(list(self.procs.values())):
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+        self.procs.clear()
+        if database:
+            self.cluster.stop()
+
+    def service_key(self) -> str:
+        from shared.auth import mint_service_key
+        from shared.settings import Settings
+
+        secret = Settings.load().supabase_jwt_secret.get_secret_value()
+        return mint_service_key(secret)
+
+
+def _already_running(pid_file: Path) -> int | None:
+    try:
+        pid = int(pid_file.read_text().strip())
+        os.kill(pid, 0)
+        return pid
+    except (OSError, ValueError):
+        return None
+
+
+def main() -> int:
+    stack = Stack(StackConfig())
+    pid_file = stack.config.root.parent / "run.pid"
+    pid_file.parent.mkdir(parents=True, exist_ok=True)
+    other = _already_running(pid_file)
+    if other is not None:
+        print(f"Guild Sync is already running (pid {other}); stop it with Ctrl-C or "
+              f"`kill {other}` first.", file=sys.stderr)  # fmt: skip
+        return 1
+    pid_file.write_text(str(os.getpid()))
+    stopping = False
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        started = time.monotonic()
+        stack.start()
+        key = stack.service_key()
+        response = httpx.post(stack.gateway_url + "/functions/v1/sync-static-data",
+                              headers={"Authorization": f"Bearer {key}"}, json={}, timeout=120)  # fmt: skip
+        print(f"static data sync: {response.status_code} {json.dumps(response.json())[:400]}")
+        print(
+            f"\nGuild Sync is up in {time.monotonic() - started:.1f} s\n"
+            f"  functions  {stack.gateway_url}/functions/v1/<name>\n"
+            f"  database   {stack.cluster.dsn()}\n"
+            + (f"  emulator   {stack.emulator_url}\n" if stack.uses_emulator else "")
+            + "  service key: make service-key\nCtrl-C stops everything.",
+            flush=True,
+        )
+        while all(p.poll() is None for p in stack.procs.values()):
+            time.sleep(0.5)
+        print("a process of the stack exited; stopping", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping Guild Sync ...", flush=True)
+        return 0
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stack.stop()
+        pid_file.unlink(missing_ok=True)
+        print("stopped", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The Cloud-Functions-style HTTP handlers, one folder (and one main.py) each."""

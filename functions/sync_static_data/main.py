@@ -1,0 +1,46 @@
+"""POST /functions/v1/sync-static-data `{regions?, gameVersions?}` (service-role key).
+
+Fetches classes, races and realms for each region and game version, writes them in one
+transaction, and answers 200 with counts per region and version; 502 when Battle.net fails
+(nothing written); 400 for an unknown region or game version; 401 without a valid key.
+"""
+
+from __future__ import annotations
+
+import flask
+import functions_framework
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from shared.auth import require_service
+from shared.blizzard.regions import GameVersion, Region
+from shared.bootstrap import get_app
+from shared.errors import BadRequest
+from shared.http import authenticate, endpoint, json_response, parse_body
+
+
+class SyncStaticDataRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    regions: list[str] | None = None
+    game_versions: list[str] | None = Field(default=None, alias="gameVersions")
+
+    @field_validator("regions", "game_versions")
+    @classmethod
+    def _not_empty(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and not value:
+            raise ValueError("must not be empty when given")
+        return value
+
+
+@functions_framework.http
+@endpoint
+def sync_static_data(request: flask.Request) -> flask.typing.ResponseReturnValue:
+    app = get_app()
+    require_service(authenticate(request, app.settings.supabase_jwt_secret.get_secret_value()))
+    if request.method != "POST":
+        raise BadRequest("use POST")
+    body = parse_body(request, SyncStaticDataRequest)
+    regions = [Region.parse(r) for r in body.regions or app.settings.regions]
+    versions = [GameVersion.parse(v) for v in body.game_versions or [GameVersion.RETAIL]]
+    result = app.static_data.sync(list(dict.fromkeys(regions)), list(dict.fromkeys(versions)))
+    return json_response(result.as_json())

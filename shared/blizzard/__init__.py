@@ -1,0 +1,1 @@
+"""The shared Battle.net client: regions and namespaces, models, the HTTP client, OAuth."""

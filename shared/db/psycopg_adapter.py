@@ -1,0 +1,129 @@
+"""The psycopg adapter: a connection pool, named SQL blocks, driver errors wrapped in
+DataError. The local default and the fast path (Supabase's direct connection works too)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, cast
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+
+from shared.db.protocol import JSON, QueueMessage
+from shared.db.queries import query
+from shared.errors import DataError
+
+CONNECT_TIMEOUT = 5
+STATEMENT_TIMEOUT_MS = 30_000
+POOL_TIMEOUT = 10.0
+
+
+def _adapt(value: Any) -> Any:
+    if isinstance(value, dict | list) and not (
+        isinstance(value, list) and value and isinstance(value[0], Jsonb)
+    ):
+        return Jsonb(value)
+    return value
+
+
+class PsycopgDatabase:
+    def __init__(self, dsn: str, *, max_size: int = 10) -> None:
+        self.dsn = dsn
+        self.pool = ConnectionPool(
+            dsn,
+            min_size=1,
+            max_size=max_size,
+            timeout=POOL_TIMEOUT,
+            open=False,
+            check=ConnectionPool.check_connection,
+            kwargs={
+                "autocommit": True,
+                "row_factory": dict_row,
+                "connect_timeout": CONNECT_TIMEOUT,
+                "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+            },
+        )
+        self._opened = False
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[dict[str, Any]]]:
+        if not self._opened:
+            self.pool.open(wait=False)
+            self._opened = True
+        try:
+            with self.pool.connection() as conn:
+                yield cast("psycopg.Connection[dict[str, Any]]", conn)
+        except psycopg.Error as exc:
+            raise DataError(f"database error: {type(exc).__name__}: {exc}".strip()) from exc
+        except TimeoutError as exc:  # the pool had no connection in time
+            raise DataError(f"database unavailable: {exc}") from exc
+
+    def fetch_all(self, name: str, params: JSON) -> list[dict[str, Any]]:
+        adapted = {k: _adapt(v) for k, v in params.items()}
+        with self.connection() as conn:
+            return conn.execute(query(name), adapted).fetchall()  # type: ignore[arg-type]
+
+    def fetch_value(self, name: str, params: JSON) -> Any:
+        rows = self.fetch_all(name, params)
+        return rows[0]["value"] if rows else None
+
+    # --- Database ------------------------------------------------------------------------
+
+    def rpc(self, function: str, params: JSON) -> Any:
+        return self.fetch_value(function, params)
+
+    def upsert_rows(self, table: str, rows: list[JSON], on_conflict: str) -> list[JSON]:
+        if not rows:
+            return []
+        columns = list(rows[0])
+        conflict = [c.strip() for c in on_conflict.split(",")]
+        updates = [c for c in columns if c not in conflict]
+        statement = sql.SQL(
+            "insert into {table} ({cols}) select {cols} from jsonb_populate_recordset("
+            "null::{table}, %(rows)s) on conflict ({conflict}) do {action} returning *"
+        ).format(
+            table=sql.Identifier("public", table),
+            cols=sql.SQL(", ").join(map(sql.Identifier, columns)),
+            conflict=sql.SQL(", ").join(map(sql.Identifier, conflict)),
+            action=sql.SQL("update set {}").format(
+                sql.SQL(", ").join(
+                    sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c)) for c in updates
+                )
+            )
+            if updates
+            else sql.SQL("nothing"),
+        )
+        with self.connection() as conn:
+            return conn.execute(statement, {"rows": Jsonb(rows)}).fetchall()
+
+    def queue_send_batch(self, queue: str, messages: list[JSON], delay: int = 0) -> list[int]:
+        if not messages:
+            return []
+        rows = self.fetch_all(
+            "queue_send_batch",
+            {"queue_name": queue, "messages": [Jsonb(m) for m in messages], "sleep_seconds": delay},
+        )
+        return [int(next(iter(r.values()))) for r in rows]
+
+    def queue_read(self, queue: str, visibility_timeout: int, qty: int) -> list[QueueMessage]:
+        rows = self.fetch_all(
+            "queue_read", {"queue_name": queue, "sleep_seconds": visibility_timeout, "n": qty}
+        )
+        return [
+            QueueMessage(r["msg_id"], r["read_ct"], r["enqueued_at"], r["message"]) for r in rows
+        ]
+
+    def queue_archive(self, queue: str, msg_id: int) -> bool:
+        return bool(self.fetch_value("queue_archive", {"queue_name": queue, "message_id": msg_id}))
+
+    def queue_delete(self, queue: str, msg_id: int) -> bool:
+        return bool(self.fetch_value("queue_delete", {"queue_name": queue, "message_id": msg_id}))
+
+    def close(self) -> None:
+        if self._opened:
+            self.pool.close()
+            self._opened = False

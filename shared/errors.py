@@ -1,0 +1,174 @@
+"""The one exception tree of Guild Sync, mapped to HTTP in one place (`shared.http`).
+
+    GuildSyncError
+    ├── ConfigError               a setting is missing or malformed (fails at start)
+    ├── RequestError              the caller's fault: answered with a 4xx
+    │   ├── BadRequest            400  bad JSON, wrong types, unknown region/gameVersion
+    │   ├── Unauthorized          401  no, wrong or expired Bearer token
+    │   ├── Forbidden             403  a valid token without the needed role
+    │   ├── NotFound              404  unknown resource, or one of another user
+    │   └── Conflict              409  a sync already active, Battle.net login expired
+    ├── BlizzardError             Battle.net failed us (answered with 502); carries
+    │   │                         status, url, region, namespace
+    │   ├── BlizzardTransportError    timeout, connection refused, ...
+    │   ├── BlizzardResponseError     a body that does not parse into its model
+    │   └── BlizzardHTTPError         an HTTP error status
+    │       ├── BlizzardNotFound      404 (routine: inactive, transferred, no account)
+    │       ├── BlizzardUnauthorized  401 (a user token expired or revoked)
+    │       ├── BlizzardForbidden     403
+    │       ├── BlizzardRateLimited   429
+    │       └── BlizzardServerError   5xx
+    ├── TokenDecryptionError      a stored Battle.net token cannot be decrypted
+    └── DataError                 the database failed (driver errors wrapped here)
+
+Messages never carry secrets: URLs are stored without query strings and token values are
+never formatted into a message.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class GuildSyncError(Exception):
+    """Base of every error the project raises on purpose."""
+
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+
+    def __init__(self, message: str, **context: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.context = context
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(GuildSyncError):
+    code = "config_error"
+
+
+class RequestError(GuildSyncError):
+    status = 400
+    code = "bad_request"
+
+
+class BadRequest(RequestError):
+    status = 400
+    code = "bad_request"
+
+
+class Unauthorized(RequestError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(RequestError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(RequestError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(RequestError):
+    status = 409
+    code = "conflict"
+
+
+class BlizzardError(GuildSyncError):
+    """Battle.net did not give us what we needed."""
+
+    status = 502
+    code = "blizzard_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        http_status: int | None = None,
+        url: str | None = None,
+        region: str | None = None,
+        namespace: str | None = None,
+        body: Any = None,
+    ) -> None:
+        super().__init__(message, url=url, region=region, namespace=namespace)
+        self.http_status = http_status
+        self.url = url
+        self.region = region
+        self.namespace = namespace
+        self.body = body
+
+    @property
+    def retryable(self) -> bool:
+        return False
+
+
+class BlizzardTransportError(BlizzardError):
+    code = "blizzard_unreachable"
+
+    @property
+    def retryable(self) -> bool:
+        return True
+
+
+class BlizzardResponseError(BlizzardError):
+    code = "blizzard_bad_response"
+
+
+class BlizzardHTTPError(BlizzardError):
+    code = "blizzard_http_error"
+
+
+class BlizzardNotFound(BlizzardHTTPError):
+    code = "blizzard_not_found"
+
+
+class BlizzardUnauthorized(BlizzardHTTPError):
+    code = "blizzard_unauthorized"
+
+
+class BlizzardForbidden(BlizzardHTTPError):
+    code = "blizzard_forbidden"
+
+
+class BlizzardRateLimited(BlizzardHTTPError):
+    code = "blizzard_rate_limited"
+
+    @property
+    def retryable(self) -> bool:
+        return True
+
+
+class BlizzardServerError(BlizzardHTTPError):
+    code = "blizzard_server_error"
+
+    @property
+    def retryable(self) -> bool:
+        return True
+
+
+class TokenDecryptionError(GuildSyncError):
+    code = "token_decryption_failed"
+
+
+class DataError(GuildSyncError):
+    code = "database_error"
+
+
+def blizzard_error_for_status(status: int) -> type[BlizzardHTTPError]:
+    """The exception class for a Battle.net HTTP error status."""
+    if status == 404:
+        return BlizzardNotFound
+    if status == 401:
+        return BlizzardUnauthorized
+    if status == 403:
+        return BlizzardForbidden
+    if status == 429:
+        return BlizzardRateLimited
+    if status >= 500:
+        return BlizzardServerError
+    return BlizzardHTTPError

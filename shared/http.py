@@ -1,0 +1,90 @@
+"""HTTP plumbing every handler shares: the JSON error shape, the mapping of the exception tree
+to statuses (in exactly one place), request bodies parsed into pydantic models, and callers
+authenticated from their Bearer JWT."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import flask
+from pydantic import BaseModel, ValidationError
+
+from shared.auth import Caller, bearer_token, verify
+from shared.errors import BadRequest, GuildSyncError, RequestError
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+Handler = Callable[[flask.Request], flask.typing.ResponseReturnValue]
+
+
+def error_response(status: int, code: str, message: str) -> flask.Response:
+    body = json.dumps({"error": {"code": code, "message": message}})
+    return flask.Response(body, status=status, mimetype="application/json")
+
+
+def json_response(payload: Any, status: int = 200) -> flask.Response:
+    return flask.Response(
+        json.dumps(payload, default=str), status=status, mimetype="application/json"
+    )
+
+
+def to_response(exc: Exception) -> flask.Response:
+    """The one mapping from exceptions to HTTP answers."""
+    if isinstance(exc, GuildSyncError):
+        if not isinstance(exc, RequestError):
+            log.warning("%s: %s", type(exc).__name__, exc.message)
+        return error_response(exc.status, exc.code, exc.message)
+    log.exception("unexpected error")
+    return error_response(500, "internal_error", "internal error")
+
+
+def endpoint(fn: Handler) -> Handler:
+    """Wrap a handler so every error leaves as the JSON error shape."""
+
+    @functools.wraps(fn)
+    def wrapper(request: flask.Request) -> flask.typing.ResponseReturnValue:
+        try:
+            return fn(request)
+        except Exception as exc:
+            return to_response(exc)
+
+    return wrapper
+
+
+def parse_body(request: flask.Request, model: type[M], *, allow_empty: bool = True) -> M:
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        if allow_empty:
+            raw = b"{}"
+        else:
+            raise BadRequest("a JSON body is required")
+    try:
+        payload = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("the body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise BadRequest("the body must be a JSON object")
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise BadRequest(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err["loc"]) or "body"
+        msg = err["msg"]
+        ctx = err.get("ctx") or {}
+        if isinstance(ctx.get("error"), GuildSyncError):
+            msg = str(ctx["error"])
+        parts.append(f"{where}: {msg}")
+    return "; ".join(parts)
+
+
+def authenticate(request: flask.Request, jwt_secret: str) -> Caller:
+    return verify(bearer_token(request.headers.get("Authorization")), jwt_secret)

@@ -1,0 +1,250 @@
+"""The Battle.net client at the HTTP boundary (pytest-httpx)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from pytest_httpx import HTTPXMock
+
+from shared.blizzard import endpoints as ep
+from shared.blizzard.client import BlizzardClient, character_segment
+from shared.blizzard.regions import GameVersion, Region
+from shared.blizzard.scope import request_scope
+from shared.errors import (
+    BlizzardNotFound,
+    BlizzardServerError,
+    BlizzardTransportError,
+    BlizzardUnauthorized,
+)
+from shared.settings import Settings
+from tests.conftest import TEST_API, TEST_OAUTH, make_settings
+from tests.unit.test_models_samples import sample
+
+TOKEN_URL = f"{TEST_OAUTH}/token"
+STATUS_OK = {"id": 1, "is_valid": True}
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def client(settings: Settings, clock: FakeClock) -> BlizzardClient:
+    return BlizzardClient(settings, sleep=clock.sleep, clock=clock)
+
+
+def add_token(httpx_mock: HTTPXMock, token: str = "app-token", expires_in: int = 86399) -> None:
+    httpx_mock.add_response(
+        method="POST",
+        url=TOKEN_URL,
+        json={"access_token": token, "token_type": "bearer", "expires_in": expires_in},
+    )
+
+
+def status_url(name: str = "drinian", ns: str = "profile-us") -> re.Pattern[str]:
+    return re.compile(
+        re.escape(f"{TEST_API}/profile/wow/character/norgannon/{name}/status") + r"\?.*"
+    )
+
+
+def fetch_status(client: BlizzardClient, name: str = "Drinian", **kw: object) -> object:
+    return client.fetch(
+        ep.CHARACTER_STATUS, region=Region.US, path={"realm": "norgannon", "name": name}, **kw
+    )
+
+
+def test_bearer_header_locale_and_namespace(httpx_mock: HTTPXMock, client: BlizzardClient) -> None:
+    add_token(httpx_mock)
+    httpx_mock.add_response(url=status_url(), content=sample("character_status.json"))
+    result = fetch_status(client)
+    api = httpx_mock.get_requests()[1]
+    assert api.headers["Authorization"] == "Bearer app-token"
+    assert api.url.params["locale"] == "en_US"
+    assert api.url.params["namespace"] == "profile-us"
+    assert "access_token" not in api.url.params
+    assert result.value().is_valid is True  # type: ignore[attr-defined]
+    token_request = httpx_mock.get_requests()[0]
+    assert token_request.headers["Authorization"].startswith("Basic ")
+    assert token_request.content == b"grant_type=client_credentials"
+
+
+def test_classic_namespace(httpx_mock: HTTPXMock, client: BlizzardClient) -> None:
+    add_token(httpx_mock)
+    httpx_mock.add_response(json=STATUS_OK)
+    client.fetch(
+        ep.CHARACTER_STATUS,
+        region=Region.EU,
+        game_version=GameVersion.CLASSIC_ANNIVERSARY,
+        path={"realm": "thunderstrike", "name": "x"},
+    )
+    assert httpx_mock.get_requests()[1].url.params["namespace"] == "profile-classicann-eu"
+
+
+def test_character_names_are_lowercased_and_percent_encoded(
+    httpx_mock: HTTPXMock, client: BlizzardClient
+) -> None:
+    assert character_segment("Zéphyr") == "z%C3%A9phyr"
+    assert character_segment("ÆRENDIL") == "%C3%A6rendil"
+    add_token(httpx_mock)
+    httpx_mock.add_response(json=STATUS_OK)
+    client.fetch(
+        ep.CHARACTER_STATUS, region=Region.EU, path={"realm": "aggra-português", "name": "Ñandú"}
+    )
+    raw = httpx_mock.get_requests()[1].url.raw_path.decode()
+    assert raw.startswith("/profile/wow/character/aggra-portugu%C3%AAs/%C3%B1and%C3%BA/status?")
+
+
+def test_app_token_is_cached_and_renewed_before_expiry(
+    httpx_mock: HTTPXMock, client: BlizzardClient, clock: FakeClock
+) -> None:
+    add_token(httpx_mock, "first", expires_in=3600)
+    add_token(httpx_mock, "second", expires_in=3600)
+    for _ in range(3):
+        httpx_mock.add_response(url=status_url(), json=STATUS_OK)
+    fetch_status(client)
+    fetch_status(client)
+    clock.now += 3600 - 200  # inside the renewal margin
+    fetch_status(client)
+    auths = [r.headers["Authorization"] for r in httpx_mock.get_requests() if r.method == "GET"]
+    assert auths == ["Bearer first", "Bearer first", "Bearer second"]
+
+
+def test_app_token_renewed_once_on_401(httpx_mock: HTTPXMock, client: BlizzardClient) -> None:
+    add_token(httpx_mock, "stale")
+    httpx_mock.add_response(url=status_url(), status_code=401, json={"code": 401})
+    add_token(httpx_mock, "fresh")
+    httpx_mock.add_response(url=status_url(), json=STATUS_OK)
+    fetch_status(client)
+    gets = [r for r in httpx_mock.get_requests() if r.method == "GET"]
+    assert [r.headers["Authorization"] for r in gets] == ["Bearer stale", "Bearer fresh"]
+
+
+def test_user_token_401_is_an_answer(httpx_mock: HTTPXMock, client: BlizzardClient) -> None:
+    httpx_mock.add_response(status_code=401, json={"code": 401})
+    with pytest.raises(BlizzardUnauthorized):
+        client.fetch(ep.ACCOUNT_PROFILE, region=Region.US, user_token="user-token")
+    assert len(httpx_mock.get_requests()) == 1
+
+
+def test_retries_5xx_with_backoff_then_succeeds(
+    httpx_mock: HTTPXMock, client: BlizzardClient, clock: FakeClock
+) -> None:
+    add_token(httpx_mock)
+    httpx_mock.add_response(url=status_url(), status_code=503)
+    httpx_mock.add_response(url=status_url(), status_code=500)
+    httpx_mock.add_response(url=status_url(), json=STATUS_OK)
+    fetch_status(client)
+    assert len(clock.sleeps) == 2 and all(0 < s <= 4.1 for s in clock.sleeps)
+
+
+def test_gives_up_after_max_attempts(
+    httpx_mock: HTTPXMock, client: BlizzardClient, clock: FakeClock
+) -> None:
+    add_token(httpx_mock)
+    for _ in range(3):
+        httpx_mock.add_response(url=status_url(), status_code=502)
+    with pytest.raises(BlizzardServerError) as info:
+        fetch_status(client)
+    assert info.value.http_status == 502 and info.value.namespace == "profile-us"
+    assert len([r for r in httpx_mock.get_requests() if r.method == "GET"]) == 3
+
+
+def test_429_waits_about_a_second_and_costs_no_attempt(
+    httpx_mock: HTTPXMock, client: BlizzardClient, clock: FakeClock
+) -> None:
+    body = {"code": 429, "type": "BLZWEBAPI00000429", "detail": "Too Many Requests"}
+    add_token(httpx_mock)
+    for _ in range(4):
+        httpx_mock.add_response(url=status_url(), status_code=429, json=body)
+    httpx_mock.add_response(url=status_url(), status_code=503)
+    httpx_mock.add_response(url=status_url(), status_code=503)
+    httpx_mock.add_response(url=status_url(), json=STATUS_OK)
+    fetch_status(client)  # 4 x 429 + 2 x 503 + success: 3 attempts counted
+    assert all(1.0 <= s <= 1.2 for s in clock.sleeps[:4])
+
+
+def test_404_is_not_retried(httpx_mock: HTTPXMock, client: BlizzardClient) -> None:
+    add_token(httpx_mock)
+    httpx_mock.add_response(url=status_url(), status_code=404, content=sample("error_404_not_found.json"))
+    with pytest.raises(BlizzardNotFound, match="404 Not Found"):
+        fetch_status(client)
+    assert len(httpx_mock.get_requests()) == 2
+
+
+def test_timeouts_are_retried_then_raised(
+    httpx_mock: HTTPXMock, client: BlizzardClient
+) -> None:
+    add_token(httpx_mock)
+    for _ in range(3):
+        httpx_mock.add_exception(httpx.ReadTimeout("slow"), url=status_url())
+    with pytest.raises(BlizzardTransportError, match="ReadTimeout"):
+        fetch_status(client)
+
+
+def test_every_call_has_a_timeout(settings: Settings) -> None:
+    client = BlizzardClient(make_settings(blizzard_timeout_seconds=2.5))
+    assert client.http.timeout.read == 2.5 and client.http.timeout.connect == 5.0
+
+
+def test_conditional_request_304(httpx_mock: HTTPXMock, client: BlizzardClient) -> None:
+    add_token(httpx_mock)
+    stamp = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    httpx_mock.add_response(
+        url=status_url(), status_code=304, headers={"Last-Modified": "Sun, 01 Nov 2026 12:00:00 GMT"}
+    )
+    result = fetch_status(client, if_modified_since=stamp)
+    assert result.not_modified and result.data is None  # type: ignore[attr-defined]
+    assert httpx_mock.get_requests()[1].headers["If-Modified-Since"] == "Sun, 01 Nov 2026 12:00:00 GMT"
+
+
+def test_last_modified_is_returned(httpx_mock: HTTPXMock, client: BlizzardClient) -> None:
+    add_token(httpx_mock)
+    httpx_mock.add_response(
+        url=status_url(), json=STATUS_OK, headers={"Last-Modified": "Mon, 02 Nov 2026 08:30:00 GMT"}
+    )
+    result = fetch_status(client)
+    assert result.last_modified == datetime(2026, 11, 2, 8, 30, tzinfo=UTC)  # type: ignore[attr-defined]
+
+
+def test_request_scope_counts_every_send(httpx_mock: HTTPXMock, client: BlizzardClient) -> None:
+    add_token(httpx_mock)
+    httpx_mock.add_response(url=status_url(), status_code=503)
+    httpx_mock.add_response(url=status_url(), json=STATUS_OK)
+    with request_scope() as counter:
+        fetch_status(client)
+    assert counter.count == 3  # token + failed attempt + success
+
+
+def test_errors_carry_no_secret(httpx_mock: HTTPXMock, client: BlizzardClient) -> None:
+    httpx_mock.add_response(status_code=401, json={"code": 401})
+    with pytest.raises(BlizzardUnauthorized) as info:
+        client.fetch(ep.ACCOUNT_PROFILE, region=Region.US, user_token="user-secret-token")
+    assert "user-secret-token" not in str(info.value) and "test-secret" not in str(info.value)
+
+
+def test_oauth_code_exchange_uses_basic_auth_and_is_not_retried(
+    httpx_mock: HTTPXMock, client: BlizzardClient
+) -> None:
+    httpx_mock.add_response(method="POST", url=TOKEN_URL, status_code=503)
+    with pytest.raises(BlizzardServerError):
+        client.exchange_code("code-1", "http://cb", "verifier", Region.US)
+    request = httpx_mock.get_requests()[0]
+    assert request.headers["Authorization"].startswith("Basic ")
+    assert b"code_verifier=verifier" in request.content and len(httpx_mock.get_requests()) == 1
