@@ -1,0 +1,100 @@
+"""Handler tests: each function through functions-framework's test client, with the real
+Postgres and Battle.net faked at the HTTP boundary (pytest-httpx)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import functions_framework
+import httpx
+import pytest
+from flask.testing import FlaskClient
+from pytest_httpx import HTTPXMock
+
+from shared.auth import mint_service_key, mint_user_token
+from shared.bootstrap import App, bootstrap, set_app
+from shared.db.psycopg_adapter import PsycopgDatabase
+from shared.settings import Settings
+from tests.conftest import SAMPLES, TEST_API, TEST_OAUTH, make_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def function_client(target: str) -> FlaskClient:
+    source = ROOT / "functions" / target / "main.py"
+    return functions_framework.create_app(target=target, source=str(source)).test_client()
+
+
+@pytest.fixture
+def app(db: PsycopgDatabase) -> Iterator[App]:
+    settings = make_settings(database_url=db.dsn)
+    application = bootstrap(settings, db=db)
+    previous = set_app(application)
+    yield application
+    application.blizzard.http.close()
+    set_app(previous)
+
+
+@pytest.fixture
+def service_headers(app: App) -> dict[str, str]:
+    key = mint_service_key(app.settings.supabase_jwt_secret.get_secret_value())
+    return {"Authorization": f"Bearer {key}"}
+
+
+def user_headers(settings: Settings, user_id: Any) -> dict[str, str]:
+    token, _ = mint_user_token(user_id, settings.supabase_jwt_secret.get_secret_value(), 3600)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def sample_json(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((SAMPLES / name).read_text())
+    return data
+
+
+class FakeBattleNet:
+    """Routes faked Battle.net requests by path; records them; can fail a path on demand."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+        self.failures: dict[str, int] = {}  # path regex -> status
+        self.routes: list[tuple[re.Pattern[str], Callable[[httpx.Request], httpx.Response]]] = []
+        self.route(r"/token$", lambda r: httpx.Response(
+            200, json={"access_token": "app-token", "token_type": "bearer", "expires_in": 86399}))  # fmt: skip
+        classes = sample_json("playable_class_index.json")
+        races = sample_json("playable_race_index.json")
+        race = sample_json("playable_race_detail.json")
+        realm = sample_json("connected_realm_detail.json")
+        self.route(r"/data/wow/playable-class/index$", lambda r: httpx.Response(200, json=classes))
+        self.route(r"/data/wow/playable-race/index$", lambda r: httpx.Response(200, json=races))
+        self.route(r"/data/wow/playable-race/(\d+)$", lambda r: httpx.Response(
+            200, json={**race, "id": int(r.url.path.rsplit("/", 1)[1])}))  # fmt: skip
+        self.route(r"/data/wow/search/connected-realm$", lambda r: httpx.Response(200, json={
+            "page": 1, "pageSize": 1000, "maxPageSize": 1000, "pageCount": 1,
+            "results": [{"key": {"href": "x"}, "data": realm}]}))  # fmt: skip
+
+    def route(self, pattern: str, respond: Callable[[httpx.Request], httpx.Response]) -> None:
+        self.routes.insert(0, (re.compile(pattern), respond))
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        for pattern, status in self.failures.items():
+            if re.search(pattern, request.url.path):
+                return httpx.Response(status, json={"code": status, "detail": "fault"})
+        for pattern, respond in self.routes:
+            if pattern.search(request.url.path):
+                return respond(request)
+        return httpx.Response(404, json={"code": 404, "type": "BLZWEBAPI00000404", "detail": "Not Found"})
+
+
+@pytest.fixture
+def battlenet(httpx_mock: HTTPXMock) -> FakeBattleNet:
+    fake = FakeBattleNet()
+    httpx_mock.add_callback(fake, is_reusable=True, is_optional=True)
+    return fake
+
+
+__all__ = ["TEST_API", "TEST_OAUTH", "function_client", "user_headers"]

@@ -1,0 +1,122 @@
+"""sync_static_data through functions-framework's test client on the real Postgres."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+
+from shared.bootstrap import App
+from shared.db.psycopg_adapter import PsycopgDatabase
+from tests.functions.conftest import FakeBattleNet, function_client, user_headers
+
+PATH = "/functions/v1/sync-static-data"
+
+
+@pytest.fixture
+def client() -> FlaskClient:
+    return function_client("sync_static_data")
+
+
+def table_counts(db: PsycopgDatabase) -> tuple[int, int, int]:
+    with db.connection() as conn:
+        row = conn.execute(
+            "select (select count(*) from wow_classes) c, (select count(*) from wow_races) r, "
+            "(select count(*) from wow_realms) m"
+        ).fetchone()
+    assert row is not None
+    return (row["c"], row["r"], row["m"])
+
+
+def test_sync_writes_counts_and_is_idempotent(
+    client: FlaskClient, app: App, battlenet: FakeBattleNet, service_headers: dict[str, str],
+    db: PsycopgDatabase,
+) -> None:  # fmt: skip
+    response = client.post(PATH, json={"regions": ["us"], "gameVersions": ["retail"]},
+                           headers=service_headers)  # fmt: skip
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert body is not None
+    counts = body["counts"]["us"]["retail"]
+    assert (counts["classes"], counts["races"], counts["realms"]) == (12, 25, 1)
+    assert counts["changes"]["races"] == {"inserted": 25, "updated": 0}
+    # 1 token + class index + race index + 25 race details + 1 search page
+    assert body["requests"] == 29
+    assert table_counts(db) == (12, 25, 1)
+    with db.connection() as conn:
+        realm = conn.execute("select * from wow_realms").fetchone()
+    assert realm is not None
+    assert (realm["slug"], realm["region"], realm["flavor"], realm["connected_realm_id"],
+            realm["timezone"], realm["type"], realm["locale"], realm["category"]) == (
+        "tichondrius", "us", "retail", 11, "America/Los_Angeles", "NORMAL", "enUS",
+        "United States")  # fmt: skip
+    again = client.post(PATH, json={"regions": ["us"]}, headers=service_headers).json
+    assert again is not None
+    assert again["counts"]["us"]["retail"]["changes"]["realms"] == {"inserted": 0, "updated": 0}
+
+
+def test_classic_uses_its_namespaces(
+    client: FlaskClient, app: App, battlenet: FakeBattleNet, service_headers: dict[str, str]
+) -> None:
+    response = client.post(PATH, json={"regions": ["eu"], "gameVersions": ["classic_era"]},
+                           headers=service_headers)  # fmt: skip
+    assert response.status_code == 200
+    namespaces = {r.url.params.get("namespace") for r in battlenet.requests if r.method == "GET"}
+    assert namespaces == {"static-classic1x-eu", "dynamic-classic1x-eu"}
+
+
+def test_battlenet_failure_is_502_and_writes_nothing(
+    client: FlaskClient, app: App, battlenet: FakeBattleNet, service_headers: dict[str, str],
+    db: PsycopgDatabase,
+) -> None:  # fmt: skip
+    assert client.post(PATH, json={}, headers=service_headers).status_code == 200
+    before = table_counts(db)
+    with db.connection() as conn:
+        conn.execute("update wow_classes set name = 'Old' where id = 1")
+    battlenet.failures[r"/search/connected-realm"] = 503
+    response = client.post(PATH, json={}, headers=service_headers)
+    assert response.status_code == 502
+    assert response.json and response.json["error"]["code"] == "blizzard_server_error"
+    assert "503" in response.json["error"]["message"]
+    assert table_counts(db) == before
+    with db.connection() as conn:
+        assert conn.execute("select name from wow_classes where id = 1").fetchone() == {"name": "Old"}
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ({"regions": ["mars"]}, "us, eu, kr, tw, cn"),
+        ({"gameVersions": ["wotlk"]}, "classic_anniversary"),
+        ({"regions": "us"}, "regions"),
+        ({"regions": []}, "regions"),
+        ({"unknown": 1}, "unknown"),
+    ],
+)
+def test_bad_input_is_400(
+    client: FlaskClient, app: App, service_headers: dict[str, str], body: object, needle: str,
+    db: PsycopgDatabase,
+) -> None:  # fmt: skip
+    response = client.post(PATH, json=body, headers=service_headers)
+    assert response.status_code == 400
+    assert response.json and needle in response.json["error"]["message"]
+    assert table_counts(db) == (0, 0, 0)
+
+
+def test_bad_json_is_400(client: FlaskClient, app: App, service_headers: dict[str, str]) -> None:
+    response = client.post(PATH, data="{nope", headers={**service_headers,
+                           "Content-Type": "application/json"})  # fmt: skip
+    assert response.status_code == 400 and response.json
+    assert response.json["error"]["code"] == "bad_request"
+
+
+def test_auth(client: FlaskClient, app: App) -> None:
+    assert client.post(PATH, json={}).status_code == 401
+    wrong = {"Authorization": "Bearer not-a-jwt"}
+    assert client.post(PATH, json={}, headers=wrong).status_code == 401
+    import uuid
+
+    user = user_headers(app.settings, uuid.uuid4())
+    response = client.post(PATH, json={}, headers=user)
+    assert response.status_code == 403 and response.json
+    assert response.json["error"] == {"code": "forbidden",
+                                      "message": "this function needs the service-role key"}  # fmt: skip
