@@ -61,7 +61,9 @@ class Gateway:
                 return self.apps.get(name)
         return None
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == "/health":
             start_response("200 OK", [("Content-Type", "application/json")])

@@ -63,7 +63,9 @@ class Cluster:
 
     def check_binaries(self) -> None:
         if not (PG_BIN / "postgres").exists():
-            raise ClusterError(f"PostgreSQL 15 not found in {PG_BIN}: apt-get install postgresql-15")
+            raise ClusterError(
+                f"PostgreSQL 15 not found in {PG_BIN}: apt-get install postgresql-15"
+            )
         if not (PG_LIB / "pg_cron.so").exists():
             raise ClusterError("pg_cron is not installed: apt-get install postgresql-15-cron")
 
@@ -112,7 +114,9 @@ class Cluster:
             "-w", "-t", str(START_TIMEOUT), "start",
         )  # fmt: skip
         if result.returncode != 0:
-            tail = self.log_file.read_text(errors="replace")[-2000:] if self.log_file.exists() else ""
+            tail = (
+                self.log_file.read_text(errors="replace")[-2000:] if self.log_file.exists() else ""
+            )
             raise ClusterError(f"postgres did not start: {result.stderr.strip()}\n{tail}")
         self.wait_ready()
 

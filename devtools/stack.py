@@ -38,7 +38,9 @@ class StackConfig:
     emulator_args: list[str] = field(default_factory=list)
 
 
-def wait_http(url: str, timeout: float = READY_TIMEOUT, proc: subprocess.Popen[bytes] | None = None) -> None:
+def wait_http(
+    url: str, timeout: float = READY_TIMEOUT, proc: subprocess.Popen[bytes] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -101,7 +103,9 @@ class Stack:
         wait_http(self.emulator_url + "/_emulator/health", proc=proc)
 
     def start_gateway(self) -> None:
-        proc = self.spawn("gateway", "-m", "devtools.gateway", "--port", str(self.config.gateway_port))
+        proc = self.spawn(
+            "gateway", "-m", "devtools.gateway", "--port", str(self.config.gateway_port)
+        )
         wait_http(self.gateway_url + "/health", proc=proc)
 
     def start_consumer(self) -> None:
@@ -171,8 +175,12 @@ def main() -> int:
         started = time.monotonic()
         stack.start()
         key = stack.service_key()
-        response = httpx.post(stack.gateway_url + "/functions/v1/sync-static-data",
-                              headers={"Authorization": f"Bearer {key}"}, json={}, timeout=120)  # fmt: skip
+        response = httpx.post(
+            stack.gateway_url + "/functions/v1/sync-static-data",
+            headers={"Authorization": f"Bearer {key}"},
+            json={},
+            timeout=120,
+        )
         print(f"static data sync: {response.status_code} {json.dumps(response.json())[:400]}")
         print(
             f"\nGuild Sync is up in {time.monotonic() - started:.1f} s\n"

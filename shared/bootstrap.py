@@ -10,9 +10,16 @@ import threading
 from dataclasses import dataclass, field
 
 from shared.blizzard.client import BlizzardClient
+from shared.crypto import TokenCipher
 from shared.db.protocol import Database, Repository
+from shared.services.character_sync import CharacterSyncService, ProfileSyncJob
+from shared.services.enrichment import CharacterEnricher
+from shared.services.login import LoginService
+from shared.services.progress import ProgressStream
 from shared.services.static_data import StaticDataService
 from shared.settings import Settings
+from shared.worker import QueueWorker, WorkerOptions
+from shared.worker_types import Job
 
 
 def make_database(settings: Settings) -> Database:
@@ -41,6 +48,33 @@ class App:
     @functools.cached_property
     def static_data(self) -> StaticDataService:
         return StaticDataService(self.blizzard, self.repo)
+
+    @functools.cached_property
+    def cipher(self) -> TokenCipher:
+        return TokenCipher(self.settings.token_encryption_key.get_secret_value())
+
+    @functools.cached_property
+    def login(self) -> LoginService:
+        return LoginService(self.settings, self.blizzard, self.repo, self.cipher)
+
+    @functools.cached_property
+    def character_sync(self) -> CharacterSyncService:
+        return CharacterSyncService(self.blizzard, self.repo, self.cipher)
+
+    @functools.cached_property
+    def progress(self) -> ProgressStream:
+        return ProgressStream(self.repo)
+
+    def worker(self, options: WorkerOptions | None = None) -> QueueWorker:
+        """The queue worker. Its Battle.net client makes one attempt per call (429 aside):
+        retries happen through the queue's visibility timeout instead."""
+        client = self.blizzard.with_attempts(1)
+        sync = CharacterSyncService(client, self.repo, self.cipher)
+        jobs: dict[str, Job] = {
+            "enrich_character": CharacterEnricher(client, self.repo),
+            "profile_sync": ProfileSyncJob(sync),
+        }
+        return QueueWorker(self.repo, jobs, options)
 
     def close(self) -> None:
         self.db.close()

@@ -7,6 +7,7 @@
     │   ├── Unauthorized          401  no, wrong or expired Bearer token
     │   ├── Forbidden             403  a valid token without the needed role
     │   ├── NotFound              404  unknown resource, or one of another user
+    │   ├── MethodNotAllowed      405
     │   └── Conflict              409  a sync already active, Battle.net login expired
     ├── BlizzardError             Battle.net failed us (answered with 502); carries
     │   │                         status, url, region, namespace
@@ -72,6 +73,11 @@ class Forbidden(RequestError):
 class NotFound(RequestError):
     status = 404
     code = "not_found"
+
+
+class MethodNotAllowed(RequestError):
+    status = 405
+    code = "method_not_allowed"
 
 
 class Conflict(RequestError):

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from shared.auth import require_service
 from shared.blizzard.regions import GameVersion, Region
 from shared.bootstrap import get_app
-from shared.errors import BadRequest
+from shared.errors import MethodNotAllowed
 from shared.http import authenticate, endpoint, json_response, parse_body
 
 
@@ -38,7 +38,7 @@ def sync_static_data(request: flask.Request) -> flask.typing.ResponseReturnValue
     app = get_app()
     require_service(authenticate(request, app.settings.supabase_jwt_secret.get_secret_value()))
     if request.method != "POST":
-        raise BadRequest("use POST")
+        raise MethodNotAllowed("use POST")
     body = parse_body(request, SyncStaticDataRequest)
     regions = [Region.parse(r) for r in body.regions or app.settings.regions]
     versions = [GameVersion.parse(v) for v in body.game_versions or [GameVersion.RETAIL]]

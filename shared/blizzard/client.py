@@ -11,6 +11,7 @@ attempt; any other 4xx is an answer. Every call has a timeout.
 
 from __future__ import annotations
 
+import copy
 import email.utils
 import logging
 import random
@@ -145,6 +146,12 @@ class BlizzardClient:
         self.app_token = AppToken(self)
         self._count_lock = threading.Lock()
         self.requests_sent = 0
+
+    def with_attempts(self, max_attempts: int) -> BlizzardClient:
+        """The same client (connections, app token, rate limiter) with another retry budget."""
+        twin = copy.copy(self)
+        twin.max_attempts = max_attempts
+        return twin
 
     # --- URLs -------------------------------------------------------------------------
 

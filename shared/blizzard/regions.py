@@ -63,6 +63,14 @@ class GameVersion(_ParseableEnum):
     def info(self) -> GameVersionInfo:
         return GAME_VERSIONS[self]
 
+    @classmethod
+    def for_flavor(cls, flavor: str) -> GameVersion:
+        """The first game version whose namespaces carry `flavor` ('retail' for none)."""
+        for version in cls:
+            if version.flavor == flavor:
+                return version
+        raise BadRequest(f"unknown game flavor {flavor!r}")
+
     @property
     def flavor(self) -> str:
         """The flavor stored with realms, characters and guilds ('retail' for none)."""

@@ -1,8 +1,10 @@
-"""What services need of the database. Both adapters implement it by calling the same SQL
-functions defined in supabase/migrations (one round trip per batch, never one per row)."""
+"""What services need of the database. Both adapters implement `Database` by calling the same
+SQL functions defined in supabase/migrations (one round trip per batch, never one per row);
+`Repository` gives those calls names and types."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -38,12 +40,104 @@ class Database(Protocol):
     def close(self) -> None: ...
 
 
+def _id(value: uuid.UUID | str | None) -> str | None:
+    return None if value is None else str(value)
+
+
 class Repository:
     """The typed calls services make, on top of any `Database`."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    def _call(self, function: str, **params: Any) -> Any:
+        return self.db.rpc(function, params)
+
+    # --- static data ----------------------------------------------------------------------
+
     def upsert_static_data(self, entries: list[JSON]) -> list[JSON]:
-        result: list[JSON] = self.db.rpc("upsert_static_data", {"p_data": entries})
+        result: list[JSON] = self._call("upsert_static_data", p_data=entries)
         return result
+
+    # --- login ----------------------------------------------------------------------------
+
+    def save_oauth_state(self, row: JSON) -> None:
+        self.db.upsert_rows("oauth_states", [row], on_conflict="state")
+
+    def consume_oauth_state(self, state: str) -> JSON | None:
+        result: JSON | None = self._call("consume_oauth_state", p_state=state)
+        return result
+
+    def upsert_login(self, **params: Any) -> JSON:
+        result: JSON = self._call("upsert_login", **params)
+        return result
+
+    def get_user_token(self, user_id: uuid.UUID | str) -> JSON | None:
+        result: JSON | None = self._call("get_user_token", p_user_id=_id(user_id))
+        return result
+
+    def mark_relogin_required(self, user_id: uuid.UUID | str) -> None:
+        self._call("mark_relogin_required", p_user_id=_id(user_id))
+
+    # --- sync sessions --------------------------------------------------------------------
+
+    def active_sync_session(self, user_id: uuid.UUID | str) -> str | None:
+        result: str | None = self._call("active_sync_session", p_user_id=_id(user_id))
+        return None if result is None else str(result)
+
+    def start_character_sync(self, **params: Any) -> JSON:
+        params["p_user_id"] = _id(params["p_user_id"])
+        result: JSON = self._call("start_character_sync", **params)
+        return result
+
+    def enqueue_character_enrichment(self, **params: Any) -> JSON | None:
+        params["p_user_id"] = _id(params["p_user_id"])
+        result: JSON | None = self._call("enqueue_character_enrichment", **params)
+        return result
+
+    def start_character_item(self, session_id: str, character_id: int) -> bool:
+        return bool(
+            self._call("start_character_item", p_session_id=session_id, p_character_id=character_id)
+        )
+
+    def record_character_result(
+        self, session_id: str, character_id: int, status: str, error: str | None, data: JSON | None
+    ) -> JSON:
+        result: JSON = self._call(
+            "record_character_result",
+            p_session_id=session_id,
+            p_character_id=character_id,
+            p_status=status,
+            p_error=error,
+            p_data=data,
+        )
+        return result
+
+    def fail_sync_session(self, session_id: str, error: str) -> None:
+        self._call("fail_sync_session", p_session_id=session_id, p_error=error)
+
+    def get_sync_state(self, session_id: str, user_id: uuid.UUID | str | None) -> JSON | None:
+        result: JSON | None = self._call(
+            "get_sync_state", p_session_id=session_id, p_user_id=_id(user_id)
+        )
+        return result
+
+    def sync_events_since(self, session_id: str, after: int) -> list[JSON]:
+        result: list[JSON] = self._call("sync_events_since", p_session_id=session_id, p_after=after)
+        return result
+
+    def list_user_characters(self, user_id: uuid.UUID | str) -> list[JSON]:
+        result: list[JSON] = self._call("list_user_characters", p_user_id=_id(user_id))
+        return result
+
+    # --- queues ---------------------------------------------------------------------------
+
+    def queue_set_vt(self, queue: str, msg_id: int, seconds: int) -> bool:
+        return bool(self._call("queue_set_vt", p_queue=queue, p_msg_id=msg_id, p_seconds=seconds))
+
+    def queue_dead_letter(self, queue: str, msg_id: int, error: str) -> bool:
+        return bool(self._call("queue_dead_letter", p_queue=queue, p_msg_id=msg_id, p_error=error))
+
+    def queue_depths(self) -> dict[str, int]:
+        result: dict[str, int] = self._call("queue_depths")
+        return {k: int(v) for k, v in result.items()}

@@ -23,9 +23,12 @@ POOL_TIMEOUT = 10.0
 
 
 def _adapt(value: Any) -> Any:
-    if isinstance(value, dict | list) and not (
-        isinstance(value, list) and value and isinstance(value[0], Jsonb)
-    ):
+    """dict, and lists of anything but strings, travel as jsonb; lists of strings as arrays."""
+    if isinstance(value, dict):
+        return Jsonb(value)
+    if isinstance(value, list):
+        if value and all(isinstance(v, str | Jsonb) for v in value):
+            return value
         return Jsonb(value)
     return value
 

@@ -3,3 +3,68 @@
 
 -- name: upsert_static_data
 select public.upsert_static_data(p_data => %(p_data)s) as value;
+
+-- name: upsert_login
+select public.upsert_login(
+  p_battlenet_id => %(p_battlenet_id)s, p_battletag => %(p_battletag)s,
+  p_region => %(p_region)s, p_ciphertext => %(p_ciphertext)s, p_key_id => %(p_key_id)s,
+  p_expires_at => %(p_expires_at)s::timestamptz, p_scopes => %(p_scopes)s::text[],
+  p_sync_queue => %(p_sync_queue)s) as value;
+
+-- name: consume_oauth_state
+select public.consume_oauth_state(p_state => %(p_state)s) as value;
+
+-- name: get_user_token
+select public.get_user_token(p_user_id => %(p_user_id)s::uuid) as value;
+
+-- name: mark_relogin_required
+select public.mark_relogin_required(p_user_id => %(p_user_id)s::uuid) as value;
+
+-- name: active_sync_session
+select public.active_sync_session(p_user_id => %(p_user_id)s::uuid) as value;
+
+-- name: start_character_sync
+select public.start_character_sync(
+  p_user_id => %(p_user_id)s::uuid, p_region => %(p_region)s, p_flavor => %(p_flavor)s,
+  p_game_version => %(p_game_version)s, p_characters => %(p_characters)s,
+  p_queue => %(p_queue)s, p_archive_missing => %(p_archive_missing)s) as value;
+
+-- name: enqueue_character_enrichment
+select public.enqueue_character_enrichment(
+  p_user_id => %(p_user_id)s::uuid, p_character_id => %(p_character_id)s,
+  p_queue => %(p_queue)s) as value;
+
+-- name: start_character_item
+select public.start_character_item(
+  p_session_id => %(p_session_id)s::uuid, p_character_id => %(p_character_id)s) as value;
+
+-- name: record_character_result
+select public.record_character_result(
+  p_session_id => %(p_session_id)s::uuid, p_character_id => %(p_character_id)s,
+  p_status => %(p_status)s, p_error => %(p_error)s, p_data => %(p_data)s) as value;
+
+-- name: fail_sync_session
+select public.fail_sync_session(
+  p_session_id => %(p_session_id)s::uuid, p_error => %(p_error)s) as value;
+
+-- name: get_sync_state
+select public.get_sync_state(
+  p_session_id => %(p_session_id)s::uuid, p_user_id => %(p_user_id)s::uuid) as value;
+
+-- name: sync_events_since
+select public.sync_events_since(
+  p_session_id => %(p_session_id)s::uuid, p_after => %(p_after)s) as value;
+
+-- name: list_user_characters
+select public.list_user_characters(p_user_id => %(p_user_id)s::uuid) as value;
+
+-- name: queue_set_vt
+select public.queue_set_vt(
+  p_queue => %(p_queue)s, p_msg_id => %(p_msg_id)s, p_seconds => %(p_seconds)s) as value;
+
+-- name: queue_dead_letter
+select public.queue_dead_letter(
+  p_queue => %(p_queue)s, p_msg_id => %(p_msg_id)s, p_error => %(p_error)s) as value;
+
+-- name: queue_depths
+select public.queue_depths() as value;

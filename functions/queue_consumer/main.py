@@ -1,0 +1,38 @@
+"""POST /functions/v1/queue-consumer {maxMessages?, maxSeconds?, visibilityTimeout?}
+(service key): drains up to maxMessages or maxSeconds of queued work, interactive queues first,
+and answers {processed, failed, retried, deadLettered, remaining}."""
+
+from __future__ import annotations
+
+import flask
+import functions_framework
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.auth import require_service
+from shared.bootstrap import get_app
+from shared.errors import MethodNotAllowed
+from shared.http import authenticate, endpoint, json_response, parse_body
+from shared.worker import DEFAULT_VISIBILITY_TIMEOUT, WorkerOptions
+
+
+class ConsumeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    max_messages: int = Field(default=100, ge=1, le=10_000, alias="maxMessages")
+    max_seconds: float = Field(default=20.0, gt=0, le=600, alias="maxSeconds")
+    visibility_timeout: int = Field(
+        default=DEFAULT_VISIBILITY_TIMEOUT, ge=1, le=3600, alias="visibilityTimeout"
+    )
+
+
+@functions_framework.http
+@endpoint
+def queue_consumer(request: flask.Request) -> flask.typing.ResponseReturnValue:
+    app = get_app()
+    require_service(authenticate(request, app.settings.supabase_jwt_secret.get_secret_value()))
+    if request.method != "POST":
+        raise MethodNotAllowed("use POST")
+    body = parse_body(request, ConsumeRequest)
+    worker = app.worker(WorkerOptions(visibility_timeout=body.visibility_timeout))
+    result = worker.run(max_messages=body.max_messages, max_seconds=body.max_seconds)
+    return json_response(result.as_json())

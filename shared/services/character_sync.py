@@ -1,0 +1,163 @@
+"""The character sync session: read the account profile with the user's token, deduplicate
+and upsert the characters, create the session and queue one enrichment per character (one SQL
+function, one transaction); one character's enrichment on demand; a session's state."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.blizzard import endpoints as ep
+from shared.blizzard.client import BlizzardClient
+from shared.blizzard.models import AccountCharacter
+from shared.blizzard.regions import GameVersion, Region
+from shared.crypto import TokenCipher
+from shared.db.protocol import Repository
+from shared.errors import (
+    BlizzardError,
+    BlizzardNotFound,
+    BlizzardUnauthorized,
+    Conflict,
+    NotFound,
+    TokenDecryptionError,
+)
+from shared.queues import Queue
+from shared.worker_types import Outcome, Retry
+
+RELOGIN = "the user's Battle.net login has expired or was revoked; log in with Battle.net again"
+
+
+@dataclass(frozen=True)
+class SyncStarted:
+    session_id: str
+    characters: list[dict[str, Any]]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "message": "Character sync started",
+            "sessionId": self.session_id,
+            "syncedCharacters": len(self.characters),
+            "characters": self.characters,
+        }
+
+
+def character_row(c: AccountCharacter) -> dict[str, Any]:
+    return {
+        "blizzard_id": c.id,
+        "name": c.name,
+        "realm_id": c.realm.id,
+        "realm_slug": c.realm.slug,
+        "realm_name": c.realm.name,
+        "level": c.level,
+        "class_id": c.playable_class.id if c.playable_class else None,
+        "class_name": c.playable_class.name if c.playable_class else None,
+        "race_id": c.playable_race.id if c.playable_race else None,
+        "race_name": c.playable_race.name if c.playable_race else None,
+        "faction": c.faction.type if c.faction else None,
+        "gender": c.gender.type if c.gender else None,
+    }
+
+
+class CharacterSyncService:
+    def __init__(self, client: BlizzardClient, repo: Repository, cipher: TokenCipher) -> None:
+        self.client = client
+        self.repo = repo
+        self.cipher = cipher
+
+    def user_token(self, user_id: uuid.UUID | str) -> tuple[str, Region]:
+        """The user's Battle.net token, decrypted; Conflict (and re-login marked) when it is
+        expired, revoked or unreadable."""
+        row = self.repo.get_user_token(user_id)
+        if row is None:
+            raise NotFound("unknown user")
+        expires = row.get("expiresAt")
+        expired = expires is None or datetime.fromisoformat(expires) <= datetime.now(UTC)
+        if row["loginState"] != "active" or row.get("ciphertext") is None or expired:
+            self.repo.mark_relogin_required(user_id)
+            raise Conflict(RELOGIN)
+        try:
+            token = self.cipher.decrypt(row["ciphertext"], associated=str(row["battlenetId"]))
+        except TokenDecryptionError:
+            self.repo.mark_relogin_required(user_id)
+            raise
+        return token, Region.parse(row["region"])
+
+    def start(
+        self,
+        user_id: uuid.UUID | str,
+        game_version: GameVersion,
+        queue: Queue = Queue.CHARACTER_SYNC,
+    ) -> SyncStarted:
+        if self.repo.active_sync_session(user_id) is not None:
+            raise Conflict("a character sync is already running for this user")
+        token, region = self.user_token(user_id)
+        archive_missing = True
+        try:
+            profile = self.client.fetch(
+                ep.ACCOUNT_PROFILE, region=region, game_version=game_version, user_token=token
+            ).value()
+            rows = [character_row(c) for c in profile.characters]
+        except BlizzardNotFound:
+            rows, archive_missing = [], False  # no account there: keep what we know
+        except BlizzardUnauthorized:
+            self.repo.mark_relogin_required(user_id)
+            raise Conflict(RELOGIN) from None
+        result = self.repo.start_character_sync(
+            p_user_id=user_id,
+            p_region=region.value,
+            p_flavor=game_version.flavor,
+            p_game_version=game_version.value,
+            p_characters=rows,
+            p_queue=queue.value,
+            p_archive_missing=archive_missing,
+        )
+        if result["conflict"]:
+            raise Conflict("a character sync is already running for this user")
+        return SyncStarted(str(result["sessionId"]), result["characters"])
+
+    def enqueue_one(self, user_id: uuid.UUID | str, character_id: int) -> dict[str, Any]:
+        result = self.repo.enqueue_character_enrichment(
+            p_user_id=user_id, p_character_id=character_id, p_queue=Queue.CHARACTER_SYNC.value
+        )
+        if result is None:
+            raise NotFound("no such character")
+        return {"message": "Character enrichment queued", **result}
+
+    def state(self, session_id: str, user_id: uuid.UUID | str | None) -> dict[str, Any]:
+        try:
+            uuid.UUID(session_id)
+        except ValueError:
+            raise NotFound("no such sync session") from None
+        state = self.repo.get_sync_state(session_id, user_id)
+        if state is None:
+            raise NotFound("no such sync session")
+        return state
+
+
+class ProfileSyncJob:
+    """A queued account sync (after a login, or scheduled): the same work as fetch-profile."""
+
+    def __init__(self, sync: CharacterSyncService) -> None:
+        self.sync = sync
+
+    def handle(self, message: dict[str, Any]) -> Outcome:
+        version = GameVersion.parse(message.get("gameVersion") or GameVersion.RETAIL.value)
+        queue = (
+            Queue.CHARACTER_SYNC if message.get("reason") == "login" else Queue.CHARACTER_REFRESH
+        )
+        try:
+            self.sync.start(message["userId"], version, queue=queue)
+        except Conflict:
+            return Outcome.DONE  # a sync is already running, or the user must log in again
+        except NotFound:
+            return Outcome.FAILED
+        except BlizzardError as exc:
+            if exc.retryable:
+                raise Retry(exc.message) from exc
+            raise
+        return Outcome.DONE
+
+    def give_up(self, message: dict[str, Any], reason: str) -> None:
+        return None

@@ -1,0 +1,124 @@
+"""Enrichment of one character with the app token: the character profile (guild, item levels,
+last login) and its media (avatar and the other assets by key), written with the character's
+result in one SQL call that also advances its session.
+
+Each step of the seed's error table:
+- media failure: the character is saved without it;
+- Battle.net 404 (inactive, transferred, not indexed): the character fails, no retry;
+- 5xx, timeouts, 429 past the client's waits: `Retry` (the worker backs off through the
+  visibility timeout; after the last attempt it calls `give_up` and dead-letters).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from shared.blizzard import endpoints as ep
+from shared.blizzard.client import BlizzardClient
+from shared.blizzard.models import CharacterProfile
+from shared.blizzard.regions import GameVersion, Region
+from shared.db.protocol import Repository
+from shared.errors import BlizzardError, BlizzardNotFound
+from shared.worker_types import Outcome, Retry
+
+log = logging.getLogger(__name__)
+
+
+def guild_slug(profile: CharacterProfile) -> str | None:
+    guild = profile.guild
+    if guild is None:
+        return None
+    if guild.key is not None:  # .../data/wow/guild/{realm}/{slug}?namespace=...
+        return guild.key.href.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    return guild.name.lower().replace(" ", "-")
+
+
+def profile_data(
+    profile: CharacterProfile, last_modified: datetime | None, media: dict[str, str] | None
+) -> dict[str, Any]:
+    guild = profile.guild
+    data: dict[str, Any] = {
+        "name": profile.name,
+        "realm_name": profile.realm.name,
+        "level": profile.level,
+        "class_id": profile.character_class.id if profile.character_class else None,
+        "class_name": profile.character_class.name if profile.character_class else None,
+        "race_id": profile.race.id if profile.race else None,
+        "race_name": profile.race.name if profile.race else None,
+        "faction": profile.faction.type if profile.faction else None,
+        "gender": profile.gender.type if profile.gender else None,
+        "average_item_level": profile.average_item_level,
+        "equipped_item_level": profile.equipped_item_level,
+        "last_login_timestamp": profile.last_login_timestamp,
+        "last_modified": last_modified.isoformat() if last_modified else None,
+        "guild": None
+        if guild is None
+        else {
+            "blizzard_id": guild.id,
+            "name": guild.name,
+            "slug": guild_slug(profile),
+            "realm_id": guild.realm.id,
+            "realm_slug": guild.realm.slug,
+            "realm_name": guild.realm.name,
+            "faction": guild.faction.type if guild.faction else None,
+        },
+    }
+    if media is not None:
+        data["media"] = media
+    return data
+
+
+class CharacterEnricher:
+    def __init__(self, client: BlizzardClient, repo: Repository) -> None:
+        self.client = client
+        self.repo = repo
+
+    def fetch(
+        self, region: Region, version: GameVersion, realm_slug: str, name: str
+    ) -> dict[str, Any]:
+        """Profile then media; a media failure leaves media out (the avatar stays as it was)."""
+        path = {"realm": realm_slug, "name": name}
+        fetched = self.client.fetch(ep.CHARACTER, region=region, game_version=version, path=path)
+        media: dict[str, str] | None
+        try:
+            media = (
+                self.client.fetch(
+                    ep.CHARACTER_MEDIA, region=region, game_version=version, path=path
+                )
+                .value()
+                .asset_map()
+            )
+        except BlizzardError as exc:
+            log.info("media of %s-%s unavailable: %s", realm_slug, name, exc.code)
+            media = None
+        return profile_data(fetched.value(), fetched.last_modified, media)
+
+    def handle(self, message: dict[str, Any]) -> Outcome:
+        session_id, character_id = str(message["sessionId"]), int(message["characterId"])
+        if not self.repo.start_character_item(session_id, character_id):
+            return Outcome.DUPLICATE
+        try:
+            data = self.fetch(
+                Region.parse(message["region"]),
+                GameVersion.for_flavor(message["flavor"]),
+                message["realmSlug"],
+                message["name"],
+            )
+        except BlizzardNotFound:
+            self.give_up(message, "character not found on Battle.net")
+            return Outcome.FAILED
+        except BlizzardError as exc:
+            if exc.retryable:
+                raise Retry(exc.message) from exc
+            self.give_up(message, exc.message)
+            return Outcome.FAILED
+        self.repo.record_character_result(session_id, character_id, "completed", None, data)
+        return Outcome.DONE
+
+    def give_up(self, message: dict[str, Any], reason: str) -> None:
+        """The character fails for good (idempotent: counted once per session)."""
+        self.repo.record_character_result(
+            str(message["sessionId"]), int(message["characterId"]), "failed", reason, None
+        )

@@ -1,0 +1,91 @@
+"""Row-level security, checked in Postgres as the API roles with request.jwt.claims."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+
+from shared.db.protocol import Repository
+from shared.db.psycopg_adapter import PsycopgDatabase
+from tests.integration.helpers import char, login, start
+
+
+@contextmanager
+def as_role(dsn: str, role: str, sub: str | None = None) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(dsn) as conn:
+        claims = {"role": role, **({"sub": sub, "aud": "authenticated"} if sub else {})}
+        conn.execute("select set_config('request.jwt.claims', %s, true)", (json.dumps(claims),))
+        conn.execute(f"set local role {role}")  # type: ignore[arg-type]
+        yield conn
+
+
+@pytest.fixture
+def two_users(db: PsycopgDatabase) -> tuple[str, str]:
+    repo = Repository(db)
+    alice, bob = login(repo, 1), login(repo, 2)
+    for user, ids in ((alice, [1, 2]), (bob, [3])):
+        result = start(repo, user, [char(i, f"C{i}") for i in ids])
+        for c in result["characters"]:
+            repo.start_character_item(result["sessionId"], c["id"])
+            repo.record_character_result(result["sessionId"], c["id"], "completed", None, {
+                "guild": {"blizzard_id": 77, "name": "Shared", "slug": "shared", "realm_id": 1,
+                          "realm_slug": "area-52"}})  # fmt: skip
+    return alice, bob
+
+
+def count(conn: psycopg.Connection, table: str) -> int:
+    row = conn.execute(f"select count(*) from {table}").fetchone()  # type: ignore[arg-type]
+    assert row is not None
+    return int(row[0])
+
+
+def test_a_user_reads_only_their_own_rows(db: PsycopgDatabase, two_users: tuple[str, str]) -> None:
+    alice, bob = two_users
+    with as_role(db.dsn, "authenticated", alice) as conn:
+        assert count(conn, "users") == 1
+        assert count(conn, "characters") == 2
+        assert count(conn, "character_sync_sessions") == 1
+        assert count(conn, "character_sync_items") == 2
+        assert count(conn, "guilds") == 1  # the guild their characters are in
+        assert count(conn, "sync_events") > 0
+        assert count(conn, "wow_realms") == 0  # public, merely empty here
+    with as_role(db.dsn, "authenticated", bob) as conn:
+        assert count(conn, "characters") == 1
+        own = conn.execute("select user_id::text from characters").fetchone()
+        assert own == (bob,)
+
+
+@pytest.mark.parametrize("table", ["battlenet_tokens", "oauth_states"])
+@pytest.mark.parametrize("role", ["anon", "authenticated"])
+def test_no_client_role_reads_secrets(
+    db: PsycopgDatabase, two_users: tuple[str, str], table: str, role: str
+) -> None:
+    alice, _ = two_users
+    with as_role(db.dsn, role, alice if role == "authenticated" else None) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(f"select * from {table}")  # type: ignore[arg-type]
+
+
+def test_anon_reads_no_user_data(db: PsycopgDatabase, two_users: tuple[str, str]) -> None:
+    with as_role(db.dsn, "anon") as conn:
+        for table in ("users", "characters", "character_sync_sessions"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(f"select * from {table}")  # type: ignore[arg-type]
+            conn.rollback()
+            conn.execute("set local role anon")
+
+
+def test_clients_cannot_write_or_call_sync_functions(
+    db: PsycopgDatabase, two_users: tuple[str, str]
+) -> None:
+    alice, _ = two_users
+    with as_role(db.dsn, "authenticated", alice) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("update characters set name = 'x'")
+    with as_role(db.dsn, "authenticated", alice) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("select public.get_user_token(%s::uuid)", (alice,))
