@@ -87,7 +87,9 @@ class FakeBattleNet:
         for pattern, respond in self.routes:
             if pattern.search(request.url.path):
                 return respond(request)
-        return httpx.Response(404, json={"code": 404, "type": "BLZWEBAPI00000404", "detail": "Not Found"})
+        return httpx.Response(
+            404, json={"code": 404, "type": "BLZWEBAPI00000404", "detail": "Not Found"}
+        )
 
 
 @pytest.fixture

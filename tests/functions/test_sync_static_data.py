@@ -79,7 +79,9 @@ def test_battlenet_failure_is_502_and_writes_nothing(
     assert "503" in response.json["error"]["message"]
     assert table_counts(db) == before
     with db.connection() as conn:
-        assert conn.execute("select name from wow_classes where id = 1").fetchone() == {"name": "Old"}
+        assert conn.execute("select name from wow_classes where id = 1").fetchone() == {
+            "name": "Old"
+        }
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,9 @@ def test_migrations_apply_from_zero_and_again(scratch_dsn: str) -> None:
 
 def test_pg_cron_and_pgmq_are_live(cluster: Cluster) -> None:
     with psycopg.connect(cluster.dsn()) as conn:
-        assert conn.execute("select count(*) from pg_extension where extname = 'pg_cron'").fetchone() == (1,)
+        assert conn.execute(
+            "select count(*) from pg_extension where extname = 'pg_cron'"
+        ).fetchone() == (1,)
         assert conn.execute("show shared_preload_libraries").fetchone() == ("pg_cron",)
         assert conn.execute("select to_regnamespace('pgmq') is not null").fetchone() == (True,)
 
@@ -52,4 +54,7 @@ def test_supabase_roles_and_auth_helpers(cluster: Cluster) -> None:
             "select set_config('request.jwt.claims', %s, true)",
             (f'{{"sub": "{user_id}", "role": "authenticated"}}',),
         )
-        assert conn.execute("select auth.uid(), auth.role()").fetchone() == (user_id, "authenticated")
+        assert conn.execute("select auth.uid(), auth.role()").fetchone() == (
+            user_id,
+            "authenticated",
+        )

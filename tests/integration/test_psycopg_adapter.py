@@ -33,7 +33,9 @@ def test_queue_round_trip(db: PsycopgDatabase, queue: str) -> None:
 def test_upsert_rows_one_statement(db: PsycopgDatabase) -> None:
     rows = [{"flavor": "retail", "id": i, "name": f"c{i}"} for i in range(3)]
     assert len(db.upsert_rows("wow_classes", rows, "flavor,id")) == 3
-    stored = db.upsert_rows("wow_classes", [{"flavor": "retail", "id": 1, "name": "new"}], "flavor,id")
+    stored = db.upsert_rows(
+        "wow_classes", [{"flavor": "retail", "id": 1, "name": "new"}], "flavor,id"
+    )
     assert stored[0]["name"] == "new"
 
 

@@ -17,12 +17,27 @@ def entry(**over: Any) -> dict[str, Any]:
         "flavor": "retail",
         "gameVersion": "retail",
         "classes": [{"id": 1, "name": "Warrior"}, {"id": 13, "name": "Evoker"}],
-        "races": [{"id": 24, "name": "Pandaren", "faction": "NEUTRAL", "is_allied_race": False,
-                   "is_selectable": True}],  # fmt: skip
+        "races": [
+            {
+                "id": 24,
+                "name": "Pandaren",
+                "faction": "NEUTRAL",
+                "is_allied_race": False,
+                "is_selectable": True,
+            }
+        ],  # fmt: skip
         "realms": [
-            {"id": 1, "slug": "aggra-português", "name": "Aggra (Português)", "category": "Portuguese",
-             "timezone": "Europe/Paris", "type": "NORMAL", "locale": "ptPT",
-             "connected_realm_id": 1, "is_tournament": False},  # fmt: skip
+            {
+                "id": 1,
+                "slug": "aggra-português",
+                "name": "Aggra (Português)",
+                "category": "Portuguese",
+                "timezone": "Europe/Paris",
+                "type": "NORMAL",
+                "locale": "ptPT",
+                "connected_realm_id": 1,
+                "is_tournament": False,
+            },  # fmt: skip
         ],
     }
     base.update(over)

@@ -21,7 +21,9 @@ def rows(db: PsycopgDatabase, sql: str, *params: Any) -> list[dict[str, Any]]:
 def finish(repo: Repository, session: str, ids: list[int], status: str = "completed") -> None:
     for cid in ids:
         assert repo.start_character_item(session, cid)
-        repo.record_character_result(session, cid, status, None if status == "completed" else "x", None)
+        repo.record_character_result(
+            session, cid, status, None if status == "completed" else "x", None
+        )
 
 
 def test_start_creates_session_items_and_one_message_each(db: PsycopgDatabase) -> None:
@@ -78,7 +80,9 @@ def test_dedup_rename_removal_new_and_reactivation(db: PsycopgDatabase) -> None:
     assert chars[1]["id"] == ids["Old"] and chars[1]["name"] == "Renamed"
     assert chars[2]["is_active"] is False and chars[2]["archived_at"] is not None
     assert chars[3]["id"] == ids["Stay"] and chars[4]["is_active"] is True
-    third = start(repo, user, [char(1, "Renamed"), char(2, "Gone"), char(3, "Stay"), char(4, "New")])
+    third = start(
+        repo, user, [char(1, "Renamed"), char(2, "Gone"), char(3, "Stay"), char(4, "New")]
+    )
     assert len(third["characters"]) == 4
     back = rows(db, "select * from characters where blizzard_id = 2")[0]
     assert back["is_active"] is True and back["archived_at"] is None and back["id"] == ids["Gone"]
@@ -90,7 +94,9 @@ def test_other_flavors_are_not_archived(db: PsycopgDatabase) -> None:
     finish(repo, (s := start(repo, user, [char(1, "Retail")]))["sessionId"],
            [c["id"] for c in s["characters"]])  # fmt: skip
     start(repo, user, [char(9, "Classic", 6103, "dreamscythe")], flavor="classic1x")
-    assert rows(db, "select is_active from characters where blizzard_id = 1") == [{"is_active": True}]
+    assert rows(db, "select is_active from characters where blizzard_id = 1") == [
+        {"is_active": True}
+    ]
 
 
 def test_counters_are_exact_when_a_message_is_delivered_twice(db: PsycopgDatabase) -> None:
@@ -148,7 +154,10 @@ def test_sync_error_and_notify(db: PsycopgDatabase) -> None:
         repo.fail_sync_session(sid, "stuck for too long")
         note = next(listener.notifies(timeout=5, stop_after=1))
     assert '"sync-error"' in note.payload and sid in note.payload
-    assert repo.sync_events_since(sid, 0)[-1]["data"] == {"sessionId": sid, "error": "stuck for too long"}
+    assert repo.sync_events_since(sid, 0)[-1]["data"] == {
+        "sessionId": sid,
+        "error": "stuck for too long",
+    }
 
 
 def test_empty_account_completes_at_once(db: PsycopgDatabase) -> None:
@@ -157,7 +166,9 @@ def test_empty_account_completes_at_once(db: PsycopgDatabase) -> None:
     result = start(repo, user, [])
     events = repo.sync_events_since(result["sessionId"], 0)
     assert [e["event"] for e in events] == ["sync-complete"]
-    assert events[0]["data"]["totalCharacters"] == 0 and events[0]["data"]["progressPercentage"] == 100
+    assert (
+        events[0]["data"]["totalCharacters"] == 0 and events[0]["data"]["progressPercentage"] == 100
+    )
 
 
 def test_login_queues_first_profile_sync(db: PsycopgDatabase) -> None:

@@ -182,15 +182,15 @@ def test_429_waits_about_a_second_and_costs_no_attempt(
 
 def test_404_is_not_retried(httpx_mock: HTTPXMock, client: BlizzardClient) -> None:
     add_token(httpx_mock)
-    httpx_mock.add_response(url=status_url(), status_code=404, content=sample("error_404_not_found.json"))
+    httpx_mock.add_response(
+        url=status_url(), status_code=404, content=sample("error_404_not_found.json")
+    )
     with pytest.raises(BlizzardNotFound, match="404 Not Found"):
         fetch_status(client)
     assert len(httpx_mock.get_requests()) == 2
 
 
-def test_timeouts_are_retried_then_raised(
-    httpx_mock: HTTPXMock, client: BlizzardClient
-) -> None:
+def test_timeouts_are_retried_then_raised(httpx_mock: HTTPXMock, client: BlizzardClient) -> None:
     add_token(httpx_mock)
     for _ in range(3):
         httpx_mock.add_exception(httpx.ReadTimeout("slow"), url=status_url())
@@ -207,11 +207,15 @@ def test_conditional_request_304(httpx_mock: HTTPXMock, client: BlizzardClient) 
     add_token(httpx_mock)
     stamp = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
     httpx_mock.add_response(
-        url=status_url(), status_code=304, headers={"Last-Modified": "Sun, 01 Nov 2026 12:00:00 GMT"}
+        url=status_url(),
+        status_code=304,
+        headers={"Last-Modified": "Sun, 01 Nov 2026 12:00:00 GMT"},
     )
     result = fetch_status(client, if_modified_since=stamp)
     assert result.not_modified and result.data is None  # type: ignore[attr-defined]
-    assert httpx_mock.get_requests()[1].headers["If-Modified-Since"] == "Sun, 01 Nov 2026 12:00:00 GMT"
+    assert (
+        httpx_mock.get_requests()[1].headers["If-Modified-Since"] == "Sun, 01 Nov 2026 12:00:00 GMT"
+    )
 
 
 def test_last_modified_is_returned(httpx_mock: HTTPXMock, client: BlizzardClient) -> None:

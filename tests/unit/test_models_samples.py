@@ -59,7 +59,9 @@ def test_account_profile_fields() -> None:
 
 def test_character_profile_and_media() -> None:
     profile = m.CharacterProfile.model_validate_json(sample("character_profile_summary.json"))
-    assert profile.guild and profile.guild.id == 43913043 and profile.guild.realm.slug == "norgannon"
+    assert (
+        profile.guild and profile.guild.id == 43913043 and profile.guild.realm.slug == "norgannon"
+    )
     assert profile.equipped_item_level == 430 and profile.last_login_timestamp == 1587702640000
     media = m.CharacterMedia.model_validate_json(sample("character_media.json"))
     assert media.asset_map()["avatar"].endswith("183057723-avatar.jpg")

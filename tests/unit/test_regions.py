@@ -19,7 +19,12 @@ from shared.errors import BadRequest
         (NamespaceKind.STATIC, Region.EU, GameVersion.RETAIL, "static-eu"),
         (NamespaceKind.DYNAMIC, Region.US, GameVersion.CLASSIC_ERA, "dynamic-classic1x-us"),
         (NamespaceKind.PROFILE, Region.EU, GameVersion.CLASSIC_SOD, "profile-classic1x-eu"),
-        (NamespaceKind.PROFILE, Region.US, GameVersion.CLASSIC_ANNIVERSARY, "profile-classicann-us"),
+        (
+            NamespaceKind.PROFILE,
+            Region.US,
+            GameVersion.CLASSIC_ANNIVERSARY,
+            "profile-classicann-us",
+        ),
         (NamespaceKind.STATIC, Region.KR, GameVersion.CLASSIC_PROGRESSION, "static-classic-kr"),
     ],
 )

@@ -46,8 +46,16 @@ def test_queue_calls_go_to_pgmq_public(httpx_mock: HTTPXMock, db: SupabaseDataba
     httpx_mock.add_response(
         method="POST",
         url=f"{URL}/rest/v1/rpc/read",
-        json=[{"msg_id": 7, "read_ct": 1, "enqueued_at": "2026-11-22T02:00:00+00:00",
-               "vt": "2026-11-22T02:00:30+00:00", "message": {"a": 1}, "headers": None}],  # fmt: skip
+        json=[
+            {
+                "msg_id": 7,
+                "read_ct": 1,
+                "enqueued_at": "2026-11-22T02:00:00+00:00",
+                "vt": "2026-11-22T02:00:30+00:00",
+                "message": {"a": 1},
+                "headers": None,
+            }
+        ],  # fmt: skip
     )
     httpx_mock.add_response(method="POST", url=f"{URL}/rest/v1/rpc/archive", json=True)
     assert db.queue_send_batch("q", [{"a": 1}, {"a": 2}]) == [7, 8]
@@ -66,8 +74,12 @@ def test_postgrest_errors_become_data_errors(httpx_mock: HTTPXMock, db: Supabase
     httpx_mock.add_response(
         method="POST",
         status_code=404,
-        json={"code": "PGRST202", "message": "Could not find the function", "details": None,
-              "hint": None},  # fmt: skip
+        json={
+            "code": "PGRST202",
+            "message": "Could not find the function",
+            "details": None,
+            "hint": None,
+        },  # fmt: skip
     )
     with pytest.raises(DataError, match="PGRST202"):
         db.rpc("missing", {})

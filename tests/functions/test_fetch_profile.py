@@ -1,0 +1,206 @@
+"""fetch_profile and queue_consumer through functions-framework's test client, with the real
+Postgres and Battle.net faked at the HTTP boundary."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from flask.testing import FlaskClient
+
+from shared.bootstrap import App
+from shared.db.psycopg_adapter import PsycopgDatabase
+from tests.functions.conftest import FakeBattleNet, function_client, sample_json, user_headers
+
+SYNC = "/api/v1/characters/sync"
+
+
+@pytest.fixture
+def client() -> FlaskClient:
+    return function_client("fetch_profile")
+
+
+@pytest.fixture
+def consumer() -> FlaskClient:
+    return function_client("queue_consumer")
+
+
+def make_user(app: App, battlenet_id: int = 2056856, hours: int = 24) -> str:
+    sealed = app.cipher.encrypt("user-token", associated=str(battlenet_id))
+    user = app.repo.upsert_login(
+        p_battlenet_id=battlenet_id, p_battletag="Tester#1", p_region="us",
+        p_ciphertext=sealed.ciphertext, p_key_id=sealed.key_id,
+        p_expires_at=(datetime.now(UTC) + timedelta(hours=hours)).isoformat(),
+        p_scopes=["openid", "wow.profile"], p_sync_queue=None,
+    )  # fmt: skip
+    return str(user["id"])
+
+
+@pytest.fixture
+def profiles(battlenet: FakeBattleNet) -> FakeBattleNet:
+    account = sample_json("account_profile_summary_2.json")
+    profile = sample_json("character_profile_summary.json")
+    media = sample_json("character_media.json")
+
+    def char_profile(request: httpx.Request) -> httpx.Response:
+        realm, name = request.url.path.split("/")[4:6]
+        if name == "velukh" and realm == "arygos":
+            return httpx.Response(404, json={"code": 404, "detail": "Not Found"})
+        return httpx.Response(200, json={**profile, "name": name.title(),
+                              "realm": {**profile["realm"], "slug": realm}},
+                              headers={"Last-Modified": "Sun, 01 Nov 2026 12:00:00 GMT"})  # fmt: skip
+
+    battlenet.route(r"^/profile/user/wow$", lambda r: httpx.Response(200, json=account))
+    battlenet.route(r"^/profile/wow/character/[^/]+/[^/]+$", char_profile)
+    battlenet.route(r"/character-media$", lambda r: httpx.Response(200, json=media))
+    return battlenet
+
+
+def test_sync_then_consume_end_to_end(
+    client: FlaskClient, consumer: FlaskClient, app: App, profiles: FakeBattleNet,
+    service_headers: dict[str, str], db: PsycopgDatabase,
+) -> None:  # fmt: skip
+    user = make_user(app)
+    response = client.post(
+        SYNC, json={"gameVersion": "retail"}, headers=user_headers(app.settings, user)
+    )
+    assert response.status_code == 202 and response.json
+    body = response.json
+    assert body["message"] == "Character sync started" and body["syncedCharacters"] == 3
+    account_call = next(r for r in profiles.requests if r.url.path == "/profile/user/wow")
+    assert account_call.headers["Authorization"] == "Bearer user-token"
+    drained = consumer.post("/functions/v1/queue-consumer", json={"maxMessages": 10},
+                            headers=service_headers).json  # fmt: skip
+    assert drained == {"processed": 2, "failed": 1, "retried": 0, "deadLettered": 0, "remaining": 0}
+    state = client.get(f"{SYNC}/{body['sessionId']}", headers=user_headers(app.settings, user)).json
+    assert state and state["status"] == "completed" and state["failedCharacters"] == 1
+    with db.connection() as conn:
+        chars = conn.execute("select c.*, g.name as guild from characters c "
+                             "left join guilds g on g.id = c.guild_id order by c.name").fetchall()  # fmt: skip
+    enriched = [c for c in chars if c["enriched_at"]]
+    assert len(enriched) == 2 and all(c["guild"] == "Mythical Warriors" for c in enriched)
+    assert all(c["avatar_url"].endswith("-avatar.jpg") for c in enriched)
+    assert all(c["equipped_item_level"] == 430 for c in enriched)
+    assert {c["last_modified"] for c in enriched} == {datetime(2026, 11, 1, 12, tzinfo=UTC)}
+
+
+def test_media_failure_saves_the_character_without_it(
+    client: FlaskClient, consumer: FlaskClient, app: App, profiles: FakeBattleNet,
+    service_headers: dict[str, str], db: PsycopgDatabase,
+) -> None:  # fmt: skip
+    profiles.failures[r"/character-media$"] = 500
+    user = make_user(app)
+    client.post(SYNC, json={}, headers=user_headers(app.settings, user))
+    result = consumer.post("/functions/v1/queue-consumer", json={}, headers=service_headers).json
+    assert result and result["processed"] == 2
+    with db.connection() as conn:
+        done = conn.execute("select * from characters where enriched_at is not null").fetchall()
+    assert len(done) == 2 and all(c["avatar_url"] is None and c["guild_id"] for c in done)
+
+
+def test_server_errors_retry_then_dead_letter(
+    client: FlaskClient, consumer: FlaskClient, app: App, profiles: FakeBattleNet,
+    service_headers: dict[str, str], db: PsycopgDatabase,
+) -> None:  # fmt: skip
+    profiles.failures[r"^/profile/wow/character/"] = 503
+    user = make_user(app)
+    sid = client.post(SYNC, json={}, headers=user_headers(app.settings, user)).json["sessionId"]  # type: ignore[index]
+    first = consumer.post("/functions/v1/queue-consumer", json={}, headers=service_headers).json
+    assert first and first["retried"] == 3 and first["remaining"] == 3
+    with db.connection() as conn:  # skip the backoff
+        conn.execute("update pgmq.q_character_sync set vt = now()")
+    second = consumer.post("/functions/v1/queue-consumer", json={}, headers=service_headers).json
+    assert second == {"processed": 0, "failed": 0, "retried": 0, "deadLettered": 3, "remaining": 0}
+    with db.connection() as conn:
+        dead = conn.execute("select message from pgmq.a_character_sync").fetchall()
+    assert len(dead) == 3 and all("503" in d["message"]["deadLetter"]["error"] for d in dead)
+    state = app.repo.get_sync_state(sid, None)
+    assert state and state["event"] == "sync-complete" and state["data"]["failedCharacters"] == 3
+
+
+def test_second_sync_while_active_is_409(
+    client: FlaskClient, app: App, profiles: FakeBattleNet
+) -> None:
+    headers = user_headers(app.settings, make_user(app))
+    assert client.post(SYNC, json={}, headers=headers).status_code == 202
+    again = client.post("/functions/v1/fetch-profile", json={}, headers=headers)
+    assert again.status_code == 409 and again.json and again.json["error"]["code"] == "conflict"
+
+
+def test_expired_token_is_409_and_marks_relogin(
+    client: FlaskClient, app: App, profiles: FakeBattleNet, db: PsycopgDatabase
+) -> None:
+    user = make_user(app, hours=-1)
+    response = client.post(SYNC, json={}, headers=user_headers(app.settings, user))
+    assert response.status_code == 409
+    with db.connection() as conn:
+        assert conn.execute("select login_state from users").fetchone() == {
+            "login_state": "relogin_required"
+        }
+
+
+def test_revoked_token_is_409(client: FlaskClient, app: App, profiles: FakeBattleNet) -> None:
+    profiles.failures[r"^/profile/user/wow$"] = 401
+    response = client.post(SYNC, json={}, headers=user_headers(app.settings, make_user(app)))
+    assert response.status_code == 409 and response.json
+    assert "log in" in response.json["error"]["message"]
+
+
+def test_no_characters_completes_at_once(
+    client: FlaskClient, app: App, profiles: FakeBattleNet
+) -> None:
+    profiles.failures[r"^/profile/user/wow$"] = 404
+    headers = user_headers(app.settings, make_user(app))
+    body = client.post(SYNC, json={"gameVersion": "classic_era"}, headers=headers).json
+    assert body and body["syncedCharacters"] == 0
+    state = client.get(f"{SYNC}/{body['sessionId']}", headers=headers).json
+    assert state == {"sessionId": body["sessionId"], "status": "completed", "totalCharacters": 0,
+                     "processedCharacters": 0, "failedCharacters": 0, "progressPercentage": 100}  # fmt: skip
+    account_call = next(r for r in profiles.requests if r.url.path == "/profile/user/wow")
+    assert account_call.url.params["namespace"] == "profile-classic1x-us"
+
+
+@pytest.mark.parametrize(("body", "needle"), [
+    ({"gameVersion": "wotlk"}, "classic_progression"), ({"gameVersion": 5}, "gameVersion"),
+])  # fmt: skip
+def test_bad_game_version_is_400(
+    client: FlaskClient, app: App, body: dict[str, Any], needle: str
+) -> None:
+    response = client.post(SYNC, json=body, headers=user_headers(app.settings, make_user(app)))
+    assert (
+        response.status_code == 400
+        and response.json
+        and needle in response.json["error"]["message"]
+    )
+
+
+def test_owner_only(client: FlaskClient, app: App, profiles: FakeBattleNet) -> None:
+    owner = make_user(app)
+    stranger = user_headers(app.settings, make_user(app, battlenet_id=7))
+    body = client.post(SYNC, json={}, headers=user_headers(app.settings, owner)).json
+    assert body
+    assert client.get(f"{SYNC}/{body['sessionId']}", headers=stranger).status_code == 404
+    assert client.get(f"{SYNC}/{body['sessionId']}/events", headers=stranger).status_code == 404
+    char_id = body["characters"][0]["id"]
+    assert client.post(f"/api/v1/characters/{char_id}/enrich", headers=stranger).status_code == 404
+    mine = client.post(
+        f"/api/v1/characters/{char_id}/enrich", headers=user_headers(app.settings, owner)
+    )
+    assert mine.status_code == 202 and mine.json
+    assert mine.json["message"] == "Character enrichment queued"
+    assert mine.json["character"] == {"id": char_id, "name": "Adaxion", "realm": "Area 52"}
+    assert isinstance(mine.json["jobId"], int) and mine.json["sessionId"] != body["sessionId"]
+
+
+def test_service_key_needs_user_id(
+    client: FlaskClient, app: App, profiles: FakeBattleNet, service_headers: dict[str, str]
+) -> None:
+    assert client.post(SYNC, json={}, headers=service_headers).status_code == 400
+    user = make_user(app)
+    response = client.post(SYNC, json={"userId": user}, headers=service_headers)
+    assert response.status_code == 202
+    assert client.post(SYNC, json={}, headers={"Authorization": "Bearer x"}).status_code == 401
+    assert client.get(f"{SYNC}/{uuid.uuid4()}", headers=service_headers).status_code == 404
