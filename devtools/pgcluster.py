@@ -80,9 +80,18 @@ class Cluster:
         self.log_file.touch()
         self._chown(self.log_file)
         result = self._run(
-            str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
-            "-E", "UTF8", "--no-locale", "--no-sync",
-        )  # fmt: skip
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+            "--no-sync",
+        )
         if result.returncode != 0:
             raise ClusterError(f"initdb failed: {result.stderr.strip()}")
         settings = [
@@ -110,9 +119,16 @@ class Cluster:
         self.socket_dir.mkdir(parents=True, exist_ok=True)
         self._chown(self.socket_dir)
         result = self._run(
-            str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log_file),
-            "-w", "-t", str(START_TIMEOUT), "start",
-        )  # fmt: skip
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log_file),
+            "-w",
+            "-t",
+            str(START_TIMEOUT),
+            "start",
+        )
         if result.returncode != 0:
             tail = (
                 self.log_file.read_text(errors="replace")[-2000:] if self.log_file.exists() else ""
@@ -134,6 +150,15 @@ class Cluster:
             self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
 
     def restart(self) -> None:
-        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "restart",
-                  "-l", str(self.log_file))  # fmt: skip
+        self._run(
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-m",
+            "fast",
+            "-w",
+            "restart",
+            "-l",
+            str(self.log_file),
+        )
         self.wait_ready()

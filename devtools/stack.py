@@ -88,8 +88,11 @@ class Stack:
         created = self.cluster.init()
         self.cluster.start()
         applied = migrate(self.cluster.dsn())
-        print(f"postgres {'created and ' if created else ''}running on {self.cluster.dsn()} "
-              f"({len(applied)} migrations applied now)", flush=True)  # fmt: skip
+        print(
+            f"postgres {'created and ' if created else ''}running on {self.cluster.dsn()} "
+            f"({len(applied)} migrations applied now)",
+            flush=True,
+        )
         return applied
 
     def spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
@@ -98,8 +101,14 @@ class Stack:
         return proc
 
     def start_emulator(self) -> None:
-        proc = self.spawn("emulator", "-m", "devtools.emulator", "--port",
-                          str(self.config.emulator_port), *self.config.emulator_args)  # fmt: skip
+        proc = self.spawn(
+            "emulator",
+            "-m",
+            "devtools.emulator",
+            "--port",
+            str(self.config.emulator_port),
+            *self.config.emulator_args,
+        )
         wait_http(self.emulator_url + "/_emulator/health", proc=proc)
 
     def start_gateway(self) -> None:
@@ -157,8 +166,11 @@ def main() -> int:
     pid_file.parent.mkdir(parents=True, exist_ok=True)
     other = _already_running(pid_file)
     if other is not None:
-        print(f"Guild Sync is already running (pid {other}); stop it with Ctrl-C or "
-              f"`kill {other}` first.", file=sys.stderr)  # fmt: skip
+        print(
+            f"Guild Sync is already running (pid {other}); stop it with Ctrl-C or "
+            f"`kill {other}` first.",
+            file=sys.stderr,
+        )
         return 1
     pid_file.write_text(str(os.getpid()))
     stopping = False

@@ -62,19 +62,35 @@ class FakeBattleNet:
         self.requests: list[httpx.Request] = []
         self.failures: dict[str, int] = {}  # path regex -> status
         self.routes: list[tuple[re.Pattern[str], Callable[[httpx.Request], httpx.Response]]] = []
-        self.route(r"/token$", lambda r: httpx.Response(
-            200, json={"access_token": "app-token", "token_type": "bearer", "expires_in": 86399}))  # fmt: skip
+        self.route(
+            r"/token$",
+            lambda r: httpx.Response(
+                200, json={"access_token": "app-token", "token_type": "bearer", "expires_in": 86399}
+            ),
+        )
         classes = sample_json("playable_class_index.json")
         races = sample_json("playable_race_index.json")
         race = sample_json("playable_race_detail.json")
         realm = sample_json("connected_realm_detail.json")
         self.route(r"/data/wow/playable-class/index$", lambda r: httpx.Response(200, json=classes))
         self.route(r"/data/wow/playable-race/index$", lambda r: httpx.Response(200, json=races))
-        self.route(r"/data/wow/playable-race/(\d+)$", lambda r: httpx.Response(
-            200, json={**race, "id": int(r.url.path.rsplit("/", 1)[1])}))  # fmt: skip
-        self.route(r"/data/wow/search/connected-realm$", lambda r: httpx.Response(200, json={
-            "page": 1, "pageSize": 1000, "maxPageSize": 1000, "pageCount": 1,
-            "results": [{"key": {"href": "x"}, "data": realm}]}))  # fmt: skip
+        self.route(
+            r"/data/wow/playable-race/(\d+)$",
+            lambda r: httpx.Response(200, json={**race, "id": int(r.url.path.rsplit("/", 1)[1])}),
+        )
+        self.route(
+            r"/data/wow/search/connected-realm$",
+            lambda r: httpx.Response(
+                200,
+                json={
+                    "page": 1,
+                    "pageSize": 1000,
+                    "maxPageSize": 1000,
+                    "pageCount": 1,
+                    "results": [{"key": {"href": "x"}, "data": realm}],
+                },
+            ),
+        )
 
     def route(self, pattern: str, respond: Callable[[httpx.Request], httpx.Response]) -> None:
         self.routes.insert(0, (re.compile(pattern), respond))

@@ -31,11 +31,15 @@ def consumer() -> FlaskClient:
 def make_user(app: App, battlenet_id: int = 2056856, hours: int = 24) -> str:
     sealed = app.cipher.encrypt("user-token", associated=str(battlenet_id))
     user = app.repo.upsert_login(
-        p_battlenet_id=battlenet_id, p_battletag="Tester#1", p_region="us",
-        p_ciphertext=sealed.ciphertext, p_key_id=sealed.key_id,
+        p_battlenet_id=battlenet_id,
+        p_battletag="Tester#1",
+        p_region="us",
+        p_ciphertext=sealed.ciphertext,
+        p_key_id=sealed.key_id,
         p_expires_at=(datetime.now(UTC) + timedelta(hours=hours)).isoformat(),
-        p_scopes=["openid", "wow.profile"], p_sync_queue=None,
-    )  # fmt: skip
+        p_scopes=["openid", "wow.profile"],
+        p_sync_queue=None,
+    )
     return str(user["id"])
 
 
@@ -49,9 +53,11 @@ def profiles(battlenet: FakeBattleNet) -> FakeBattleNet:
         realm, name = request.url.path.split("/")[4:6]
         if name == "velukh" and realm == "arygos":
             return httpx.Response(404, json={"code": 404, "detail": "Not Found"})
-        return httpx.Response(200, json={**profile, "name": name.title(),
-                              "realm": {**profile["realm"], "slug": realm}},
-                              headers={"Last-Modified": "Sun, 01 Nov 2026 12:00:00 GMT"})  # fmt: skip
+        return httpx.Response(
+            200,
+            json={**profile, "name": name.title(), "realm": {**profile["realm"], "slug": realm}},
+            headers={"Last-Modified": "Sun, 01 Nov 2026 12:00:00 GMT"},
+        )
 
     battlenet.route(r"^/profile/user/wow$", lambda r: httpx.Response(200, json=account))
     battlenet.route(r"^/profile/wow/character/[^/]+/[^/]+$", char_profile)
@@ -60,9 +66,13 @@ def profiles(battlenet: FakeBattleNet) -> FakeBattleNet:
 
 
 def test_sync_then_consume_end_to_end(
-    client: FlaskClient, consumer: FlaskClient, app: App, profiles: FakeBattleNet,
-    service_headers: dict[str, str], db: PsycopgDatabase,
-) -> None:  # fmt: skip
+    client: FlaskClient,
+    consumer: FlaskClient,
+    app: App,
+    profiles: FakeBattleNet,
+    service_headers: dict[str, str],
+    db: PsycopgDatabase,
+) -> None:
     user = make_user(app)
     response = client.post(
         SYNC, json={"gameVersion": "retail"}, headers=user_headers(app.settings, user)
@@ -72,14 +82,17 @@ def test_sync_then_consume_end_to_end(
     assert body["message"] == "Character sync started" and body["syncedCharacters"] == 3
     account_call = next(r for r in profiles.requests if r.url.path == "/profile/user/wow")
     assert account_call.headers["Authorization"] == "Bearer user-token"
-    drained = consumer.post("/functions/v1/queue-consumer", json={"maxMessages": 10},
-                            headers=service_headers).json  # fmt: skip
+    drained = consumer.post(
+        "/functions/v1/queue-consumer", json={"maxMessages": 10}, headers=service_headers
+    ).json
     assert drained == {"processed": 2, "failed": 1, "retried": 0, "deadLettered": 0, "remaining": 0}
     state = client.get(f"{SYNC}/{body['sessionId']}", headers=user_headers(app.settings, user)).json
     assert state and state["status"] == "completed" and state["failedCharacters"] == 1
     with db.connection() as conn:
-        chars = conn.execute("select c.*, g.name as guild from characters c "
-                             "left join guilds g on g.id = c.guild_id order by c.name").fetchall()  # fmt: skip
+        chars = conn.execute(
+            "select c.*, g.name as guild from characters c "
+            "left join guilds g on g.id = c.guild_id order by c.name"
+        ).fetchall()
     enriched = [c for c in chars if c["enriched_at"]]
     assert len(enriched) == 2 and all(c["guild"] == "Mythical Warriors" for c in enriched)
     assert all(c["avatar_url"].endswith("-avatar.jpg") for c in enriched)
@@ -88,9 +101,13 @@ def test_sync_then_consume_end_to_end(
 
 
 def test_media_failure_saves_the_character_without_it(
-    client: FlaskClient, consumer: FlaskClient, app: App, profiles: FakeBattleNet,
-    service_headers: dict[str, str], db: PsycopgDatabase,
-) -> None:  # fmt: skip
+    client: FlaskClient,
+    consumer: FlaskClient,
+    app: App,
+    profiles: FakeBattleNet,
+    service_headers: dict[str, str],
+    db: PsycopgDatabase,
+) -> None:
     profiles.failures[r"/character-media$"] = 500
     user = make_user(app)
     client.post(SYNC, json={}, headers=user_headers(app.settings, user))
@@ -102,9 +119,13 @@ def test_media_failure_saves_the_character_without_it(
 
 
 def test_server_errors_retry_then_dead_letter(
-    client: FlaskClient, consumer: FlaskClient, app: App, profiles: FakeBattleNet,
-    service_headers: dict[str, str], db: PsycopgDatabase,
-) -> None:  # fmt: skip
+    client: FlaskClient,
+    consumer: FlaskClient,
+    app: App,
+    profiles: FakeBattleNet,
+    service_headers: dict[str, str],
+    db: PsycopgDatabase,
+) -> None:
     profiles.failures[r"^/profile/wow/character/"] = 503
     user = make_user(app)
     sid = client.post(SYNC, json={}, headers=user_headers(app.settings, user)).json["sessionId"]  # type: ignore[index]
@@ -157,15 +178,25 @@ def test_no_characters_completes_at_once(
     body = client.post(SYNC, json={"gameVersion": "classic_era"}, headers=headers).json
     assert body and body["syncedCharacters"] == 0
     state = client.get(f"{SYNC}/{body['sessionId']}", headers=headers).json
-    assert state == {"sessionId": body["sessionId"], "status": "completed", "totalCharacters": 0,
-                     "processedCharacters": 0, "failedCharacters": 0, "progressPercentage": 100}  # fmt: skip
+    assert state == {
+        "sessionId": body["sessionId"],
+        "status": "completed",
+        "totalCharacters": 0,
+        "processedCharacters": 0,
+        "failedCharacters": 0,
+        "progressPercentage": 100,
+    }
     account_call = next(r for r in profiles.requests if r.url.path == "/profile/user/wow")
     assert account_call.url.params["namespace"] == "profile-classic1x-us"
 
 
-@pytest.mark.parametrize(("body", "needle"), [
-    ({"gameVersion": "wotlk"}, "classic_progression"), ({"gameVersion": 5}, "gameVersion"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ({"gameVersion": "wotlk"}, "classic_progression"),
+        ({"gameVersion": 5}, "gameVersion"),
+    ],
+)
 def test_bad_game_version_is_400(
     client: FlaskClient, app: App, body: dict[str, Any], needle: str
 ) -> None:

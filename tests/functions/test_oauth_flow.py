@@ -34,12 +34,23 @@ def oauth(battlenet: FakeBattleNet) -> FakeBattleNet:
             return httpx.Response(200, json={"access_token": "app", "expires_in": 86399})
         if form["code"] != ["good-code"]:
             return httpx.Response(400, json={"error": "invalid_grant"})
-        return httpx.Response(200, json={"access_token": "user-secret-token", "expires_in": 86399,
-                                         "scope": "openid wow.profile", "sub": "424242"})  # fmt: skip
+        return httpx.Response(
+            200,
+            json={
+                "access_token": "user-secret-token",
+                "expires_in": 86399,
+                "scope": "openid wow.profile",
+                "sub": "424242",
+            },
+        )
 
     battlenet.route(r"/token$", token)
-    battlenet.route(r"/userinfo$", lambda r: httpx.Response(
-        200, json={"sub": "424242", "id": 424242, "battletag": "Zéphyr#1234"}))  # fmt: skip
+    battlenet.route(
+        r"/userinfo$",
+        lambda r: httpx.Response(
+            200, json={"sub": "424242", "id": 424242, "battletag": "Zéphyr#1234"}
+        ),
+    )
     return battlenet
 
 
@@ -95,8 +106,10 @@ def test_callback_redirects_with_session_and_stores_token_encrypted(
     with db.connection() as conn:
         user = conn.execute("select * from users").fetchone()
         token = conn.execute("select * from battlenet_tokens").fetchone()
-        dump = conn.execute("select (select json_agg(t)::text from battlenet_tokens t) || "
-                            "(select json_agg(u)::text from users u) as d").fetchone()  # fmt: skip
+        dump = conn.execute(
+            "select (select json_agg(t)::text from battlenet_tokens t) || "
+            "(select json_agg(u)::text from users u) as d"
+        ).fetchone()
     assert user and user["battlenet_id"] == 424242 and user["battletag"] == "Zéphyr#1234"
     assert token and token["key_id"] == "local-dev" and token["ciphertext"].startswith("v1.")
     assert dump and "user-secret-token" not in dump["d"]
@@ -140,9 +153,13 @@ def test_replayed_callback_is_400_and_creates_nothing_more(
     ],
 )
 def test_bad_callbacks_create_nothing(
-    client: FlaskClient, app: App, oauth: FakeBattleNet, db: PsycopgDatabase,
-    query: dict[str, str], status: int,
-) -> None:  # fmt: skip
+    client: FlaskClient,
+    app: App,
+    oauth: FakeBattleNet,
+    db: PsycopgDatabase,
+    query: dict[str, str],
+    status: int,
+) -> None:
     if "state" not in query and query:
         query = {**query, "state": begin(client)["state"]}
     response = client.get(CALLBACK, query_string=query)

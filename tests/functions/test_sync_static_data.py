@@ -28,11 +28,15 @@ def table_counts(db: PsycopgDatabase) -> tuple[int, int, int]:
 
 
 def test_sync_writes_counts_and_is_idempotent(
-    client: FlaskClient, app: App, battlenet: FakeBattleNet, service_headers: dict[str, str],
+    client: FlaskClient,
+    app: App,
+    battlenet: FakeBattleNet,
+    service_headers: dict[str, str],
     db: PsycopgDatabase,
-) -> None:  # fmt: skip
-    response = client.post(PATH, json={"regions": ["us"], "gameVersions": ["retail"]},
-                           headers=service_headers)  # fmt: skip
+) -> None:
+    response = client.post(
+        PATH, json={"regions": ["us"], "gameVersions": ["retail"]}, headers=service_headers
+    )
     assert response.status_code == 200, response.json
     body = response.json
     assert body is not None
@@ -45,10 +49,25 @@ def test_sync_writes_counts_and_is_idempotent(
     with db.connection() as conn:
         realm = conn.execute("select * from wow_realms").fetchone()
     assert realm is not None
-    assert (realm["slug"], realm["region"], realm["flavor"], realm["connected_realm_id"],
-            realm["timezone"], realm["type"], realm["locale"], realm["category"]) == (
-        "tichondrius", "us", "retail", 11, "America/Los_Angeles", "NORMAL", "enUS",
-        "United States")  # fmt: skip
+    assert (
+        realm["slug"],
+        realm["region"],
+        realm["flavor"],
+        realm["connected_realm_id"],
+        realm["timezone"],
+        realm["type"],
+        realm["locale"],
+        realm["category"],
+    ) == (
+        "tichondrius",
+        "us",
+        "retail",
+        11,
+        "America/Los_Angeles",
+        "NORMAL",
+        "enUS",
+        "United States",
+    )
     again = client.post(PATH, json={"regions": ["us"]}, headers=service_headers).json
     assert again is not None
     assert again["counts"]["us"]["retail"]["changes"]["realms"] == {"inserted": 0, "updated": 0}
@@ -57,17 +76,21 @@ def test_sync_writes_counts_and_is_idempotent(
 def test_classic_uses_its_namespaces(
     client: FlaskClient, app: App, battlenet: FakeBattleNet, service_headers: dict[str, str]
 ) -> None:
-    response = client.post(PATH, json={"regions": ["eu"], "gameVersions": ["classic_era"]},
-                           headers=service_headers)  # fmt: skip
+    response = client.post(
+        PATH, json={"regions": ["eu"], "gameVersions": ["classic_era"]}, headers=service_headers
+    )
     assert response.status_code == 200
     namespaces = {r.url.params.get("namespace") for r in battlenet.requests if r.method == "GET"}
     assert namespaces == {"static-classic1x-eu", "dynamic-classic1x-eu"}
 
 
 def test_battlenet_failure_is_502_and_writes_nothing(
-    client: FlaskClient, app: App, battlenet: FakeBattleNet, service_headers: dict[str, str],
+    client: FlaskClient,
+    app: App,
+    battlenet: FakeBattleNet,
+    service_headers: dict[str, str],
     db: PsycopgDatabase,
-) -> None:  # fmt: skip
+) -> None:
     assert client.post(PATH, json={}, headers=service_headers).status_code == 200
     before = table_counts(db)
     with db.connection() as conn:
@@ -95,9 +118,13 @@ def test_battlenet_failure_is_502_and_writes_nothing(
     ],
 )
 def test_bad_input_is_400(
-    client: FlaskClient, app: App, service_headers: dict[str, str], body: object, needle: str,
+    client: FlaskClient,
+    app: App,
+    service_headers: dict[str, str],
+    body: object,
+    needle: str,
     db: PsycopgDatabase,
-) -> None:  # fmt: skip
+) -> None:
     response = client.post(PATH, json=body, headers=service_headers)
     assert response.status_code == 400
     assert response.json and needle in response.json["error"]["message"]
@@ -105,8 +132,9 @@ def test_bad_input_is_400(
 
 
 def test_bad_json_is_400(client: FlaskClient, app: App, service_headers: dict[str, str]) -> None:
-    response = client.post(PATH, data="{nope", headers={**service_headers,
-                           "Content-Type": "application/json"})  # fmt: skip
+    response = client.post(
+        PATH, data="{nope", headers={**service_headers, "Content-Type": "application/json"}
+    )
     assert response.status_code == 400 and response.json
     assert response.json["error"]["code"] == "bad_request"
 
@@ -120,5 +148,7 @@ def test_auth(client: FlaskClient, app: App) -> None:
     user = user_headers(app.settings, uuid.uuid4())
     response = client.post(PATH, json={}, headers=user)
     assert response.status_code == 403 and response.json
-    assert response.json["error"] == {"code": "forbidden",
-                                      "message": "this function needs the service-role key"}  # fmt: skip
+    assert response.json["error"] == {
+        "code": "forbidden",
+        "message": "this function needs the service-role key",
+    }

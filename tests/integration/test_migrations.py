@@ -27,12 +27,18 @@ def test_migrations_apply_from_zero_and_again(scratch_dsn: str) -> None:
     assert applied == sorted(p.stem.split("_")[0] for p in MIGRATIONS.glob("*.sql"))
     assert migrate(scratch_dsn) == []
     with psycopg.connect(scratch_dsn) as conn:
-        tables = {r[0] for r in conn.execute(
-            "select tablename from pg_tables where schemaname = 'public'")}  # fmt: skip
+        tables = {
+            r[0]
+            for r in conn.execute("select tablename from pg_tables where schemaname = 'public'")
+        }
         assert {"wow_classes", "wow_races", "wow_realms"} <= tables
-        wrappers = {r[0] for r in conn.execute(
-            "select p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace "
-            "where n.nspname = 'pgmq_public'")}  # fmt: skip
+        wrappers = {
+            r[0]
+            for r in conn.execute(
+                "select p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace "
+                "where n.nspname = 'pgmq_public'"
+            )
+        }
         assert {"send", "send_batch", "read", "pop", "archive", "delete"} <= wrappers
 
 

@@ -31,9 +31,21 @@ def two_users(db: PsycopgDatabase) -> tuple[str, str]:
         result = start(repo, user, [char(i, f"C{i}") for i in ids])
         for c in result["characters"]:
             repo.start_character_item(result["sessionId"], c["id"])
-            repo.record_character_result(result["sessionId"], c["id"], "completed", None, {
-                "guild": {"blizzard_id": 77, "name": "Shared", "slug": "shared", "realm_id": 1,
-                          "realm_slug": "area-52"}})  # fmt: skip
+            repo.record_character_result(
+                result["sessionId"],
+                c["id"],
+                "completed",
+                None,
+                {
+                    "guild": {
+                        "blizzard_id": 77,
+                        "name": "Shared",
+                        "slug": "shared",
+                        "realm_id": 1,
+                        "realm_slug": "area-52",
+                    }
+                },
+            )
     return alice, bob
 
 

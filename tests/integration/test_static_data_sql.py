@@ -25,7 +25,7 @@ def entry(**over: Any) -> dict[str, Any]:
                 "is_allied_race": False,
                 "is_selectable": True,
             }
-        ],  # fmt: skip
+        ],
         "realms": [
             {
                 "id": 1,
@@ -37,7 +37,7 @@ def entry(**over: Any) -> dict[str, Any]:
                 "locale": "ptPT",
                 "connected_realm_id": 1,
                 "is_tournament": False,
-            },  # fmt: skip
+            },
         ],
     }
     base.update(over)

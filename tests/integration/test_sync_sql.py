@@ -91,8 +91,11 @@ def test_dedup_rename_removal_new_and_reactivation(db: PsycopgDatabase) -> None:
 def test_other_flavors_are_not_archived(db: PsycopgDatabase) -> None:
     repo = Repository(db)
     user = login(repo)
-    finish(repo, (s := start(repo, user, [char(1, "Retail")]))["sessionId"],
-           [c["id"] for c in s["characters"]])  # fmt: skip
+    finish(
+        repo,
+        (s := start(repo, user, [char(1, "Retail")]))["sessionId"],
+        [c["id"] for c in s["characters"]],
+    )
     start(repo, user, [char(9, "Classic", 6103, "dreamscythe")], flavor="classic1x")
     assert rows(db, "select is_active from characters where blizzard_id = 1") == [
         {"is_active": True}
@@ -108,13 +111,18 @@ def test_counters_are_exact_when_a_message_is_delivered_twice(db: PsycopgDatabas
     assert repo.record_character_result(sid, a, "completed", None, None)["recorded"] is True
     assert repo.start_character_item(sid, a) is False  # redelivered: already final
     assert repo.record_character_result(sid, a, "completed", None, None) == {
-        "recorded": False, "reason": "duplicate"}  # fmt: skip
+        "recorded": False,
+        "reason": "duplicate",
+    }
     assert repo.start_character_item(sid, b)
     repo.record_character_result(sid, b, "failed", "character not found on Battle.net", None)
     repo.record_character_result(sid, b, "failed", "again", None)
     session = rows(db, "select * from character_sync_sessions")[0]
     assert (session["status"], session["processed_characters"], session["failed_characters"]) == (
-        "completed", 2, 1)  # fmt: skip
+        "completed",
+        2,
+        1,
+    )
     assert session["completed_at"] is not None
 
 
@@ -128,19 +136,31 @@ def test_events_have_the_exact_shapes(db: PsycopgDatabase) -> None:
     events = repo.sync_events_since(sid, 0)
     assert [e["event"] for e in events] == ["sync-progress"] * 4 + ["sync-complete"]
     assert events[0]["data"] == {
-        "sessionId": sid, "status": "processing", "totalCharacters": 2,
-        "processedCharacters": 0, "failedCharacters": 0, "progressPercentage": 0,
+        "sessionId": sid,
+        "status": "processing",
+        "totalCharacters": 2,
+        "processedCharacters": 0,
+        "failedCharacters": 0,
+        "progressPercentage": 0,
         "currentCharacter": {"id": a, "name": "A", "realm": "Area 52", "status": "processing"},
-    }  # fmt: skip
+    }
     assert events[1]["data"]["currentCharacter"]["status"] == "completed"
     assert events[1]["data"]["progressPercentage"] == 50
     assert events[3]["data"]["currentCharacter"] == {
-        "id": b, "name": "B", "realm": "Area 52", "status": "failed"}  # fmt: skip
+        "id": b,
+        "name": "B",
+        "realm": "Area 52",
+        "status": "failed",
+    }
     assert events[3]["data"]["failedCharacters"] == 1
     assert events[4]["data"] == {
-        "sessionId": sid, "status": "completed", "totalCharacters": 2,
-        "processedCharacters": 2, "failedCharacters": 1, "progressPercentage": 100,
-    }  # fmt: skip
+        "sessionId": sid,
+        "status": "completed",
+        "totalCharacters": 2,
+        "processedCharacters": 2,
+        "failedCharacters": 1,
+        "progressPercentage": 100,
+    }
     state = repo.get_sync_state(sid, user)
     assert state and state["event"] == "sync-complete" and state["lastEventId"] == events[-1]["id"]
 
@@ -176,6 +196,7 @@ def test_login_queues_first_profile_sync(db: PsycopgDatabase) -> None:
     user = login(repo, queue="character_sync")
     messages = db.queue_read("character_sync", 30, 10)
     assert [m.message for m in messages] == [
-        {"type": "profile_sync", "userId": user, "gameVersion": "retail", "reason": "login"}]  # fmt: skip
+        {"type": "profile_sync", "userId": user, "gameVersion": "retail", "reason": "login"}
+    ]
     again = login(repo)  # same Battle.net account: same user
     assert again == user and len(rows(db, "select id from users")) == 1

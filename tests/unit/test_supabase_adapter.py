@@ -55,7 +55,7 @@ def test_queue_calls_go_to_pgmq_public(httpx_mock: HTTPXMock, db: SupabaseDataba
                 "message": {"a": 1},
                 "headers": None,
             }
-        ],  # fmt: skip
+        ],
     )
     httpx_mock.add_response(method="POST", url=f"{URL}/rest/v1/rpc/archive", json=True)
     assert db.queue_send_batch("q", [{"a": 1}, {"a": 2}]) == [7, 8]
@@ -65,7 +65,10 @@ def test_queue_calls_go_to_pgmq_public(httpx_mock: HTTPXMock, db: SupabaseDataba
     send, read, archive = httpx_mock.get_requests()
     assert send.headers["Content-Profile"] == "pgmq_public"
     assert json.loads(send.content) == {
-        "queue_name": "q", "messages": [{"a": 1}, {"a": 2}], "sleep_seconds": 0}  # fmt: skip
+        "queue_name": "q",
+        "messages": [{"a": 1}, {"a": 2}],
+        "sleep_seconds": 0,
+    }
     assert json.loads(read.content) == {"queue_name": "q", "sleep_seconds": 30, "n": 10}
     assert json.loads(archive.content) == {"queue_name": "q", "message_id": 7}
 
@@ -79,7 +82,7 @@ def test_postgrest_errors_become_data_errors(httpx_mock: HTTPXMock, db: Supabase
             "message": "Could not find the function",
             "details": None,
             "hint": None,
-        },  # fmt: skip
+        },
     )
     with pytest.raises(DataError, match="PGRST202"):
         db.rpc("missing", {})
