@@ -66,6 +66,7 @@ def truncate_all(database: PsycopgDatabase) -> None:
               if t is not null then execute 'truncate ' || t || ' cascade'; end if;
               for q in select queue_name from pgmq.list_queues() loop
                 perform pgmq.purge_queue(q);
+                execute format('truncate pgmq.%I', 'a_' || q);
               end loop;
             end $$;
             """
