@@ -1,0 +1,88 @@
+"""Command line: `python -m devtools.emulator [--host H] [--port P] [--latency-ms N] ...`.
+
+Every option also reads an environment variable (EMULATOR_HOST, EMULATOR_PORT,
+EMULATOR_LATENCY_MS, EMULATOR_FAULT_RATE, EMULATOR_TIMEOUT_RATE, EMULATOR_TIMEOUT_SECONDS,
+EMULATOR_RATE_LIMIT, EMULATOR_SEED); client credentials come from BLIZZARD_CLIENT_ID /
+BLIZZARD_CLIENT_SECRET. Prints `emulator listening on http://host:port` once serving and
+stops cleanly on SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from types import FrameType
+from typing import Any
+
+from werkzeug.serving import make_server
+
+from .app import create_app
+from .state import EmulatorConfig
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 54323
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m devtools.emulator", description=__doc__)
+    env = os.environ.get
+    parser.add_argument("--host", default=env("EMULATOR_HOST", DEFAULT_HOST))
+    parser.add_argument("--port", type=int, default=int(env("EMULATOR_PORT", DEFAULT_PORT)))
+    for name, kind in (
+        ("latency-ms", int),
+        ("fault-rate", float),
+        ("timeout-rate", float),
+        ("timeout-seconds", float),
+        ("rate-limit", int),
+        ("seed", int),
+    ):
+        parser.add_argument(
+            f"--{name}",
+            type=kind,
+            default=None,
+            help=f"(env EMULATOR_{name.upper().replace('-', '_')})",
+        )
+    parser.add_argument("--log-requests", action="store_true", help="log every request")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = EmulatorConfig.from_env()
+        changes: dict[str, Any] = {
+            key: value
+            for key, value in vars(args).items()
+            if key not in ("host", "port", "log_requests") and value is not None
+        }
+        config = config.updated(changes)
+    except ValueError as exc:
+        print(f"emulator: {exc}", file=sys.stderr)
+        return 2
+    logging.getLogger("werkzeug").setLevel(logging.INFO if args.log_requests else logging.WARNING)
+    # werkzeug itself reports a port in use (or any bind error) and exits with status 1
+    server = make_server(args.host, args.port, create_app(config), threaded=True)
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2})
+    thread.start()
+    print(f"emulator listening on http://{args.host}:{server.server_port}", flush=True)
+    while not stop.wait(0.5):
+        pass
+    server.shutdown()
+    server.server_close()
+    thread.join()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
