@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--once", action="store_true", help="one call, then exit")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="consumer %(levelname)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     running = True
 
     def stop(signum: int, frame: object) -> None:

@@ -80,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=54321)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="gateway %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    for noisy in ("werkzeug", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     from shared.settings import Settings
 
     Settings.load()  # a bad setting fails here, with one line naming it

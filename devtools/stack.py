@@ -36,6 +36,7 @@ class StackConfig:
     fast: bool = False
     consumer: bool = True
     emulator_args: list[str] = field(default_factory=list)
+    log_dir: Path | None = None  # children's output goes to <log_dir>/<name>.log when set
 
 
 def wait_http(
@@ -96,7 +97,17 @@ class Stack:
         return applied
 
     def spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
-        proc = subprocess.Popen([sys.executable, *args], env=self.env(), cwd=ROOT)
+        out = None
+        if self.config.log_dir is not None:
+            self.config.log_dir.mkdir(parents=True, exist_ok=True)
+            out = (self.config.log_dir / f"{name}.log").open("ab")
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, *args], env=self.env(), cwd=ROOT, stdout=out, stderr=out
+            )
+        finally:
+            if out is not None:
+                out.close()  # the child keeps its own descriptor
         self.procs[name] = proc
         return proc
 

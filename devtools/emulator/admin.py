@@ -123,6 +123,11 @@ def restore_account(n: int) -> Response:
     return jsonify(_account_json(n))
 
 
+@bp.get("/accounts/<int:n>/tokens")
+def tokens(n: int) -> Response:
+    return jsonify({"account": n, "tokens": get_state().tokens_of(_account_number(n))})
+
+
 @bp.post("/accounts/<int:n>/revoke")
 def revoke(n: int) -> Response:
     revoked = get_state().revoke(_account_number(n))

@@ -210,6 +210,11 @@ class State:
             return None
         return token
 
+    def tokens_of(self, account: int) -> list[str]:
+        """The user tokens issued to an account (tests look for them where they must not be)."""
+        with self._lock:
+            return [t.value for t in self._tokens.values() if t.account == account]
+
     def revoke(self, account: int) -> int:
         """Revoke every user token and pending code of an account; returns tokens revoked."""
         with self._lock:
