@@ -37,10 +37,13 @@ class GuildSyncError(Exception):
     status: ClassVar[int] = 500
     code: ClassVar[str] = "internal_error"
 
-    def __init__(self, message: str, **context: Any) -> None:
+    def __init__(
+        self, message: str, *, public: dict[str, Any] | None = None, **context: Any
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.context = context
+        self.public = public or {}  # extra fields safe to show the caller in the error body
 
     def __str__(self) -> str:
         return self.message

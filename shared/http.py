@@ -21,8 +21,10 @@ M = TypeVar("M", bound=BaseModel)
 Handler = Callable[[flask.Request], flask.typing.ResponseReturnValue]
 
 
-def error_response(status: int, code: str, message: str) -> flask.Response:
-    body = json.dumps({"error": {"code": code, "message": message}})
+def error_response(
+    status: int, code: str, message: str, extra: dict[str, Any] | None = None
+) -> flask.Response:
+    body = json.dumps({"error": {"code": code, "message": message, **(extra or {})}})
     return flask.Response(body, status=status, mimetype="application/json")
 
 
@@ -37,7 +39,7 @@ def to_response(exc: Exception) -> flask.Response:
     if isinstance(exc, GuildSyncError):
         if not isinstance(exc, RequestError):
             log.warning("%s: %s", type(exc).__name__, exc.message)
-        return error_response(exc.status, exc.code, exc.message)
+        return error_response(exc.status, exc.code, exc.message, exc.public)
     log.exception("unexpected error")
     return error_response(500, "internal_error", "internal error")
 

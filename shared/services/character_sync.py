@@ -26,6 +26,7 @@ from shared.errors import (
 from shared.queues import Queue
 from shared.worker_types import Outcome, Retry
 
+ALREADY_RUNNING = "a character sync is already running for this user"
 RELOGIN = "the user's Battle.net login has expired or was revoked; log in with Battle.net again"
 
 
@@ -90,8 +91,8 @@ class CharacterSyncService:
         game_version: GameVersion,
         queue: Queue = Queue.CHARACTER_SYNC,
     ) -> SyncStarted:
-        if self.repo.active_sync_session(user_id) is not None:
-            raise Conflict("a character sync is already running for this user")
+        if (active := self.repo.active_sync_session(user_id)) is not None:
+            raise Conflict(ALREADY_RUNNING, public={"sessionId": active})
         token, region = self.user_token(user_id)
         archive_missing = True
         try:
@@ -114,7 +115,7 @@ class CharacterSyncService:
             p_archive_missing=archive_missing,
         )
         if result["conflict"]:
-            raise Conflict("a character sync is already running for this user")
+            raise Conflict(ALREADY_RUNNING, public={"sessionId": str(result["sessionId"])})
         return SyncStarted(str(result["sessionId"]), result["characters"])
 
     def enqueue_one(self, user_id: uuid.UUID | str, character_id: int) -> dict[str, Any]:
