@@ -19,7 +19,12 @@ from shared.db.psycopg_adapter import PsycopgDatabase
 from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT.parent / "shared" / "bnet-samples"
+# The recorded Battle.net samples beside the repository (../shared), else the copy in tests/.
+SAMPLES = next(
+    p
+    for p in (ROOT.parent / "shared" / "bnet-samples", ROOT / "tests" / "fixtures" / "bnet-samples")
+    if p.is_dir()
+)
 TEST_DB_PORT = int(os.environ.get("TEST_DB_PORT", "54332"))
 TEST_GATEWAY_PORT = int(os.environ.get("TEST_GATEWAY_PORT", "54331"))
 TEST_EMULATOR_PORT = int(os.environ.get("TEST_EMULATOR_PORT", "54333"))
