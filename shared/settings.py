@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.errors import ConfigError
+from shared.errors import ConfigError, GuildSyncError
 
 #: The Supabase CLI's well-known local JWT secret: fine for a laptop, never for production.
 DEV_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"
@@ -28,6 +28,15 @@ EMULATOR_CLIENT_SECRET = "local-client-secret"
 DEFAULT_API_URL = "https://{region}.api.blizzard.com"
 DEFAULT_OAUTH_URL = "https://oauth.battle.net"
 DEFAULT_GATEWAY = "http://127.0.0.1:54321"
+
+
+def _region(value: str) -> str:
+    from shared.blizzard.regions import Region
+
+    try:
+        return Region.parse(value).value
+    except GuildSyncError as exc:
+        raise ValueError(str(exc)) from None
 
 
 class Settings(BaseSettings):
@@ -67,16 +76,12 @@ class Settings(BaseSettings):
     @field_validator("blizzard_region")
     @classmethod
     def _region(cls, value: str) -> str:
-        from shared.blizzard.regions import Region
-
-        return Region.parse(value).value
+        return _region(value)
 
     @field_validator("blizzard_regions")
     @classmethod
     def _regions(cls, value: str) -> str:
-        from shared.blizzard.regions import Region
-
-        return ",".join(Region.parse(v).value for v in value.split(",") if v.strip())
+        return ",".join(_region(v) for v in value.split(",") if v.strip())
 
     @property
     def regions(self) -> list[str]:
