@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from shared.blizzard.client import BlizzardClient
 from shared.crypto import TokenCipher
 from shared.db.protocol import Database, Repository
+from shared.ratelimit import PostgresRateLimiter
 from shared.services.character_sync import CharacterSyncService, ProfileSyncJob
 from shared.services.enrichment import CharacterEnricher
 from shared.services.login import LoginService
 from shared.services.progress import ProgressStream
+from shared.services.refresh import GuildRosterJob, RefreshCharacterJob, StaticDataJob
 from shared.services.static_data import StaticDataService
 from shared.settings import Settings
 from shared.worker import QueueWorker, WorkerOptions
@@ -73,6 +75,9 @@ class App:
         jobs: dict[str, Job] = {
             "enrich_character": CharacterEnricher(client, self.repo),
             "profile_sync": ProfileSyncJob(sync),
+            "refresh_character": RefreshCharacterJob(client, self.repo),
+            "guild_roster": GuildRosterJob(client, self.repo),
+            "static_data": StaticDataJob(self.static_data, self.settings.regions),
         }
         return QueueWorker(self.repo, jobs, options)
 
@@ -86,13 +91,25 @@ def bootstrap(
     *,
     db: Database | None = None,
     blizzard: BlizzardClient | None = None,
+    rate_limited: bool = True,
 ) -> App:
+    """Wire the real pieces. Every Battle.net request takes a token from the global limiter
+    in Postgres unless `rate_limited` is False (tests faking Battle.net)."""
     settings = settings or Settings.load()
-    return App(
-        settings=settings,
-        db=db or make_database(settings),
-        blizzard=blizzard or BlizzardClient(settings),
-    )
+    database = db or make_database(settings)
+    if blizzard is None:
+        limiter = (
+            PostgresRateLimiter(
+                Repository(database),
+                settings.client_id,
+                settings.blizzard_rate_per_second,
+                settings.blizzard_rate_per_hour,
+            )
+            if rate_limited
+            else None
+        )
+        blizzard = BlizzardClient(settings, limiter=limiter)
+    return App(settings=settings, db=database, blizzard=blizzard)
 
 
 _app: App | None = None

@@ -1,6 +1,11 @@
-"""POST /functions/v1/queue-consumer {maxMessages?, maxSeconds?, visibilityTimeout?}
-(service key): drains up to maxMessages or maxSeconds of queued work, interactive queues first,
-and answers {processed, failed, retried, deadLettered, remaining}."""
+"""The queue consumer (service key).
+
+POST /functions/v1/queue-consumer {maxMessages?, maxSeconds?, visibilityTimeout?}: drains up to
+    maxMessages or maxSeconds of queued work, interactive queues first, and answers
+    {processed, failed, retried, deadLettered, remaining}.
+GET /functions/v1/queue-consumer/status: per-queue depth, oldest message age, dead letters in
+    the last day, the rate limiter's state and the cron jobs.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +35,10 @@ class ConsumeRequest(BaseModel):
 def queue_consumer(request: flask.Request) -> flask.typing.ResponseReturnValue:
     app = get_app()
     require_service(authenticate(request, app.settings.supabase_jwt_secret.get_secret_value()))
+    if request.path.rstrip("/").endswith("/status"):
+        if request.method != "GET":
+            raise MethodNotAllowed("use GET")
+        return json_response(app.repo.queue_status())
     if request.method != "POST":
         raise MethodNotAllowed("use POST")
     body = parse_body(request, ConsumeRequest)

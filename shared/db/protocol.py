@@ -141,3 +141,60 @@ class Repository:
     def queue_depths(self) -> dict[str, int]:
         result: dict[str, int] = self._call("queue_depths")
         return {k: int(v) for k, v in result.items()}
+
+    # --- background work ------------------------------------------------------------------
+
+    def rate_limit_take(self, bucket: str, want: int, per_second: int, per_hour: int) -> JSON:
+        result: JSON = self._call(
+            "rate_limit_take",
+            p_bucket=bucket,
+            p_want=want,
+            p_per_second=per_second,
+            p_per_hour=per_hour,
+        )
+        return result
+
+    def refresh_account_characters(self, **params: Any) -> int:
+        params["p_user_id"] = _id(params["p_user_id"])
+        return int(self._call("refresh_account_characters", **params))
+
+    def record_character_refresh(self, character_id: int, result: str, data: JSON | None) -> None:
+        self._call(
+            "record_character_refresh", p_character_id=character_id, p_result=result, p_data=data
+        )
+
+    def apply_guild_roster(
+        self, guild_id: int, members: list[JSON], last_modified: str | None, member_count: int
+    ) -> JSON | None:
+        result: JSON | None = self._call(
+            "apply_guild_roster",
+            p_guild_id=guild_id,
+            p_members=members,
+            p_last_modified=last_modified,
+            p_member_count=member_count,
+        )
+        return result
+
+    def touch_guild_roster(self, guild_id: int) -> None:
+        self._call("touch_guild_roster", p_guild_id=guild_id)
+
+    def queue_status(self) -> JSON:
+        result: JSON = self._call("queue_status")
+        return result
+
+    def run_job(self, name: str) -> int:
+        """Run a scheduled job's body now (what pg_cron runs): enqueue_profile_refreshes,
+        enqueue_character_refreshes, enqueue_static_sync, enqueue_guild_rosters,
+        expire_stuck_sessions."""
+        if name not in JOBS:
+            raise ValueError(f"unknown job {name!r}")
+        return int(self._call(name))
+
+
+JOBS = (
+    "enqueue_profile_refreshes",
+    "enqueue_character_refreshes",
+    "enqueue_static_sync",
+    "enqueue_guild_rosters",
+    "expire_stuck_sessions",
+)

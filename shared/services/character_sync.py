@@ -85,6 +85,24 @@ class CharacterSyncService:
             raise
         return token, Region.parse(row["region"])
 
+    def account_characters(
+        self, user_id: uuid.UUID | str, game_version: GameVersion
+    ) -> tuple[Region, list[dict[str, Any]], bool]:
+        """The characters of the user's account in one game version, read with their token:
+        (region, rows, whether missing characters may be archived). A 404 means no account
+        there: nothing is archived on its account."""
+        token, region = self.user_token(user_id)
+        try:
+            profile = self.client.fetch(
+                ep.ACCOUNT_PROFILE, region=region, game_version=game_version, user_token=token
+            ).value()
+        except BlizzardNotFound:
+            return region, [], False
+        except BlizzardUnauthorized:
+            self.repo.mark_relogin_required(user_id)
+            raise Conflict(RELOGIN) from None
+        return region, [character_row(c) for c in profile.characters], True
+
     def start(
         self,
         user_id: uuid.UUID | str,
@@ -93,18 +111,7 @@ class CharacterSyncService:
     ) -> SyncStarted:
         if (active := self.repo.active_sync_session(user_id)) is not None:
             raise Conflict(ALREADY_RUNNING, public={"sessionId": active})
-        token, region = self.user_token(user_id)
-        archive_missing = True
-        try:
-            profile = self.client.fetch(
-                ep.ACCOUNT_PROFILE, region=region, game_version=game_version, user_token=token
-            ).value()
-            rows = [character_row(c) for c in profile.characters]
-        except BlizzardNotFound:
-            rows, archive_missing = [], False  # no account there: keep what we know
-        except BlizzardUnauthorized:
-            self.repo.mark_relogin_required(user_id)
-            raise Conflict(RELOGIN) from None
+        region, rows, archive_missing = self.account_characters(user_id, game_version)
         result = self.repo.start_character_sync(
             p_user_id=user_id,
             p_region=region.value,
@@ -117,6 +124,19 @@ class CharacterSyncService:
         if result["conflict"]:
             raise Conflict(ALREADY_RUNNING, public={"sessionId": str(result["sessionId"])})
         return SyncStarted(str(result["sessionId"]), result["characters"])
+
+    def refresh(self, user_id: uuid.UUID | str, game_version: GameVersion) -> int:
+        """A scheduled account sync: the same deduplication, then one conditional refresh per
+        character in the bulk queue (no session: nobody is watching)."""
+        region, rows, archive_missing = self.account_characters(user_id, game_version)
+        return self.repo.refresh_account_characters(
+            p_user_id=user_id,
+            p_region=region.value,
+            p_flavor=game_version.flavor,
+            p_characters=rows,
+            p_archive_missing=archive_missing,
+            p_queue=Queue.CHARACTER_REFRESH.value,
+        )
 
     def enqueue_one(self, user_id: uuid.UUID | str, character_id: int) -> dict[str, Any]:
         result = self.repo.enqueue_character_enrichment(
@@ -138,18 +158,19 @@ class CharacterSyncService:
 
 
 class ProfileSyncJob:
-    """A queued account sync (after a login, or scheduled): the same work as fetch-profile."""
+    """A queued account sync: after a login the same work as fetch-profile (a session the
+    user can watch); a scheduled one refreshes the characters conditionally in bulk."""
 
     def __init__(self, sync: CharacterSyncService) -> None:
         self.sync = sync
 
     def handle(self, message: dict[str, Any]) -> Outcome:
         version = GameVersion.parse(message.get("gameVersion") or GameVersion.RETAIL.value)
-        queue = (
-            Queue.CHARACTER_SYNC if message.get("reason") == "login" else Queue.CHARACTER_REFRESH
-        )
         try:
-            self.sync.start(message["userId"], version, queue=queue)
+            if message.get("reason") == "login":
+                self.sync.start(message["userId"], version)
+            else:
+                self.sync.refresh(message["userId"], version)
         except Conflict:
             return Outcome.DONE  # a sync is already running, or the user must log in again
         except NotFound:

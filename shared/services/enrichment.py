@@ -81,19 +81,27 @@ class CharacterEnricher:
         """Profile then media; a media failure leaves media out (the avatar stays as it was)."""
         path = {"realm": realm_slug, "name": name}
         fetched = self.client.fetch(ep.CHARACTER, region=region, game_version=version, path=path)
+        return self.with_media(fetched.value(), fetched.last_modified, region, version, path)
+
+    def with_media(
+        self,
+        profile: CharacterProfile,
+        last_modified: datetime | None,
+        region: Region,
+        version: GameVersion,
+        path: dict[str, str],
+    ) -> dict[str, Any]:
+        """The profile's data plus its media; a media failure leaves media out."""
         media: dict[str, str] | None
         try:
-            media = (
-                self.client.fetch(
-                    ep.CHARACTER_MEDIA, region=region, game_version=version, path=path
-                )
-                .value()
-                .asset_map()
+            fetched = self.client.fetch(
+                ep.CHARACTER_MEDIA, region=region, game_version=version, path=path
             )
+            media = fetched.value().asset_map()
         except BlizzardError as exc:
-            log.info("media of %s-%s unavailable: %s", realm_slug, name, exc.code)
+            log.info("media of %s unavailable: %s", "/".join(path.values()), exc.code)
             media = None
-        return profile_data(fetched.value(), fetched.last_modified, media)
+        return profile_data(profile, last_modified, media)
 
     def handle(self, message: dict[str, Any]) -> Outcome:
         session_id, character_id = str(message["sessionId"]), int(message["characterId"])

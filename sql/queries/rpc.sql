@@ -68,3 +68,45 @@ select public.queue_dead_letter(
 
 -- name: queue_depths
 select public.queue_depths() as value;
+
+-- name: rate_limit_take
+select public.rate_limit_take(
+  p_bucket => %(p_bucket)s, p_want => %(p_want)s, p_per_second => %(p_per_second)s,
+  p_per_hour => %(p_per_hour)s) as value;
+
+-- name: refresh_account_characters
+select public.refresh_account_characters(
+  p_user_id => %(p_user_id)s::uuid, p_region => %(p_region)s, p_flavor => %(p_flavor)s,
+  p_characters => %(p_characters)s, p_archive_missing => %(p_archive_missing)s,
+  p_queue => %(p_queue)s) as value;
+
+-- name: record_character_refresh
+select public.record_character_refresh(
+  p_character_id => %(p_character_id)s, p_result => %(p_result)s, p_data => %(p_data)s) as value;
+
+-- name: apply_guild_roster
+select public.apply_guild_roster(
+  p_guild_id => %(p_guild_id)s, p_members => %(p_members)s,
+  p_last_modified => %(p_last_modified)s::timestamptz,
+  p_member_count => %(p_member_count)s) as value;
+
+-- name: touch_guild_roster
+select public.touch_guild_roster(p_guild_id => %(p_guild_id)s) as value;
+
+-- name: queue_status
+select public.queue_status() as value;
+
+-- name: enqueue_profile_refreshes
+select public.enqueue_profile_refreshes() as value;
+
+-- name: enqueue_character_refreshes
+select public.enqueue_character_refreshes() as value;
+
+-- name: enqueue_static_sync
+select public.enqueue_static_sync() as value;
+
+-- name: enqueue_guild_rosters
+select public.enqueue_guild_rosters() as value;
+
+-- name: expire_stuck_sessions
+select public.expire_stuck_sessions() as value;

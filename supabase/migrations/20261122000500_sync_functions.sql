@@ -87,26 +87,17 @@ create or replace function public.enrichment_message(
     'realmSlug', c.realm_slug, 'name', c.name)
 $$;
 
--- One account sync: deduplicate the account's characters (identity = region, flavor, realm
--- id, Battle.net id: update, create, reactivate, archive the missing), create the session
--- with one row per character, and queue one enrichment each in a single send_batch.
-create or replace function public.start_character_sync(
-  p_user_id uuid, p_region text, p_flavor text, p_game_version text, p_characters jsonb,
-  p_queue text default 'character_sync', p_archive_missing boolean default true
-) returns jsonb
+-- An account's characters as Battle.net listed them: deduplicated by identity (region, flavor,
+-- realm id, Battle.net id): update existing, create new, reactivate archived; with
+-- p_archive_missing, the user's characters of that region and flavor no longer listed are
+-- archived. Returns the ids of the listed characters.
+create or replace function public.upsert_account_characters(
+  p_user_id uuid, p_region text, p_flavor text, p_characters jsonb, p_archive_missing boolean
+) returns bigint[]
 language plpgsql security definer set search_path = public, pg_temp as $$
 declare
-  v_session uuid;
   v_ids bigint[];
-  v_total int;
-  v_messages jsonb[];
 begin
-  perform pg_advisory_xact_lock(hashtextextended('sync:' || p_user_id::text, 0));
-  v_session := active_sync_session(p_user_id);
-  if v_session is not null then
-    return jsonb_build_object('conflict', true, 'sessionId', v_session);
-  end if;
-
   with src as (
     select * from jsonb_to_recordset(p_characters) as x(
       blizzard_id bigint, name text, realm_id int, realm_slug text, realm_name text,
@@ -129,13 +120,38 @@ begin
     returning c.id
   )
   select coalesce(array_agg(id order by id), '{}') into v_ids from up;
-  v_total := cardinality(v_ids);
 
   if p_archive_missing then
     update characters set is_active = false, archived_at = now(), updated_at = now()
     where user_id = p_user_id and region = p_region and flavor = p_flavor and is_active
       and not (id = any (v_ids));
   end if;
+  update users set last_profile_sync_at = now(), updated_at = now() where id = p_user_id;
+  return v_ids;
+end
+$$;
+
+-- One account sync: the account's characters upserted, the session created with one row per
+-- character, and one enrichment each queued in a single send_batch, in one transaction.
+create or replace function public.start_character_sync(
+  p_user_id uuid, p_region text, p_flavor text, p_game_version text, p_characters jsonb,
+  p_queue text default 'character_sync', p_archive_missing boolean default true
+) returns jsonb
+language plpgsql security definer set search_path = public, pg_temp as $$
+declare
+  v_session uuid;
+  v_ids bigint[];
+  v_total int;
+  v_messages jsonb[];
+begin
+  perform pg_advisory_xact_lock(hashtextextended('sync:' || p_user_id::text, 0));
+  v_session := active_sync_session(p_user_id);
+  if v_session is not null then
+    return jsonb_build_object('conflict', true, 'sessionId', v_session);
+  end if;
+  v_ids := upsert_account_characters(p_user_id, p_region, p_flavor, p_characters,
+                                     p_archive_missing);
+  v_total := cardinality(v_ids);
 
   insert into character_sync_sessions (user_id, kind, game_version, region, flavor, status,
                                        total_characters, completed_at)
@@ -154,7 +170,6 @@ begin
     perform pgmq.send_batch(p_queue, v_messages);
     update characters set last_enqueued_at = now() where id = any (v_ids);
   end if;
-  update users set last_profile_sync_at = now(), updated_at = now() where id = p_user_id;
 
   return jsonb_build_object(
     'conflict', false, 'sessionId', v_session,
@@ -392,6 +407,7 @@ begin
     'upsert_login(bigint,text,text,text,text,timestamptz,text[],text,text)',
     'consume_oauth_state(text)', 'get_user_token(uuid)', 'mark_relogin_required(uuid)',
     'active_sync_session(uuid)',
+    'upsert_account_characters(uuid,text,text,jsonb,boolean)',
     'start_character_sync(uuid,text,text,text,jsonb,text,boolean)',
     'enqueue_character_enrichment(uuid,bigint,text)',
     'start_character_item(uuid,bigint)', 'apply_character_profile(bigint,jsonb)',
