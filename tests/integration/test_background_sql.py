@@ -1,0 +1,207 @@
+"""The pg_cron job bodies, the rate limiter, rosters and refreshes, on the real Postgres."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import psycopg
+
+from devtools.pgcluster import Cluster
+from shared.db.protocol import JOBS, Repository
+from shared.db.psycopg_adapter import PsycopgDatabase
+from tests.integration.helpers import char, login, start
+
+SCHEDULED = {
+    "guild-sync-profile-refresh",
+    "guild-sync-character-refresh",
+    "guild-sync-static-data",
+    "guild-sync-guild-rosters",
+    "guild-sync-expire-stuck-sessions",
+}
+
+
+def sql(db: PsycopgDatabase, statement: str, *params: Any) -> list[dict[str, Any]]:
+    with db.connection() as conn:
+        cursor = conn.execute(statement, params)  # type: ignore[arg-type]
+        return cursor.fetchall() if cursor.description else []
+
+
+def queued(db: PsycopgDatabase, queue: str) -> list[dict[str, Any]]:
+    return [r["message"] for r in sql(db, f"select message from pgmq.q_{queue} order by msg_id")]
+
+
+def test_schedules_are_in_cron_job(cluster: Cluster) -> None:
+    with psycopg.connect(cluster.dsn()) as conn:
+        jobs = {r[0]: r[1] for r in conn.execute("select jobname, command from cron.job")}
+    assert SCHEDULED <= set(jobs)
+    assert all("select public." in jobs[name] for name in SCHEDULED)
+
+
+def test_every_job_body_runs_on_an_empty_database(db: PsycopgDatabase) -> None:
+    repo = Repository(db)
+    assert {name: repo.run_job(name) for name in JOBS} == {
+        "enqueue_profile_refreshes": 0,
+        "enqueue_character_refreshes": 0,
+        "enqueue_static_sync": 1,
+        "enqueue_guild_rosters": 0,
+        "expire_stuck_sessions": 0,
+    }
+    assert repo.run_job("enqueue_static_sync") == 0  # one pending is enough
+
+
+def test_profile_refresh_picks_valid_stale_users_once(db: PsycopgDatabase) -> None:
+    repo = Repository(db)
+    fresh, stale, expired, relogin = (login(repo, n) for n in (1, 2, 3, 4))
+    sql(
+        db,
+        "update users set last_profile_sync_at = now() - interval '2 days' where id <> %s",
+        fresh,
+    )
+    sql(db, "update users set last_profile_sync_at = now() where id = %s", fresh)
+    sql(db, "update users set token_expires_at = now() - interval '1 hour' where id = %s", expired)
+    sql(db, "update users set login_state = 'relogin_required' where id = %s", relogin)
+    assert repo.run_job("enqueue_profile_refreshes") == 1
+    assert queued(db, "profile_sync") == [
+        {"type": "profile_sync", "userId": stale, "gameVersion": "retail", "reason": "scheduled"}
+    ]
+    assert repo.run_job("enqueue_profile_refreshes") == 0  # still pending: no duplicate
+    stamp = sql(db, "select last_enqueued_at from users where id = %s", stale)[0]
+    assert stamp["last_enqueued_at"] is not None
+
+
+def test_profile_refresh_skipped_over_backlog(db: PsycopgDatabase) -> None:
+    repo = Repository(db)
+    login(repo, 1)
+    sql(
+        db,
+        "select pgmq.send_batch('profile_sync', array_agg(jsonb_build_object('n', g))) "
+        "from generate_series(1, 10) g",
+    )
+    assert sql(db, "select public.enqueue_profile_refreshes(p_max_backlog => 10) as n") == [
+        {"n": 0}
+    ]
+    assert sql(db, "select public.enqueue_profile_refreshes(p_max_backlog => 11) as n") == [
+        {"n": 1}
+    ]
+
+
+def test_character_refresh_prefers_active_characters(db: PsycopgDatabase) -> None:
+    repo = Repository(db)
+    user = login(repo)
+    ids = [c["id"] for c in start(repo, user, [char(i, f"C{i}") for i in (1, 2, 3)])["characters"]]
+    sql(
+        db,
+        "update characters set enriched_at = now() - interval '8 days', last_login_at = "
+        "now() - interval '100 days', level = 10, last_enqueued_at = null",
+    )
+    sql(
+        db,
+        "update characters set last_login_at = now() - interval '1 hour', level = 80 where id = %s",
+        ids[1],
+    )
+    sql(db, "update characters set enriched_at = now() where id = %s", ids[2])  # fresh
+    sql(db, "delete from pgmq.q_character_sync")
+    assert repo.run_job("enqueue_character_refreshes") == 2
+    assert [m["characterId"] for m in queued(db, "character_refresh")] == [ids[1], ids[0]]
+    message = queued(db, "character_refresh")[0]
+    assert message["type"] == "refresh_character" and message["blizzardId"] == 2
+    assert repo.run_job("enqueue_character_refreshes") == 0
+    sql(
+        db,
+        "update characters set enriched_at = now() - interval '7 hours', "
+        "last_enqueued_at = null where id = %s",
+        ids[1],
+    )
+    assert repo.run_job("enqueue_character_refreshes") == 1  # active: due after 6 hours
+
+
+def test_guild_rosters_only_for_guilds_with_a_member(db: PsycopgDatabase) -> None:
+    repo = Repository(db)
+    sql(
+        db,
+        "insert into guilds (region, flavor, blizzard_id, name, slug, realm_id, realm_slug) "
+        "values ('us','retail',1,'Ours','ours',1,'area-52'), "
+        "('us','retail',2,'Theirs','theirs',1,'area-52')",
+    )
+    user = login(repo)
+    start(repo, user, [char(1, "Mine")])
+    sql(db, "update characters set guild_id = (select id from guilds where blizzard_id = 1)")
+    assert repo.run_job("enqueue_guild_rosters") == 1
+    assert [m["slug"] for m in queued(db, "guild_roster")] == ["ours"]
+    assert repo.run_job("enqueue_guild_rosters") == 0
+
+
+def test_stuck_sessions_fail_with_sync_error(db: PsycopgDatabase) -> None:
+    repo = Repository(db)
+    sid = start(repo, login(repo), [char(1, "A")])["sessionId"]
+    sql(db, "update character_sync_sessions set updated_at = now() - interval '2 hours'")
+    assert repo.run_job("expire_stuck_sessions") == 1
+    last = repo.sync_events_since(sid, 0)[-1]
+    assert last["event"] == "sync-error" and "no progress" in last["data"]["error"]
+
+
+def test_roster_upserts_members_and_unlinks_leavers(db: PsycopgDatabase) -> None:
+    repo = Repository(db)
+    user = login(repo)
+    sql(
+        db,
+        "insert into guilds (region, flavor, blizzard_id, name, slug, realm_id, realm_slug) "
+        "values ('us','retail',9,'G','g',1,'area-52')",
+    )
+    gid = sql(db, "select id from guilds")[0]["id"]
+    own = start(repo, user, [char(1, "Mine"), char(2, "Leaver")])["characters"]
+    sql(db, "update characters set guild_id = %s, guild_rank = 3", gid)
+    members = [
+        {
+            "blizzard_id": 1,
+            "name": "Mine",
+            "realm_id": 1,
+            "realm_slug": "area-52",
+            "level": 80,
+            "class_id": 1,
+            "race_id": 2,
+            "faction": None,
+            "rank": 0,
+        },
+        {
+            "blizzard_id": 7,
+            "name": "Stranger",
+            "realm_id": 1,
+            "realm_slug": "area-52",
+            "level": 70,
+            "class_id": 5,
+            "race_id": 1,
+            "faction": None,
+            "rank": 5,
+        },
+    ]
+    assert repo.apply_guild_roster(gid, members, None, 2) == {"members": 2, "left": 1}
+    chars = {r["name"]: r for r in sql(db, "select * from characters")}
+    assert chars["Mine"]["user_id"] is not None and chars["Mine"]["guild_rank"] == 0
+    assert chars["Mine"]["id"] == own[0]["id"]
+    assert chars["Stranger"]["user_id"] is None and chars["Stranger"]["guild_id"] == gid
+    assert chars["Leaver"]["guild_id"] is None and chars["Leaver"]["guild_rank"] is None
+
+
+def test_rate_limiter_never_grants_more_than_the_limit(db: PsycopgDatabase) -> None:
+    repo = Repository(db)
+    granted, started = 0, time.monotonic()
+    while time.monotonic() - started < 1.0:
+        granted += repo.rate_limit_take("test-client", 4, 50, 100_000)["granted"]
+    assert 35 <= granted <= 50  # 93 % of 50 per second, plus a burst of 2
+    hourly = [repo.rate_limit_take("hour-client", 4, 1000, 10)["granted"] for _ in range(20)]
+    assert sum(hourly) == 10
+    assert repo.rate_limit_take("hour-client", 1, 1000, 10)["waitMs"] > 0
+
+
+def test_queue_status(db: PsycopgDatabase) -> None:
+    repo = Repository(db)
+    sql(db, "select pgmq.send('guild_roster', '{\"a\": 1}')")
+    msg = db.queue_read("guild_roster", 30, 1)[0]
+    repo.queue_dead_letter("guild_roster", msg.msg_id, "Battle.net answered 503")
+    sql(db, "select pgmq.send('character_refresh', '{\"a\": 2}')")
+    status = repo.queue_status()
+    assert status["queues"]["guild_roster"]["deadLettersLastDay"] == 1
+    assert status["queues"]["character_refresh"]["depth"] == 1
+    assert "cronJobs" in status and "rateLimiter" in status
