@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-seconds", type=float, default=20.0)
     parser.add_argument("--visibility-timeout", type=int, default=60)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--backoff-base", type=float, default=2.0, help="seconds (direct)")
     parser.add_argument("--once", action="store_true", help="one call, then exit")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="consumer %(levelname)s: %(message)s")
@@ -87,7 +88,9 @@ def _direct(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from shared.worker import WorkerOptions
 
     options = WorkerOptions(
-        visibility_timeout=args.visibility_timeout, concurrency=args.concurrency
+        visibility_timeout=args.visibility_timeout,
+        concurrency=args.concurrency,
+        backoff_base=args.backoff_base,
     )
 
     def call() -> dict[str, int]:

@@ -42,7 +42,7 @@ class PsycopgDatabase:
             max_size=max_size,
             timeout=POOL_TIMEOUT,
             open=False,
-            check=ConnectionPool.check_connection,
+            check=self._check,
             kwargs={
                 "autocommit": True,
                 "row_factory": dict_row,
@@ -51,6 +51,16 @@ class PsycopgDatabase:
             },
         )
         self._opened = False
+
+    def _check(self, conn: psycopg.Connection[Any]) -> None:
+        """Check a connection before lending it. A dead one means the server restarted or
+        dropped us: then every idle connection is checked at once, so the next one lent is a
+        fresh one instead of the next dead one (the pool backs off between failed checks)."""
+        try:
+            ConnectionPool.check_connection(conn)
+        except psycopg.Error:
+            self.pool.check()
+            raise
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection[dict[str, Any]]]:

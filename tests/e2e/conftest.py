@@ -91,7 +91,9 @@ class E2E:
         return response.json()
 
     def set_characters(self, account: int, characters: list[dict[str, Any]]) -> None:
-        self.emulator("PUT", f"/accounts/{account}", {"characters": characters})
+        """Replace an emulator account's characters (retail US unless they say otherwise)."""
+        chars = [{"region": "us", "flavor": "", **c} for c in characters]
+        self.emulator("PUT", f"/accounts/{account}", {"characters": chars})
 
     def authorize(
         self, redirect_to: str | None = APP, account: int = 1, region: str | None = None
