@@ -47,9 +47,12 @@ class RefreshCharacterJob:
         path = {"realm": message["realmSlug"], "name": message["name"]}
         try:
             fetched = self.client.fetch(
-                ep.CHARACTER, region=region, game_version=version, path=path,
+                ep.CHARACTER,
+                region=region,
+                game_version=version,
+                path=path,
                 if_modified_since=_since(message.get("lastModified")),
-            )  # fmt: skip
+            )
         except BlizzardNotFound:
             return self._check_status(message, region, version, path)
         except BlizzardError as exc:

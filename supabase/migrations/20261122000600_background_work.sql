@@ -8,7 +8,7 @@ create index if not exists characters_refresh_due
 
 -- ---------------------------------------------------------------------------------------
 -- Global rate limiter: one token bucket per Battle.net client id, shared by every process.
--- The bucket refills at 93 % of the per-second limit with a burst of 4 %, so no wall-clock
+-- The bucket refills at 95 % of the per-second limit with a burst of 3 %, so no wall-clock
 -- second at Battle.net ever sees more than the limit; the hourly budget is a fixed window.
 
 create table if not exists public.rate_limit_buckets (
@@ -32,8 +32,8 @@ language plpgsql security definer set search_path = public, pg_temp as $$
 declare
   b rate_limit_buckets;
   v_now timestamptz := clock_timestamp();
-  v_rate double precision := p_per_second * 0.93;
-  v_burst double precision := greatest(1.0, p_per_second * 0.04);
+  v_rate double precision := p_per_second * 0.95;
+  v_burst double precision := greatest(1.0, p_per_second * 0.03);
   v_tokens double precision;
   v_granted integer;
   v_wait integer := 0;

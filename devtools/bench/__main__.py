@@ -1,0 +1,113 @@
+"""Run every benchmark and print the numbers side by side: `python -m devtools.bench`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import httpx
+
+from devtools.bench import load, scheduling, sync
+from devtools.bench.common import bench_stack, reset, table
+from devtools.client import StackClient
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", choices=["sync", "throughput", "economy", "scheduling"])
+    args = parser.parse_args(argv)
+    stack = bench_stack()
+    stack.start_database()
+    stack.start_emulator()
+    stack.start_gateway()
+    client = StackClient(stack.gateway_url, stack.emulator_url, httpx.Client(timeout=60))
+    try:
+        if args.only in (None, "sync"):
+            reset(stack, client)
+            r = sync.run(stack, client)
+            table(
+                "character sync: 50 characters, emulator latency 100 ms",
+                ("", "Guild Sync", "sequential (seed)", "ratio"),
+                [
+                    (
+                        "POST to sync-complete (s)",
+                        f"{r['parallel_s']:.2f}",
+                        f"{r['sequential_s']:.2f}",
+                        f"{r['sequential_s'] / r['parallel_s']:.1f}x",
+                    ),
+                    (
+                        "Battle.net requests",
+                        f"{r['parallel_requests']:.0f}",
+                        f"{r['sequential_requests']:.0f}",
+                        "",
+                    ),
+                ],
+            )
+        if args.only in (None, "throughput"):
+            reset(stack, client)
+            t = load.throughput(stack, client)
+            table(
+                f"throughput: 2 consumers, {t['refreshes']:.0f} refreshes, latency 100 ms, "
+                "limit 100/s",
+                ("", "Guild Sync", "sequential (seed)", "ratio"),
+                [
+                    (
+                        "requests per second",
+                        f"{t['rps']:.1f}",
+                        f"{t['seq_rps']:.1f}",
+                        f"{t['rps'] / t['seq_rps']:.1f}x",
+                    ),
+                    (
+                        "time to drain (s)",
+                        f"{t['seconds']:.1f}",
+                        f"{t['seq_seconds']:.1f} (est.)",
+                        f"{t['seq_seconds'] / t['seconds']:.1f}x",
+                    ),
+                    ("429s seen", f"{t['rate_limited']:.0f}", "", ""),
+                    ("busiest second at Battle.net", f"{t['max_per_second']:.0f}", "", ""),
+                ],
+            )
+        if args.only in (None, "economy"):
+            reset(stack, client)
+            e = load.economy(stack, client)
+            table(
+                "request economy: daily refresh of 20 unchanged characters",
+                ("", "Guild Sync", "seed (1 + 2 x 20)", "ratio"),
+                [
+                    (
+                        "Battle.net requests",
+                        f"{e['requests']:.0f}",
+                        f"{e['seed']:.0f}",
+                        f"{e['seed'] / e['requests']:.2f}x",
+                    ),
+                    ("answered 304", f"{e['not_modified']:.0f}", "0", ""),
+                ],
+            )
+        if args.only in (None, "scheduling"):
+            reset(stack, client)
+            s = scheduling.enqueue_users(stack)
+            load.seed_characters(stack, client)
+            c = scheduling.consume_overhead(stack, client)
+            table(
+                "scheduling cost",
+                ("", "value"),
+                [
+                    ("daily job: users enqueued", f"{s['queued']:.0f}"),
+                    ("daily job: time (s)", f"{s['seconds']:.2f}"),
+                    ("daily job: backend peak RSS (MB)", f"{s['peak_rss_mb']:.0f}"),
+                    ("daily job: backend RSS growth (MB)", f"{s['rss_growth_mb']:.0f}"),
+                    ("daily job: queue size on disk (MB)", f"{s['queue_mb']:.0f}"),
+                    ("consumer: messages claimed and recorded", f"{c['messages']:.0f}"),
+                    ("consumer: time (s)", f"{c['seconds']:.1f}"),
+                    ("consumer: overhead per character (ms)", f"{c['ms_per_message']:.2f}"),
+                    ("consumer: messages per second", f"{c['per_second']:.0f}"),
+                ],
+            )
+    finally:
+        client.http.close()
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""What every benchmark shares: the bench stack, consumer processes, emulator helpers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+
+from devtools.client import StackClient
+from devtools.stack import ROOT, Stack, StackConfig
+from shared.settings import Settings
+
+LOG_DIR = ROOT / ".local" / "bench-logs"
+
+
+def bench_stack() -> Stack:
+    config = StackConfig(
+        root=ROOT / ".local" / "bench-pg",
+        db_port=54342,
+        gateway_port=54341,
+        emulator_port=54343,
+        fast=True,
+        consumer=False,
+        log_dir=LOG_DIR,
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("BLIZZARD_", "SUPABASE_", "DATABASE_", "TOKEN_", "OAUTH_"))
+    }
+    return Stack(config, base_env=env)
+
+
+def settings_for(stack: Stack, **overrides: Any) -> Settings:
+    env = stack.env()
+    values: dict[str, Any] = {
+        "database_url": env["DATABASE_URL"],
+        "blizzard_api_url": env["BLIZZARD_API_URL"],
+        "blizzard_oauth_url": env["BLIZZARD_OAUTH_URL"],
+        "oauth_redirect_uri": env["OAUTH_REDIRECT_URI"],
+    }
+    values.update(overrides)
+    return Settings.model_validate(values)
+
+
+def sql(stack: Stack, statement: str, *params: Any) -> list[tuple[Any, ...]]:
+    with psycopg.connect(stack.cluster.dsn(), autocommit=True) as conn:
+        cursor = conn.execute(statement, params)  # type: ignore[arg-type]
+        return cursor.fetchall() if cursor.description else []
+
+
+def reset(stack: Stack, client: StackClient) -> None:
+    sql(stack, "truncate users, characters, guilds, rate_limit_buckets cascade")
+    sql(stack, "select pgmq.purge_queue(queue_name) from pgmq.list_queues()")
+    client.admin("POST", "/reset")
+
+
+@contextmanager
+def consumers(
+    stack: Stack, count: int, *args: str, **env: str
+) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """`count` consumer processes (the worker in-process, `consumer_loop --direct`)."""
+    child_env = {**stack.env(), **env}
+    log = (LOG_DIR / "consumers.log").open("ab")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "devtools.consumer_loop", "--direct", *args],
+            env=child_env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=log,
+        )
+        for _ in range(count)
+    ]
+    log.close()
+    try:
+        yield procs
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=60)
+
+
+def wait_for_empty(stack: Stack, queue: str, timeout: float) -> float:
+    """Seconds until the queue is empty (bounded by `timeout`)."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if sql(stack, f"select count(*) from pgmq.q_{queue}")[0][0] == 0:
+            return time.monotonic() - started
+        time.sleep(0.1)
+    raise RuntimeError(f"{queue} not drained in {timeout:.0f} s")
+
+
+def table(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    print(f"\n== {title} ==")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) + 2 for i in range(len(header))]
+    for row in [header, *rows]:
+        print(
+            "".join(
+                str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
