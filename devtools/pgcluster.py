@@ -124,6 +124,8 @@ class Cluster:
             str(self.data),
             "-l",
             str(self.log_file),
+            "-o",
+            f"-p {self.port}",
             "-w",
             "-t",
             str(START_TIMEOUT),
@@ -160,5 +162,7 @@ class Cluster:
             "restart",
             "-l",
             str(self.log_file),
+            "-o",
+            f"-p {self.port}",
         )
         self.wait_ready()

@@ -1,7 +1,7 @@
 """Fixtures shared by every test layer.
 
 Integration, handler and end-to-end tests run on a real PostgreSQL 15 cluster with pg_cron and
-pgmq: the suite's own cluster under `.local/test-pg` on port 54332 (so it can run beside
+pgmq: the suite's own cluster under `.local/test-pg` on port 25432, below the ephemeral port range (so it can run beside
 `make run`), schema applied by the same migration runner, tables truncated between tests.
 """
 
@@ -25,9 +25,9 @@ SAMPLES = next(
     for p in (ROOT.parent / "shared" / "bnet-samples", ROOT / "tests" / "fixtures" / "bnet-samples")
     if p.is_dir()
 )
-TEST_DB_PORT = int(os.environ.get("TEST_DB_PORT", "54332"))
-TEST_GATEWAY_PORT = int(os.environ.get("TEST_GATEWAY_PORT", "54331"))
-TEST_EMULATOR_PORT = int(os.environ.get("TEST_EMULATOR_PORT", "54333"))
+TEST_DB_PORT = int(os.environ.get("TEST_DB_PORT", "25432"))
+TEST_GATEWAY_PORT = int(os.environ.get("TEST_GATEWAY_PORT", "25431"))
+TEST_EMULATOR_PORT = int(os.environ.get("TEST_EMULATOR_PORT", "25433"))
 TEST_API = "https://test.api.invalid"
 TEST_OAUTH = "https://oauth.test.invalid"
 

@@ -22,9 +22,9 @@ LOG_DIR = ROOT / ".local" / "bench-logs"
 def bench_stack() -> Stack:
     config = StackConfig(
         root=ROOT / ".local" / "bench-pg",
-        db_port=54342,
-        gateway_port=54341,
-        emulator_port=54343,
+        db_port=25442,
+        gateway_port=25441,
+        emulator_port=25443,
         fast=True,
         consumer=False,
         log_dir=LOG_DIR,

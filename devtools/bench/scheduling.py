@@ -17,7 +17,7 @@ MESSAGES = 10_000
 
 INSERT_USERS = """
 insert into users (battlenet_id, battletag, token_expires_at, last_profile_sync_at)
-select 5_000_000 + g, 'Bench#' || g, now() + interval '1 day', now() - interval '2 days'
+select 5000000 + g, 'Bench#' || g, now() + interval '1 day', now() - interval '2 days'
 from generate_series(1, %s) g
 """
 

@@ -182,35 +182,41 @@ $$;
 -- while the queue is over its backlog.
 create or replace function public.enqueue_profile_refreshes(
   p_stale interval default interval '20 hours', p_max_backlog integer default 50000,
-  p_limit integer default 200000
+  p_limit integer default 200000, p_chunk integer default 10000
 ) returns integer
 language plpgsql security definer set search_path = public, pg_temp as $$
 declare
   v_ids uuid[];
   v_messages jsonb[];
+  v_total integer := 0;
+  v_room integer;
 begin
   if (select count(*) from pgmq.q_profile_sync) >= p_max_backlog then
-    return 0;
+    return 0;  -- the consumers are behind: do not pile on
   end if;
-  select array_agg(u.id), array_agg(jsonb_build_object(
-           'type', 'profile_sync', 'userId', u.id, 'gameVersion', 'retail',
-           'reason', 'scheduled'))
-  into v_ids, v_messages
-  from (
-    select u.id from users u
-    where u.login_state = 'active' and u.token_expires_at > now()
-      and (u.last_profile_sync_at is null or u.last_profile_sync_at < now() - p_stale)
-      and not exists (select 1 from pgmq.q_profile_sync q
-                      where q.message->>'userId' = u.id::text)
-    order by u.last_profile_sync_at nulls first
-    limit p_limit
-  ) u;
-  if v_ids is null then
-    return 0;
-  end if;
-  perform pgmq.send_batch('profile_sync', v_messages);
-  update users set last_enqueued_at = now() where id = any (v_ids);
-  return cardinality(v_ids);
+  v_room := p_limit;
+  -- In chunks, so memory stays bounded however many users are due.
+  while v_room - v_total > 0 loop
+    select array_agg(u.id), array_agg(jsonb_build_object(
+             'type', 'profile_sync', 'userId', u.id, 'gameVersion', 'retail',
+             'reason', 'scheduled'))
+    into v_ids, v_messages
+    from (
+      select u.id from users u
+      where u.login_state = 'active' and u.token_expires_at > now()
+        and (u.last_profile_sync_at is null or u.last_profile_sync_at < now() - p_stale)
+        and (u.last_enqueued_at is null or u.last_enqueued_at < now() - p_stale)
+        and not exists (select 1 from pgmq.q_profile_sync q
+                        where q.message->>'userId' = u.id::text)
+      order by u.last_profile_sync_at nulls first, u.id
+      limit least(p_chunk, v_room - v_total)
+    ) u;
+    exit when v_ids is null;
+    perform pgmq.send_batch('profile_sync', v_messages);
+    update users set last_enqueued_at = now() where id = any (v_ids);
+    v_total := v_total + cardinality(v_ids);
+  end loop;
+  return v_total;
 end
 $$;
 
@@ -375,7 +381,7 @@ begin
     'refresh_account_characters(uuid,text,text,jsonb,boolean,text)',
     'record_character_refresh(bigint,text,jsonb)',
     'apply_guild_roster(bigint,jsonb,timestamptz,integer)', 'touch_guild_roster(bigint)',
-    'enqueue_profile_refreshes(interval,integer,integer)',
+    'enqueue_profile_refreshes(interval,integer,integer,integer)',
     'enqueue_character_refreshes(integer,integer)', 'enqueue_static_sync()',
     'enqueue_guild_rosters(interval)', 'expire_stuck_sessions(interval)',
     'invoke_queue_consumer()', 'queue_status()'

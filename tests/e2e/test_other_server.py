@@ -12,7 +12,7 @@ from devtools.stack import Stack, StackConfig
 from shared.db.psycopg_adapter import PsycopgDatabase
 from tests.e2e.conftest import LOG_DIR, stack_env
 
-OTHER_API_PORT, OTHER_GATEWAY_PORT = 54336, 54335
+OTHER_API_PORT, OTHER_GATEWAY_PORT = 25436, 25435
 
 
 @pytest.fixture
