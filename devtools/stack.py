@@ -205,6 +205,14 @@ def main() -> int:
             timeout=120,
         )
         print(f"static data sync: {response.status_code} {json.dumps(response.json())[:400]}")
+        status = httpx.get(
+            stack.gateway_url + "/functions/v1/queue-consumer/status",
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=30,
+        ).json()
+        print("cron jobs installed:")
+        for job in status.get("cronJobs", []):
+            print(f"  {job['name']:<36} {job['schedule']:<14} active={job['active']}")
         print(
             f"\nGuild Sync is up in {time.monotonic() - started:.1f} s\n"
             f"  functions  {stack.gateway_url}/functions/v1/<name>\n"
