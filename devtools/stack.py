@@ -15,6 +15,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,14 +98,20 @@ class Stack:
         )
         return applied
 
-    def spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+    def spawn(
+        self, name: str, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         out = None
         if self.config.log_dir is not None:
             self.config.log_dir.mkdir(parents=True, exist_ok=True)
             out = (self.config.log_dir / f"{name}.log").open("ab")
         try:
             proc = subprocess.Popen(
-                [sys.executable, *args], env=self.env(), cwd=ROOT, stdout=out, stderr=out
+                [sys.executable, *args],
+                env={**self.env(), **(env or {})},
+                cwd=ROOT,
+                stdout=out,
+                stderr=out,
             )
         finally:
             if out is not None:
@@ -131,6 +139,23 @@ class Stack:
     def start_consumer(self) -> None:
         if (ROOT / "devtools" / "consumer_loop.py").exists():
             self.spawn("consumer", "-m", "devtools.consumer_loop", "--gateway", self.gateway_url)
+
+    @contextmanager
+    def consumers(
+        self, count: int, *args: str, **env: str
+    ) -> Iterator[list[subprocess.Popen[bytes]]]:
+        """`count` worker processes (`consumer_loop --direct`), terminated on exit."""
+        procs = [
+            self.spawn(f"consumer-{i}", "-m", "devtools.consumer_loop", "--direct", *args, env=env)
+            for i in range(count)
+        ]
+        try:
+            yield procs
+        finally:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.wait(timeout=60)
 
     def start(self) -> None:
         self.start_database()

@@ -1,8 +1,9 @@
 """Fixtures shared by every test layer.
 
 Integration, handler and end-to-end tests run on a real PostgreSQL 15 cluster with pg_cron and
-pgmq: the suite's own cluster under `.local/test-pg` on port 25432, below the ephemeral port range (so it can run beside
-`make run`), schema applied by the same migration runner, tables truncated between tests.
+pgmq: the suite's own cluster under `.local/test-pg` on port 25432 (below the ephemeral port
+range, and beside `make run`'s), schema applied by the same migration runner, tables truncated
+between tests.
 """
 
 from __future__ import annotations

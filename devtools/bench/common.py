@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -59,33 +55,6 @@ def reset(stack: Stack, client: StackClient) -> None:
     sql(stack, "truncate users, characters, guilds, rate_limit_buckets cascade")
     sql(stack, "select pgmq.purge_queue(queue_name) from pgmq.list_queues()")
     client.admin("POST", "/reset")
-
-
-@contextmanager
-def consumers(
-    stack: Stack, count: int, *args: str, **env: str
-) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """`count` consumer processes (the worker in-process, `consumer_loop --direct`)."""
-    child_env = {**stack.env(), **env}
-    log = (LOG_DIR / "consumers.log").open("ab")
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "devtools.consumer_loop", "--direct", *args],
-            env=child_env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=log,
-        )
-        for _ in range(count)
-    ]
-    log.close()
-    try:
-        yield procs
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(timeout=60)
 
 
 def wait_for_empty(stack: Stack, queue: str, timeout: float) -> float:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from devtools.bench.common import consumers, settings_for, sql, wait_for_empty
+from devtools.bench.common import settings_for, sql, wait_for_empty
 from devtools.bench.sync import characters
 from devtools.client import StackClient
 from devtools.stack import Stack
@@ -52,7 +52,7 @@ def throughput(stack: Stack, client: StackClient) -> dict[str, float]:
     queued = sql(stack, "select public.enqueue_character_refreshes(p_limit => 5000)")[0][0]
     assert queued == len(known), (queued, len(known))
     client.admin("POST", "/stats/reset")
-    with consumers(stack, 2, "--concurrency", "16", "--max-messages", "500"):
+    with stack.consumers(2, "--concurrency", "16", "--max-messages", "500"):
         seconds = wait_for_empty(stack, "character_refresh", timeout=600)
     stats = client.admin("GET", "/stats")
     api = stats["requests"] - stats["by_endpoint"].get("token", 0)
@@ -87,7 +87,7 @@ def economy(stack: Stack, client: StackClient) -> dict[str, float]:
         "PUT", f"/accounts/{ECONOMY_ACCOUNT}", {"characters": characters("Eco", 20, 7_000_000)}
     )
     client.login(ECONOMY_ACCOUNT)  # queues the first sync (a session with enrichments)
-    with consumers(stack, 1):
+    with stack.consumers(1):
         wait_for_empty(stack, "character_sync", timeout=120)
         time.sleep(0.5)
         sql(stack, "update users set last_profile_sync_at = now() - interval '2 days'")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import psycopg
 
-from devtools.bench.common import consumers, sql, wait_for_empty
+from devtools.bench.common import sql, wait_for_empty
 from devtools.client import StackClient
 from devtools.stack import Stack
 
@@ -74,8 +74,7 @@ def consume_overhead(stack: Stack, client: StackClient) -> dict[str, float]:
         "pgmq.q_character_refresh order by msg_id limit %s)",
         MESSAGES,
     )
-    with consumers(
-        stack,
+    with stack.consumers(
         1,
         "--concurrency",
         "16",

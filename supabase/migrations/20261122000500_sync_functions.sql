@@ -399,26 +399,38 @@ returns jsonb language sql stable security definer set search_path = public, pg_
   from pgmq.metrics_all() m
 $$;
 
-do $$
+-- Functions only the service role may call (revoked from the client roles).
+create or replace function public.grant_to_service_role_only(variadic p_functions text[])
+returns void language plpgsql as $$
 declare
   f text;
 begin
-  foreach f in array array[
-    'upsert_login(bigint,text,text,text,text,timestamptz,text[],text,text)',
-    'consume_oauth_state(text)', 'get_user_token(uuid)', 'mark_relogin_required(uuid)',
-    'active_sync_session(uuid)',
-    'upsert_account_characters(uuid,text,text,jsonb,boolean)',
-    'start_character_sync(uuid,text,text,text,jsonb,text,boolean)',
-    'enqueue_character_enrichment(uuid,bigint,text)',
-    'start_character_item(uuid,bigint)', 'apply_character_profile(bigint,jsonb)',
-    'record_character_result(uuid,bigint,text,text,jsonb)', 'fail_sync_session(uuid,text)',
-    'get_sync_state(uuid,uuid)', 'sync_events_since(uuid,bigint)',
-    'list_user_characters(uuid)', 'queue_set_vt(text,bigint,integer)',
-    'queue_dead_letter(text,bigint,text)', 'emit_sync_event(uuid,text,jsonb)',
-    'queue_depths()'
-  ] loop
+  foreach f in array p_functions loop
     execute format('revoke execute on function public.%s from public, anon, authenticated', f);
     execute format('grant execute on function public.%s to service_role', f);
   end loop;
 end
 $$;
+revoke execute on function public.grant_to_service_role_only(text[]) from public;
+
+select public.grant_to_service_role_only(
+  'upsert_login(bigint,text,text,text,text,timestamptz,text[],text,text)',
+  'consume_oauth_state(text)',
+  'get_user_token(uuid)',
+  'mark_relogin_required(uuid)',
+  'active_sync_session(uuid)',
+  'upsert_account_characters(uuid,text,text,jsonb,boolean)',
+  'start_character_sync(uuid,text,text,text,jsonb,text,boolean)',
+  'enqueue_character_enrichment(uuid,bigint,text)',
+  'start_character_item(uuid,bigint)',
+  'apply_character_profile(bigint,jsonb)',
+  'record_character_result(uuid,bigint,text,text,jsonb)',
+  'fail_sync_session(uuid,text)',
+  'get_sync_state(uuid,uuid)',
+  'sync_events_since(uuid,bigint)',
+  'list_user_characters(uuid)',
+  'queue_set_vt(text,bigint,integer)',
+  'queue_dead_letter(text,bigint,text)',
+  'emit_sync_event(uuid,text,jsonb)',
+  'queue_depths()'
+);

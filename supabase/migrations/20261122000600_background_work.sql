@@ -205,7 +205,6 @@ begin
       select u.id from users u
       where u.login_state = 'active' and u.token_expires_at > now()
         and (u.last_profile_sync_at is null or u.last_profile_sync_at < now() - p_stale)
-        and (u.last_enqueued_at is null or u.last_enqueued_at < now() - p_stale)
         and not exists (select 1 from pgmq.q_profile_sync q
                         where q.message->>'userId' = u.id::text)
       order by u.last_profile_sync_at nulls first, u.id
@@ -372,25 +371,20 @@ begin
 end
 $$;
 
-do $$
-declare
-  f text;
-begin
-  foreach f in array array[
-    'rate_limit_take(text,integer,integer,integer)',
-    'refresh_account_characters(uuid,text,text,jsonb,boolean,text)',
-    'record_character_refresh(bigint,text,jsonb)',
-    'apply_guild_roster(bigint,jsonb,timestamptz,integer)', 'touch_guild_roster(bigint)',
-    'enqueue_profile_refreshes(interval,integer,integer,integer)',
-    'enqueue_character_refreshes(integer,integer)', 'enqueue_static_sync()',
-    'enqueue_guild_rosters(interval)', 'expire_stuck_sessions(interval)',
-    'invoke_queue_consumer()', 'queue_status()'
-  ] loop
-    execute format('revoke execute on function public.%s from public, anon, authenticated', f);
-    execute format('grant execute on function public.%s to service_role', f);
-  end loop;
-end
-$$;
+select public.grant_to_service_role_only(
+  'rate_limit_take(text,integer,integer,integer)',
+  'refresh_account_characters(uuid,text,text,jsonb,boolean,text)',
+  'record_character_refresh(bigint,text,jsonb)',
+  'apply_guild_roster(bigint,jsonb,timestamptz,integer)',
+  'touch_guild_roster(bigint)',
+  'enqueue_profile_refreshes(interval,integer,integer,integer)',
+  'enqueue_character_refreshes(integer,integer)',
+  'enqueue_static_sync()',
+  'enqueue_guild_rosters(interval)',
+  'expire_stuck_sessions(interval)',
+  'invoke_queue_consumer()',
+  'queue_status()'
+);
 
 -- The schedules (where pg_cron is installed: the database named by cron.database_name).
 do $$

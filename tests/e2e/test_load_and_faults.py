@@ -3,46 +3,9 @@ that fails 10 % of requests and times out 5 %, and the database restarted under 
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from tests.conftest import ROOT
-from tests.e2e.conftest import E2E, Session, stack_env, wait_until
-
-
-@contextmanager
-def consumers(
-    e2e: E2E, count: int, *extra: str, **env: str
-) -> Iterator[list[subprocess.Popen[bytes]]]:
-    base = {
-        **stack_env(e2e.stack.cluster.dsn()),
-        "PYTHONPATH": str(ROOT),
-        "BLIZZARD_API_URL": e2e.emu,
-        "BLIZZARD_OAUTH_URL": e2e.emu + "/oauth",
-        **env,
-    }
-    log = (ROOT / ".local" / "test-logs" / "consumers.log").open("ab")
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "devtools.consumer_loop", "--direct", *extra],
-            env=base,
-            cwd=ROOT,
-            stdout=log,
-            stderr=log,
-        )
-        for _ in range(count)
-    ]
-    log.close()
-    try:
-        yield procs
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(timeout=30)
+from tests.e2e.conftest import E2E, Session, wait_until
 
 
 def sessions_done(e2e: E2E) -> bool:
@@ -61,7 +24,7 @@ def test_two_consumers_never_exceed_the_per_second_limit(e2e: E2E) -> None:
     for s in (session, other):
         assert e2e.sync(s).status_code == 202
     e2e.emulator("POST", "/stats/reset")
-    with consumers(e2e, 2, "--concurrency", "8", BLIZZARD_RATE_PER_SECOND="20"):
+    with e2e.stack.consumers(2, "--concurrency", "8", BLIZZARD_RATE_PER_SECOND="20"):
         wait_until(lambda: sessions_done(e2e), timeout=60, step=0.5)
     stats = e2e.emulator("GET", "/stats")
     assert stats["requests"] >= 2 * 26
@@ -90,8 +53,8 @@ def test_faults_every_session_ends_and_nothing_is_lost(e2e: E2E) -> None:
         "/config",
         {"fault_rate": 0.10, "timeout_rate": 0.05, "timeout_seconds": 3, "seed": 7},
     )
-    with consumers(
-        e2e, 2, "--visibility-timeout", "3", "--backoff-base", "0.5", BLIZZARD_TIMEOUT_SECONDS="1"
+    with e2e.stack.consumers(
+        2, "--visibility-timeout", "3", "--backoff-base", "0.5", BLIZZARD_TIMEOUT_SECONDS="1"
     ):
         wait_until(lambda: sessions_done(e2e), timeout=120, step=0.5)
     stats = e2e.emulator("GET", "/stats")
@@ -119,7 +82,7 @@ def test_database_restart_under_a_running_consumer(e2e: E2E) -> None:
     session = e2e.login(110)
     e2e.emulator("POST", "/config", {"latency_ms": 400})
     body = e2e.sync(session).json()
-    with consumers(e2e, 1, "--concurrency", "2", "--visibility-timeout", "5"):
+    with e2e.stack.consumers(1, "--concurrency", "2", "--visibility-timeout", "5"):
         wait_until(
             lambda: (
                 e2e.rows("select processed_characters as n from character_sync_sessions")[0]["n"]
