@@ -14,7 +14,7 @@ from typing import Any
 
 import jwt
 
-from shared.errors import Forbidden, Unauthorized
+from shared.errors import Unauthorized
 
 ALGORITHM = "HS256"
 SERVICE_ROLE = "service_role"
@@ -73,8 +73,9 @@ def verify(token: str, secret: str) -> Caller:
 
 
 def require_service(caller: Caller) -> Caller:
+    """Operator functions take the service-role key only: any other token is the wrong key."""
     if not caller.is_service:
-        raise Forbidden("this function needs the service-role key")
+        raise Unauthorized("this function needs the service-role key")
     return caller
 
 

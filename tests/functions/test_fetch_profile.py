@@ -235,3 +235,28 @@ def test_service_key_needs_user_id(
     assert response.status_code == 202
     assert client.post(SYNC, json={}, headers={"Authorization": "Bearer x"}).status_code == 401
     assert client.get(f"{SYNC}/{uuid.uuid4()}", headers=service_headers).status_code == 404
+
+
+def test_token_that_cannot_be_decrypted_fails_the_job(
+    consumer: FlaskClient,
+    app: App,
+    profiles: FakeBattleNet,
+    service_headers: dict[str, str],
+    db: PsycopgDatabase,
+) -> None:
+    user = make_user(app)
+    with db.connection() as conn:
+        conn.execute("update battlenet_tokens set ciphertext = 'v1.local-dev.garbage'")
+        conn.execute(
+            "select pgmq.send('character_sync', jsonb_build_object('type', "
+            "'profile_sync', 'userId', %s::text, 'reason', 'login'))",
+            (user,),
+        )
+    result = consumer.post("/functions/v1/queue-consumer", json={}, headers=service_headers).json
+    assert result and result["deadLettered"] == 1 and result["remaining"] == 0
+    with db.connection() as conn:
+        dead = conn.execute("select message from pgmq.a_character_sync").fetchone()
+        state = conn.execute("select login_state from users").fetchone()
+    assert dead and "token_decryption_failed" in dead["message"]["deadLetter"]["error"]
+    assert state == {"login_state": "relogin_required"}
+    assert not any(r.url.path == "/profile/user/wow" for r in profiles.requests)

@@ -147,8 +147,8 @@ def test_auth(client: FlaskClient, app: App) -> None:
 
     user = user_headers(app.settings, uuid.uuid4())
     response = client.post(PATH, json={}, headers=user)
-    assert response.status_code == 403 and response.json
+    assert response.status_code == 401 and response.json
     assert response.json["error"] == {
-        "code": "forbidden",
+        "code": "unauthorized",
         "message": "this function needs the service-role key",
     }
