@@ -13,7 +13,7 @@ import logging
 import random
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +37,7 @@ DEFAULT_MAX_ATTEMPTS = 2
 DEFAULT_CONCURRENCY = 16
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = 300.0
+IDLE_RECHECK = 0.25  # seconds between looks at empty queues while work is in flight
 
 
 @dataclass
@@ -119,18 +120,30 @@ class QueueWorker:
         return "dead"
 
     def run(self, max_messages: int = 100, max_seconds: float = 20.0) -> ConsumeResult:
+        """Keep up to `concurrency` messages in flight, claiming more as each one settles (in
+        priority order every time), until `max_messages` were claimed or `max_seconds` passed,
+        then let the ones in flight finish."""
         deadline = time.monotonic() + max_seconds
         counts: Counter[str] = Counter()
-        handled = 0
+        claimed = 0
+        next_claim = 0.0  # after finding every queue empty, look again a little later
+        in_flight: set[Future[str]] = set()
         with ThreadPoolExecutor(self.options.concurrency) as pool:
-            while handled < max_messages and time.monotonic() < deadline:
-                batch = self.claim(min(self.options.concurrency, max_messages - handled))
-                if batch is None:
+            while True:
+                room = min(self.options.concurrency - len(in_flight), max_messages - claimed)
+                now = time.monotonic()
+                if room > 0 and now < deadline and now >= next_claim:
+                    batch = self.claim(room)
+                    if batch is not None:
+                        queue, messages = batch
+                        in_flight |= {pool.submit(self._safe_process, queue, m) for m in messages}
+                        claimed += len(messages)
+                        continue
+                    next_claim = now + IDLE_RECHECK
+                if not in_flight:
                     break
-                queue, messages = batch
-                for result in pool.map(self._safe_process, [queue] * len(messages), messages):
-                    counts[result] += 1
-                handled += len(messages)
+                done, in_flight = wait(in_flight, timeout=IDLE_RECHECK, return_when=FIRST_COMPLETED)
+                counts.update(f.result() for f in done)
         depths = self.repo.queue_depths()
         return ConsumeResult(
             processed=counts["processed"],
