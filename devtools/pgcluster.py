@@ -17,6 +17,7 @@ from pathlib import Path
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_LIB = Path(os.environ.get("PG_LIB", "/usr/lib/postgresql/15/lib"))
 START_TIMEOUT = 30
+PORT_BUSY_TIMEOUT = 90
 
 
 class ClusterError(RuntimeError):
@@ -114,28 +115,28 @@ class Cluster:
         return result.returncode == 0
 
     def start(self) -> None:
+        """Start the server. Our ports lie in Linux's ephemeral range, so a client socket can
+        hold ours for a while (TIME_WAIT lasts a minute): then wait for it, bounded."""
         if self.is_running():
             return
         self.socket_dir.mkdir(parents=True, exist_ok=True)
         self._chown(self.socket_dir)
-        result = self._run(
-            str(PG_BIN / "pg_ctl"),
-            "-D",
-            str(self.data),
-            "-l",
-            str(self.log_file),
-            "-o",
-            f"-p {self.port}",
-            "-w",
-            "-t",
-            str(START_TIMEOUT),
-            "start",
-        )
-        if result.returncode != 0:
-            tail = (
-                self.log_file.read_text(errors="replace")[-2000:] if self.log_file.exists() else ""
-            )
-            raise ClusterError(f"postgres did not start: {result.stderr.strip()}\n{tail}")
+        deadline = time.monotonic() + PORT_BUSY_TIMEOUT
+        while True:
+            logged = self.log_file.stat().st_size if self.log_file.exists() else 0
+            result = self._run(
+                str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log_file),
+                "-o", f"-p {self.port}", "-w", "-t", str(START_TIMEOUT), "start",
+            )  # fmt: skip
+            if result.returncode == 0:
+                break
+            with self.log_file.open(errors="replace") as log:
+                log.seek(logged)
+                tail = log.read()[-2000:]
+            if "Address already in use" not in tail or time.monotonic() > deadline:
+                raise ClusterError(f"postgres did not start: {result.stderr.strip()}\n{tail}")
+            print(f"port {self.port} is busy (a closing connection?); retrying", flush=True)
+            time.sleep(2)
         self.wait_ready()
 
     def wait_ready(self, timeout: float = START_TIMEOUT) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 
 from devtools.migrate import migrate
-from devtools.pgcluster import Cluster
+from devtools.pgcluster import PORT_BUSY_TIMEOUT, Cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT = 30.0
@@ -119,22 +119,38 @@ class Stack:
         self.procs[name] = proc
         return proc
 
+    def start_server(self, name: str, health_url: str, *args: str) -> None:
+        """Spawn a server and wait until it answers. A server that exits at once is retried for
+        a while: its port may still be held by a closing connection (TIME_WAIT)."""
+        deadline = time.monotonic() + PORT_BUSY_TIMEOUT
+        while True:
+            proc = self.spawn(name, *args)
+            try:
+                wait_http(health_url, proc=proc)
+                return
+            except RuntimeError:
+                if proc.poll() is None or time.monotonic() > deadline:
+                    raise
+            print(f"{name} could not start (port busy?); retrying", flush=True)
+            time.sleep(2)
+
     def start_emulator(self) -> None:
-        proc = self.spawn(
+        port = str(self.config.emulator_port)
+        self.start_server(
             "emulator",
+            self.emulator_url + "/_emulator/health",
             "-m",
             "devtools.emulator",
             "--port",
-            str(self.config.emulator_port),
+            port,
             *self.config.emulator_args,
         )
-        wait_http(self.emulator_url + "/_emulator/health", proc=proc)
 
     def start_gateway(self) -> None:
-        proc = self.spawn(
-            "gateway", "-m", "devtools.gateway", "--port", str(self.config.gateway_port)
+        port = str(self.config.gateway_port)
+        self.start_server(
+            "gateway", self.gateway_url + "/health", "-m", "devtools.gateway", "--port", port
         )
-        wait_http(self.gateway_url + "/health", proc=proc)
 
     def start_consumer(self) -> None:
         if (ROOT / "devtools" / "consumer_loop.py").exists():
