@@ -44,17 +44,44 @@ def to_response(exc: Exception) -> flask.Response:
     return error_response(500, "internal_error", "internal error")
 
 
+CORS_ALLOW_HEADERS = "authorization, content-type, apikey, x-client-info"
+CORS_ALLOW_METHODS = "GET, POST, OPTIONS"
+
+
 def endpoint(fn: Handler) -> Handler:
-    """Wrap a handler so every error leaves as the JSON error shape."""
+    """Wrap a handler so every error leaves as the JSON error shape, and so browsers on the
+    app's origins (OAUTH_ALLOWED_REDIRECTS) may call it (CORS, preflight included)."""
 
     @functools.wraps(fn)
     def wrapper(request: flask.Request) -> flask.typing.ResponseReturnValue:
-        try:
-            return fn(request)
-        except Exception as exc:
-            return to_response(exc)
+        if request.method == "OPTIONS":
+            response = flask.Response(status=204)
+        else:
+            try:
+                response = flask.make_response(fn(request))
+            except Exception as exc:
+                response = to_response(exc)
+        _allow_origin(request, response)
+        return response
 
     return wrapper
+
+
+def _allow_origin(request: flask.Request, response: flask.Response) -> None:
+    origin = request.headers.get("Origin")
+    if not origin:
+        return
+    from shared.bootstrap import get_app
+
+    try:
+        allowed = get_app().settings.allowed_redirect_origins
+    except GuildSyncError:
+        return
+    if origin.rstrip("/").lower() in (o.lower() for o in allowed):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Headers"] = CORS_ALLOW_HEADERS
+        response.headers["Access-Control-Allow-Methods"] = CORS_ALLOW_METHODS
+        response.headers["Vary"] = "Origin"
 
 
 def parse_body(request: flask.Request, model: type[M], *, allow_empty: bool = True) -> M:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 
 class Model(BaseModel):
@@ -262,3 +262,11 @@ class UserInfo(Model):
     sub: str
     id: int
     battletag: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _id_from_sub(cls, data: Any) -> Any:
+        """Some servers answer only `sub` (the account id as a string)."""
+        if isinstance(data, dict) and "id" not in data and str(data.get("sub", "")).isdigit():
+            return {**data, "id": int(data["sub"])}
+        return data

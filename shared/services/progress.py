@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -61,11 +60,3 @@ class ProgressStream:
                 yield ": keep-alive\n\n"
             self.sleep(self.poll_seconds)
         yield sse("stream-timeout", {"sessionId": session_id})
-
-
-def is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True

@@ -23,7 +23,7 @@ from shared.blizzard.client import BlizzardClient
 from shared.blizzard.regions import GameVersion, Region
 from shared.blizzard.scope import request_scope, submit
 from shared.db.protocol import Repository
-from shared.errors import BlizzardNotFound
+from shared.errors import BlizzardHTTPError
 
 SEARCH_PAGE_SIZE = 1000
 MAX_SEARCH_PAGES = 50  # a bound on the pages of one search
@@ -94,7 +94,10 @@ class StaticDataService:
     def _realms(self, region: Region, version: GameVersion) -> list[dict[str, Any]]:
         try:
             connected = self._search_connected_realms(region, version)
-        except BlizzardNotFound:
+        except BlizzardHTTPError as exc:
+            if exc.http_status in (401, 429) or (exc.http_status or 500) >= 500:
+                raise
+            # A server without the search endpoint (or that refuses its parameters).
             connected = self._connected_realms_one_by_one(region, version)
         return [
             {

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from flask.testing import FlaskClient
 
 from shared.bootstrap import App
 from shared.db.psycopg_adapter import PsycopgDatabase
-from tests.functions.conftest import FakeBattleNet, function_client, user_headers
+from tests.functions.conftest import FakeBattleNet, function_client, sample_json, user_headers
 
 PATH = "/functions/v1/sync-static-data"
 
@@ -152,3 +153,44 @@ def test_auth(client: FlaskClient, app: App) -> None:
         "code": "unauthorized",
         "message": "this function needs the service-role key",
     }
+
+
+@pytest.mark.parametrize("status", [404, 400])
+def test_without_search_endpoint_reads_connected_realms_one_by_one(
+    client: FlaskClient,
+    app: App,
+    battlenet: FakeBattleNet,
+    service_headers: dict[str, str],
+    db: PsycopgDatabase,
+    status: int,
+) -> None:
+    index = sample_json("connected_realm_index.json")
+    detail = sample_json("connected_realm_detail.json")
+    battlenet.failures[r"/search/connected-realm$"] = status
+    battlenet.route(r"/connected-realm/index$", lambda r: httpx.Response(200, json=index))
+
+    def one(request: httpx.Request) -> httpx.Response:
+        cid = int(request.url.path.rsplit("/", 1)[1])
+        realm = {**detail["realms"][0], "id": cid * 10, "slug": f"realm-{cid}"}
+        return httpx.Response(200, json={**detail, "id": cid, "realms": [realm]})
+
+    battlenet.route(r"/connected-realm/(\d+)$", one)
+    response = client.post(PATH, json={}, headers=service_headers)
+    assert response.status_code == 200, response.json
+    assert response.json and response.json["counts"]["us"]["retail"]["realms"] == 7
+    with db.connection() as conn:
+        rows = conn.execute(
+            "select connected_realm_id, slug from wow_realms order by id"
+        ).fetchall()
+    assert rows[0] == {"connected_realm_id": 4, "slug": "realm-4"}
+
+
+def test_cors_for_the_app_origins_only(client: FlaskClient, app: App) -> None:
+    preflight = client.options(PATH, headers={"Origin": "http://localhost:3000"})
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+    assert "authorization" in preflight.headers["Access-Control-Allow-Headers"]
+    error = client.post(PATH, json={}, headers={"Origin": "http://localhost:3000"})
+    assert error.status_code == 401 and error.headers["Access-Control-Allow-Origin"]
+    other = client.options(PATH, headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in other.headers
