@@ -89,9 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     server.daemon_threads = True
 
     def stop(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once is enough
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     print(f"gateway listening on http://{args.host}:{args.port}", flush=True)
     try:
         server.serve_forever()
