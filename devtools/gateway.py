@@ -34,12 +34,12 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 def load_functions() -> dict[str, WSGIApp]:
     import functions_framework
 
-    apps: dict[str, WSGIApp] = {}
-    for name, target in FUNCTIONS.items():
-        source = ROOT / "functions" / target / "main.py"
-        if source.exists():
-            apps[name] = functions_framework.create_app(target=target, source=str(source)).wsgi_app
-    return apps
+    return {
+        name: functions_framework.create_app(
+            target=target, source=str(ROOT / "functions" / target / "main.py")
+        ).wsgi_app
+        for name, target in FUNCTIONS.items()
+    }
 
 
 def _not_found(start_response: Callable[..., Any], path: str) -> list[bytes]:

@@ -153,8 +153,7 @@ class Stack:
         )
 
     def start_consumer(self) -> None:
-        if (ROOT / "devtools" / "consumer_loop.py").exists():
-            self.spawn("consumer", "-m", "devtools.consumer_loop", "--gateway", self.gateway_url)
+        self.spawn("consumer", "-m", "devtools.consumer_loop", "--gateway", self.gateway_url)
 
     @contextmanager
     def consumers(

@@ -43,6 +43,7 @@ from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
+T_co = TypeVar("T_co")
 
 DEFAULT_MAX_ATTEMPTS = 3  # attempts per call, 429s not counted
 MAX_RATE_LIMITED_WAITS = 20  # a bound on 429 waits within one call
@@ -144,8 +145,6 @@ class BlizzardClient:
         self.sleep = sleep
         self.clock = clock
         self.app_token = AppToken(self)
-        self._count_lock = threading.Lock()
-        self.requests_sent = 0
 
     def with_attempts(self, max_attempts: int) -> BlizzardClient:
         """The same client (connections, app token, rate limiter) with another retry budget."""
@@ -277,8 +276,6 @@ class BlizzardClient:
         if bearer is not None:
             headers["Authorization"] = f"Bearer {bearer}"
         self.limiter.acquire()
-        with self._count_lock:
-            self.requests_sent += 1
         count_request()
         started = time.monotonic()
         try:
@@ -335,9 +332,6 @@ class BlizzardClient:
             reraise=True,
         )
         return retrying(attempt)
-
-
-T_co = TypeVar("T_co")
 
 
 class _RetryPolicy:

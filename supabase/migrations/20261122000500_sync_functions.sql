@@ -78,6 +78,13 @@ returns uuid language sql stable security definer set search_path = public, pg_t
   limit 1
 $$;
 
+-- A character as the API and the progress events show it: {id, name, realm}.
+create or replace function public.character_ref(c characters)
+returns jsonb language sql immutable as $$
+  select jsonb_build_object('id', c.id, 'name', c.name,
+                            'realm', coalesce(c.realm_name, c.realm_slug))
+$$;
+
 create or replace function public.enrichment_message(
   c characters, p_session uuid, p_user uuid
 ) returns jsonb language sql immutable as $$
@@ -173,8 +180,7 @@ begin
 
   return jsonb_build_object(
     'conflict', false, 'sessionId', v_session,
-    'characters', (select coalesce(jsonb_agg(jsonb_build_object(
-                     'id', c.id, 'name', c.name, 'realm', coalesce(c.realm_name, c.realm_slug),
+    'characters', (select coalesce(jsonb_agg(character_ref(c) || jsonb_build_object(
                      'realmSlug', c.realm_slug, 'level', c.level) order by c.id), '[]')
                    from characters c where c.id = any (v_ids)));
 end
@@ -200,8 +206,8 @@ begin
   insert into character_sync_items (session_id, character_id) values (v_session, c.id);
   select * into v_job from pgmq.send(p_queue, enrichment_message(c, v_session, p_user_id));
   update characters set last_enqueued_at = now() where id = c.id;
-  return jsonb_build_object('sessionId', v_session, 'jobId', v_job, 'character',
-    jsonb_build_object('id', c.id, 'name', c.name, 'realm', coalesce(c.realm_name, c.realm_slug)));
+  return jsonb_build_object('sessionId', v_session, 'jobId', v_job,
+                            'character', character_ref(c));
 end
 $$;
 
@@ -224,8 +230,7 @@ begin
   end if;
   select * into c from characters where id = p_character_id;
   update character_sync_sessions
-  set current_character = jsonb_build_object('id', c.id, 'name', c.name,
-        'realm', coalesce(c.realm_name, c.realm_slug), 'status', 'processing'),
+  set current_character = character_ref(c) || jsonb_build_object('status', 'processing'),
       updated_at = now()
   where id = p_session_id and status = 'processing';
   return true;
@@ -323,8 +328,7 @@ begin
   update character_sync_sessions set
     processed_characters = processed_characters + 1,
     failed_characters = failed_characters + (p_status = 'failed')::int,
-    current_character = jsonb_build_object('id', c.id, 'name', c.name,
-      'realm', coalesce(c.realm_name, c.realm_slug), 'status', p_status),
+    current_character = character_ref(c) || jsonb_build_object('status', p_status),
     status = case when processed_characters + 1 >= total_characters then 'completed'
                   else status end,
     completed_at = case when processed_characters + 1 >= total_characters then now() end,
@@ -360,8 +364,7 @@ $$;
 
 create or replace function public.list_user_characters(p_user_id uuid)
 returns jsonb language sql stable security definer set search_path = public, pg_temp as $$
-  select coalesce(jsonb_agg(jsonb_build_object(
-    'id', c.id, 'name', c.name, 'realm', coalesce(c.realm_name, c.realm_slug),
+  select coalesce(jsonb_agg(character_ref(c) || jsonb_build_object(
     'realmSlug', c.realm_slug, 'region', c.region, 'flavor', c.flavor, 'level', c.level,
     'class', c.class_name, 'race', c.race_name, 'faction', c.faction,
     'itemLevel', c.equipped_item_level, 'avatarUrl', c.avatar_url,

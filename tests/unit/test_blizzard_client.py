@@ -21,23 +21,11 @@ from shared.errors import (
 )
 from shared.settings import Settings
 from tests.conftest import TEST_API, TEST_OAUTH, make_settings
+from tests.fakes import FakeClock
 from tests.unit.test_models_samples import sample
 
 TOKEN_URL = f"{TEST_OAUTH}/token"
 STATUS_OK = {"id": 1, "is_valid": True}
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pytest
 
 from shared.errors import BlizzardRateLimited
 from shared.ratelimit import PostgresRateLimiter
+from tests.fakes import FakeClock
 
 
 class FakeRepo:
@@ -21,20 +22,7 @@ class FakeRepo:
         return self.answers.pop(0)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-def limiter(repo: FakeRepo, clock: Clock, **kw: Any) -> PostgresRateLimiter:
+def limiter(repo: FakeRepo, clock: FakeClock, **kw: Any) -> PostgresRateLimiter:
     return PostgresRateLimiter(
         repo,
         "client",
@@ -47,7 +35,7 @@ def limiter(repo: FakeRepo, clock: Clock, **kw: Any) -> PostgresRateLimiter:
 
 
 def test_claims_a_few_tokens_per_round_trip() -> None:
-    repo, clock = FakeRepo([{"granted": 4, "waitMs": 0}, {"granted": 4, "waitMs": 0}]), Clock()
+    repo, clock = FakeRepo([{"granted": 4, "waitMs": 0}, {"granted": 4, "waitMs": 0}]), FakeClock()
     rl = limiter(repo, clock)
     for _ in range(8):
         rl.acquire()
@@ -55,7 +43,7 @@ def test_claims_a_few_tokens_per_round_trip() -> None:
 
 
 def test_unused_tokens_expire() -> None:
-    repo, clock = FakeRepo([{"granted": 4, "waitMs": 0}, {"granted": 4, "waitMs": 0}]), Clock()
+    repo, clock = FakeRepo([{"granted": 4, "waitMs": 0}, {"granted": 4, "waitMs": 0}]), FakeClock()
     rl = limiter(repo, clock)
     rl.acquire()
     clock.now += 1.0  # the other three were for a second that has passed
@@ -65,9 +53,9 @@ def test_unused_tokens_expire() -> None:
 
 def test_waits_as_told_then_gives_up() -> None:
     answers = [{"granted": 0, "waitMs": 40}, {"granted": 1, "waitMs": 0}]
-    repo, clock = FakeRepo(answers), Clock()
+    repo, clock = FakeRepo(answers), FakeClock()
     limiter(repo, clock).acquire()
     assert clock.sleeps == [0.04]
-    spent, clock = FakeRepo([{"granted": 0, "waitMs": 3_600_000}]), Clock()
+    spent, clock = FakeRepo([{"granted": 0, "waitMs": 3_600_000}]), FakeClock()
     with pytest.raises(BlizzardRateLimited, match="budget"):
         limiter(spent, clock, max_wait_seconds=60).acquire()
