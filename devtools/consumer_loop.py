@@ -85,7 +85,7 @@ def _over_http(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 def _direct(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from shared.bootstrap import get_app
-    from shared.worker import WorkerOptions
+    from shared.jobs.worker import WorkerOptions
 
     options = WorkerOptions(
         visibility_timeout=args.visibility_timeout,

@@ -10,18 +10,22 @@ import threading
 from dataclasses import dataclass, field
 
 from shared.blizzard.client import BlizzardClient
+from shared.budget import BudgetLimits, PostgresBudget
 from shared.crypto import TokenCipher
-from shared.db.protocol import Database, Repository
-from shared.ratelimit import PostgresRateLimiter
-from shared.services.character_sync import CharacterSyncService, ProfileSyncJob
+from shared.db.protocol import Database
+from shared.db.repository import Repository, SqlRepository
+from shared.jobs.accounts import ProfileSyncJob
+from shared.jobs.enrich import EnrichCharacterJob
+from shared.jobs.registry import Registry
+from shared.jobs.scheduled import GuildRosterJob, RefreshCharacterJob, StaticDataJob
+from shared.jobs.worker import Worker, WorkerOptions
+from shared.services.character_sync import CharacterSyncService
 from shared.services.enrichment import CharacterEnricher
 from shared.services.login import LoginService
 from shared.services.progress import ProgressStream
-from shared.services.refresh import GuildRosterJob, RefreshCharacterJob, StaticDataJob
+from shared.services.refresh import CharacterRefresher, RosterSync
 from shared.services.static_data import StaticDataService
 from shared.settings import Settings
-from shared.worker import QueueWorker, WorkerOptions
-from shared.worker_types import Job
 
 
 def make_database(settings: Settings) -> Database:
@@ -45,7 +49,7 @@ class App:
     repo: Repository = field(init=False)
 
     def __post_init__(self) -> None:
-        self.repo = Repository(self.db)
+        self.repo = SqlRepository(self.db)
 
     @functools.cached_property
     def static_data(self) -> StaticDataService:
@@ -67,19 +71,23 @@ class App:
     def progress(self) -> ProgressStream:
         return ProgressStream(self.repo)
 
-    def worker(self, options: WorkerOptions | None = None) -> QueueWorker:
-        """The queue worker. Its Battle.net client makes one attempt per call (429 aside):
+    @functools.cached_property
+    def registry(self) -> Registry:
+        """Every job, wired. Their Battle.net client makes one attempt per call (429 aside):
         retries happen through the queue's visibility timeout instead."""
         client = self.blizzard.with_attempts(1)
-        sync = CharacterSyncService(client, self.repo, self.cipher)
-        jobs: dict[str, Job] = {
-            "enrich_character": CharacterEnricher(client, self.repo),
-            "profile_sync": ProfileSyncJob(sync),
-            "refresh_character": RefreshCharacterJob(client, self.repo),
-            "guild_roster": GuildRosterJob(client, self.repo),
-            "static_data": StaticDataJob(self.static_data, self.settings.regions),
-        }
-        return QueueWorker(self.repo, jobs, options)
+        return Registry(
+            [
+                EnrichCharacterJob(CharacterEnricher(client, self.repo), self.repo),
+                ProfileSyncJob(CharacterSyncService(client, self.repo, self.cipher), self.repo),
+                RefreshCharacterJob(CharacterRefresher(client, self.repo)),
+                GuildRosterJob(RosterSync(client, self.repo)),
+                StaticDataJob(StaticDataService(client, self.repo), self.settings.regions),
+            ]
+        )
+
+    def worker(self, options: WorkerOptions | None = None) -> Worker:
+        return Worker(self.repo, self.registry, options)
 
     def close(self) -> None:
         self.db.close()
@@ -99,11 +107,8 @@ def bootstrap(
     database = db or make_database(settings)
     if blizzard is None:
         limiter = (
-            PostgresRateLimiter(
-                Repository(database),
-                settings.client_id,
-                settings.blizzard_rate_per_second,
-                settings.blizzard_rate_per_hour,
+            PostgresBudget(
+                SqlRepository(database), settings.client_id, BudgetLimits.from_settings(settings)
             )
             if rate_limited
             else None

@@ -19,6 +19,9 @@
     │       ├── BlizzardForbidden     403
     │       ├── BlizzardRateLimited   429
     │       └── BlizzardServerError   5xx
+    ├── WaitForBattlenet          503  not sent: wait `retry_after` seconds, don't fail (a job
+    │   │                              pauses; a user's call answers 503 with Retry-After)
+    │   └── BudgetExhausted           the client id's budget is spent for now
     ├── TokenDecryptionError      a stored Battle.net token cannot be decrypted
     └── DataError                 the database failed (driver errors wrapped here)
 
@@ -158,6 +161,27 @@ class BlizzardServerError(BlizzardHTTPError):
     @property
     def retryable(self) -> bool:
         return True
+
+
+class WaitForBattlenet(GuildSyncError):
+    """A Battle.net request was not sent because it has to wait `retry_after` seconds. Not a
+    `BlizzardError`: nothing failed, so nothing may count it as a failure (a job pauses without
+    spending an attempt; a user's call answers 503 with Retry-After)."""
+
+    status = 503
+    code = "blizzard_unavailable"
+
+    def __init__(self, message: str, *, retry_after: float, reason: str | None = None) -> None:
+        super().__init__(message, public={"retryAfter": max(1, round(retry_after))})
+        self.retry_after = retry_after
+        self.reason = reason
+
+
+class BudgetExhausted(WaitForBattlenet):
+    """The client id's budget (this window's, or bulk work's paced share of it) is spent until
+    `retry_after` seconds from now."""
+
+    code = "blizzard_budget_spent"
 
 
 class TokenDecryptionError(GuildSyncError):

@@ -39,7 +39,10 @@ def to_response(exc: Exception) -> flask.Response:
     if isinstance(exc, GuildSyncError):
         if not isinstance(exc, RequestError):
             log.warning("%s: %s", type(exc).__name__, exc.message)
-        return error_response(exc.status, exc.code, exc.message, exc.public)
+        response = error_response(exc.status, exc.code, exc.message, exc.public)
+        if (retry_after := exc.public.get("retryAfter")) is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
     log.exception("unexpected error")
     return error_response(500, "internal_error", "internal error")
 

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     blizzard_api_locale: str = "en_US"
     blizzard_rate_per_second: int = Field(default=100, gt=0)
     blizzard_rate_per_hour: int = Field(default=36000, gt=0)
+    blizzard_rate_window_s: int = Field(default=3600, gt=0)
+    blizzard_interactive_reserve: float = Field(default=0.2, ge=0, lt=1)
     blizzard_timeout_seconds: float = Field(default=10.0, gt=0)
 
     token_encryption_key: SecretStr = SecretStr(DEV_TOKEN_KEY)

@@ -4,7 +4,8 @@ POST /functions/v1/queue-consumer {maxMessages?, maxSeconds?, visibilityTimeout?
     maxMessages or maxSeconds of queued work, interactive queues first, and answers
     {processed, failed, retried, deadLettered, remaining}.
 GET /functions/v1/queue-consumer/status: per-queue depth, oldest message age, dead letters in
-    the last day, the rate limiter's state and the cron jobs.
+    the last day, the Battle.net budget of the current window (used, bulk and interactive
+    shares, reserve, window end), paused jobs, the per-second limiter and the cron jobs.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from shared.auth import require_service
 from shared.bootstrap import get_app
 from shared.errors import MethodNotAllowed
 from shared.http import authenticate, endpoint, json_response, parse_body
-from shared.worker import DEFAULT_VISIBILITY_TIMEOUT, WorkerOptions
+from shared.jobs.worker import DEFAULT_VISIBILITY_TIMEOUT, WorkerOptions
 
 
 class ConsumeRequest(BaseModel):

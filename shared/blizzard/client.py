@@ -46,7 +46,7 @@ T = TypeVar("T", bound=BaseModel)
 T_co = TypeVar("T_co")
 
 DEFAULT_MAX_ATTEMPTS = 3  # attempts per call, 429s not counted
-MAX_RATE_LIMITED_WAITS = 20  # a bound on 429 waits within one call
+MAX_RATE_LIMITED_WAITS = 3  # a bound on 429 waits within one call (the budget prevents them)
 RATE_LIMIT_WAIT = 1.0  # seconds, plus jitter
 BACKOFF_BASE = 0.25
 BACKOFF_CAP = 4.0
@@ -55,7 +55,7 @@ TOKEN_RENEW_MARGIN = 300.0  # renew an app token this many seconds before it exp
 
 class RateLimiter(Protocol):
     def acquire(self) -> None:
-        """Block until one Battle.net request may be sent."""
+        """Return when one API request may be sent (bounded; raises `BudgetExhausted`)."""
 
 
 class NoRateLimit:
@@ -220,12 +220,14 @@ class BlizzardClient:
         user_token: str | None,
     ) -> httpx.Response:
         token = user_token or self.app_token.get(region)
-        response = self._send("GET", url, params=params, headers=headers, bearer=token)
+        response = self._send("GET", url, params=params, headers=headers, bearer=token, api=True)
         if response.status_code == 401 and user_token is None:
             # The app token was revoked or expired early: renew it once.
             self.app_token.invalidate(region, token)
             token = self.app_token.get(region)
-            response = self._send("GET", url, params=params, headers=headers, bearer=token)
+            response = self._send(
+                "GET", url, params=params, headers=headers, bearer=token, api=True
+            )
         self._raise_for_status(response, url, region, ns)
         return response
 
@@ -270,12 +272,15 @@ class BlizzardClient:
     # --- the single send, its errors and its retries -------------------------------------
 
     def _send(
-        self, method: str, url: str, *, bearer: str | None = None, **kw: Any
+        self, method: str, url: str, *, bearer: str | None = None, api: bool = False, **kw: Any
     ) -> httpx.Response:
+        """The single send. Only API requests (`api`) spend the budget: OAuth-host calls
+        (token, userinfo) are not counted by Battle.net's API quota and never wait for it."""
         headers = dict(kw.pop("headers", None) or {})
         if bearer is not None:
             headers["Authorization"] = f"Bearer {bearer}"
-        self.limiter.acquire()
+        if api:
+            self.limiter.acquire()
         count_request()
         started = time.monotonic()
         try:

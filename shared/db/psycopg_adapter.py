@@ -13,7 +13,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
-from shared.db.protocol import JSON, QueueMessage
+from shared.db.protocol import JSON
 from shared.db.queries import query
 from shared.errors import DataError
 
@@ -112,29 +112,6 @@ class PsycopgDatabase:
         )
         with self.connection() as conn:
             return conn.execute(statement, {"rows": Jsonb(rows)}).fetchall()
-
-    def queue_send_batch(self, queue: str, messages: list[JSON], delay: int = 0) -> list[int]:
-        if not messages:
-            return []
-        rows = self.fetch_all(
-            "queue_send_batch",
-            {"queue_name": queue, "messages": [Jsonb(m) for m in messages], "sleep_seconds": delay},
-        )
-        return [int(next(iter(r.values()))) for r in rows]
-
-    def queue_read(self, queue: str, visibility_timeout: int, qty: int) -> list[QueueMessage]:
-        rows = self.fetch_all(
-            "queue_read", {"queue_name": queue, "sleep_seconds": visibility_timeout, "n": qty}
-        )
-        return [
-            QueueMessage(r["msg_id"], r["read_ct"], r["enqueued_at"], r["message"]) for r in rows
-        ]
-
-    def queue_archive(self, queue: str, msg_id: int) -> bool:
-        return bool(self.fetch_value("queue_archive", {"queue_name": queue, "message_id": msg_id}))
-
-    def queue_delete(self, queue: str, msg_id: int) -> bool:
-        return bool(self.fetch_value("queue_delete", {"queue_name": queue, "message_id": msg_id}))
 
     def close(self) -> None:
         if self._opened:

@@ -1,17 +1,15 @@
-"""The supabase-py adapter: the same SQL functions through PostgREST (`.rpc()`), pgmq through
-the `pgmq_public` schema. Chosen when SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY are set.
-The client is built lazily, so constructing the adapter makes no network call."""
+"""The supabase-py adapter: the same SQL functions through PostgREST (`.rpc()`), queue calls
+included (public RPCs, not `pgmq_public`: see the README). Chosen when SUPABASE_URL and
+SUPABASE_SERVICE_ROLE_KEY are set. The client is built lazily, so constructing the adapter makes
+no network call."""
 
 from __future__ import annotations
 
 import functools
-from datetime import datetime
 from typing import Any
 
-from shared.db.protocol import JSON, QueueMessage
+from shared.db.protocol import JSON
 from shared.errors import DataError
-
-QUEUE_SCHEMA = "pgmq_public"
 
 
 class SupabaseDatabase:
@@ -48,37 +46,6 @@ class SupabaseDatabase:
             self.client.table(table).upsert(rows, on_conflict=on_conflict)
         )
         return data
-
-    def _queue_rpc(self, function: str, params: JSON) -> Any:
-        return self._execute(self.client.schema(QUEUE_SCHEMA).rpc(function, params))
-
-    def queue_send_batch(self, queue: str, messages: list[JSON], delay: int = 0) -> list[int]:
-        if not messages:
-            return []
-        ids = self._queue_rpc(
-            "send_batch", {"queue_name": queue, "messages": messages, "sleep_seconds": delay}
-        )
-        return [int(i) for i in ids]
-
-    def queue_read(self, queue: str, visibility_timeout: int, qty: int) -> list[QueueMessage]:
-        rows = self._queue_rpc(
-            "read", {"queue_name": queue, "sleep_seconds": visibility_timeout, "n": qty}
-        )
-        return [
-            QueueMessage(
-                int(r["msg_id"]),
-                int(r["read_ct"]),
-                datetime.fromisoformat(r["enqueued_at"]),
-                r["message"],
-            )
-            for r in rows
-        ]
-
-    def queue_archive(self, queue: str, msg_id: int) -> bool:
-        return bool(self._queue_rpc("archive", {"queue_name": queue, "message_id": msg_id}))
-
-    def queue_delete(self, queue: str, msg_id: int) -> bool:
-        return bool(self._queue_rpc("delete", {"queue_name": queue, "message_id": msg_id}))
 
     def close(self) -> None:
         return None

@@ -14,17 +14,15 @@ from shared.blizzard.client import BlizzardClient
 from shared.blizzard.models import AccountCharacter
 from shared.blizzard.regions import GameVersion, Region
 from shared.crypto import TokenCipher
-from shared.db.protocol import Repository
+from shared.db.repository import Repository
 from shared.errors import (
-    BlizzardError,
     BlizzardNotFound,
     BlizzardUnauthorized,
     Conflict,
     NotFound,
     TokenDecryptionError,
 )
-from shared.queues import Queue
-from shared.worker_types import Outcome, Retry
+from shared.jobs.queues import Queue
 
 ALREADY_RUNNING = "a character sync is already running for this user"
 RELOGIN = "the user's Battle.net login has expired or was revoked; log in with Battle.net again"
@@ -113,13 +111,13 @@ class CharacterSyncService:
             raise Conflict(ALREADY_RUNNING, public={"sessionId": active})
         region, rows, archive_missing = self.account_characters(user_id, game_version)
         result = self.repo.start_character_sync(
-            p_user_id=user_id,
-            p_region=region.value,
-            p_flavor=game_version.flavor,
-            p_game_version=game_version.value,
-            p_characters=rows,
-            p_queue=queue.value,
-            p_archive_missing=archive_missing,
+            user_id=user_id,
+            region=region.value,
+            flavor=game_version.flavor,
+            game_version=game_version.value,
+            characters=rows,
+            queue=queue.value,
+            archive_missing=archive_missing,
         )
         if result["conflict"]:
             raise Conflict(ALREADY_RUNNING, public={"sessionId": str(result["sessionId"])})
@@ -130,17 +128,17 @@ class CharacterSyncService:
         character in the bulk queue (no session: nobody is watching)."""
         region, rows, archive_missing = self.account_characters(user_id, game_version)
         return self.repo.refresh_account_characters(
-            p_user_id=user_id,
-            p_region=region.value,
-            p_flavor=game_version.flavor,
-            p_characters=rows,
-            p_archive_missing=archive_missing,
-            p_queue=Queue.CHARACTER_REFRESH.value,
+            user_id=user_id,
+            region=region.value,
+            flavor=game_version.flavor,
+            characters=rows,
+            archive_missing=archive_missing,
+            queue=Queue.CHARACTER_REFRESH.value,
         )
 
     def enqueue_one(self, user_id: uuid.UUID | str, character_id: int) -> dict[str, Any]:
         result = self.repo.enqueue_character_enrichment(
-            p_user_id=user_id, p_character_id=character_id, p_queue=Queue.CHARACTER_SYNC.value
+            user_id, character_id, Queue.CHARACTER_SYNC.value
         )
         if result is None:
             raise NotFound("no such character")
@@ -155,31 +153,3 @@ class CharacterSyncService:
         if state is None:
             raise NotFound("no such sync session")
         return state
-
-
-class ProfileSyncJob:
-    """A queued account sync: after a login the same work as fetch-profile (a session the
-    user can watch); a scheduled one refreshes the characters conditionally in bulk."""
-
-    def __init__(self, sync: CharacterSyncService) -> None:
-        self.sync = sync
-
-    def handle(self, message: dict[str, Any]) -> Outcome:
-        version = GameVersion.parse(message.get("gameVersion") or GameVersion.RETAIL.value)
-        try:
-            if message.get("reason") == "login":
-                self.sync.start(message["userId"], version)
-            else:
-                self.sync.refresh(message["userId"], version)
-        except Conflict:
-            return Outcome.DONE  # a sync is already running, or the user must log in again
-        except NotFound:
-            return Outcome.FAILED
-        except BlizzardError as exc:
-            if exc.retryable:
-                raise Retry(exc.message) from exc
-            raise
-        return Outcome.DONE
-
-    def give_up(self, message: dict[str, Any], reason: str) -> None:
-        return None

@@ -1,13 +1,7 @@
 """Enrichment of one character with the app token: the character profile (guild, item levels,
-last login) and its media (avatar and the other assets by key), written with the character's
-result in one SQL call that also advances its session.
-
-Each step of the seed's error table:
-- media failure: the character is saved without it;
-- Battle.net 404 (inactive, transferred, not indexed): the character fails, no retry;
-- 5xx, timeouts, 429 past the client's waits: `Retry` (the worker backs off through the
-  visibility timeout; after the last attempt it calls `give_up` and dead-letters).
-"""
+last login) and its media (avatar and the other assets by key), as the data the SQL writes.
+A media failure leaves media out (the character is saved without it). The job that runs it for
+a session, with the seed's error table, is `shared.jobs.enrich`."""
 
 from __future__ import annotations
 
@@ -19,9 +13,8 @@ from shared.blizzard import endpoints as ep
 from shared.blizzard.client import BlizzardClient
 from shared.blizzard.models import CharacterProfile
 from shared.blizzard.regions import GameVersion, Region
-from shared.db.protocol import Repository
-from shared.errors import BlizzardError, BlizzardNotFound
-from shared.worker_types import Outcome, Retry
+from shared.db.repository import Repository
+from shared.errors import BlizzardError
 
 log = logging.getLogger(__name__)
 
@@ -102,31 +95,3 @@ class CharacterEnricher:
             log.info("media of %s unavailable: %s", "/".join(path.values()), exc.code)
             media = None
         return profile_data(profile, last_modified, media)
-
-    def handle(self, message: dict[str, Any]) -> Outcome:
-        session_id, character_id = str(message["sessionId"]), int(message["characterId"])
-        if not self.repo.start_character_item(session_id, character_id):
-            return Outcome.DUPLICATE
-        try:
-            data = self.fetch(
-                Region.parse(message["region"]),
-                GameVersion.for_flavor(message["flavor"]),
-                message["realmSlug"],
-                message["name"],
-            )
-        except BlizzardNotFound:
-            self.give_up(message, "character not found on Battle.net")
-            return Outcome.FAILED
-        except BlizzardError as exc:
-            if exc.retryable:
-                raise Retry(exc.message) from exc
-            self.give_up(message, exc.message)
-            return Outcome.FAILED
-        self.repo.record_character_result(session_id, character_id, "completed", None, data)
-        return Outcome.DONE
-
-    def give_up(self, message: dict[str, Any], reason: str) -> None:
-        """The character fails for good (idempotent: counted once per session)."""
-        self.repo.record_character_result(
-            str(message["sessionId"]), int(message["characterId"]), "failed", reason, None
-        )

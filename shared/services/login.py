@@ -21,9 +21,9 @@ from shared.auth import mint_user_token
 from shared.blizzard.client import BlizzardClient
 from shared.blizzard.regions import Region
 from shared.crypto import TokenCipher
-from shared.db.protocol import Repository
+from shared.db.repository import Repository
 from shared.errors import BadRequest, BlizzardHTTPError
-from shared.queues import Queue
+from shared.jobs.queues import Queue
 from shared.settings import Settings
 
 SCOPES = "openid wow.profile"
@@ -123,14 +123,14 @@ class LoginService:
         sealed = self.cipher.encrypt(token.access_token, associated=str(info.id))
         expires = datetime.now(UTC) + timedelta(seconds=token.expires_in)
         user = self.repo.upsert_login(
-            p_battlenet_id=info.id,
-            p_battletag=info.battletag,
-            p_region=region.value,
-            p_ciphertext=sealed.ciphertext,
-            p_key_id=sealed.key_id,
-            p_expires_at=expires.isoformat(),
-            p_scopes=(token.scope or SCOPES).split(),
-            p_sync_queue=Queue.CHARACTER_SYNC.value,
+            battlenet_id=info.id,
+            battletag=info.battletag,
+            region=region.value,
+            ciphertext=sealed.ciphertext,
+            key_id=sealed.key_id,
+            expires_at=expires.isoformat(),
+            scopes=(token.scope or SCOPES).split(),
+            sync_queue=Queue.CHARACTER_SYNC.value,
         )
         jwt, expires_at = mint_user_token(
             uuid.UUID(user["id"]),

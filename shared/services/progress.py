@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from shared.db.protocol import Repository
+from shared.db.repository import Repository
 
 FINAL_EVENTS = frozenset({"sync-complete", "sync-error"})
 POLL_SECONDS = 0.2

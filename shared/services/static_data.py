@@ -22,7 +22,7 @@ from shared.blizzard import models as m
 from shared.blizzard.client import BlizzardClient
 from shared.blizzard.regions import GameVersion, Region
 from shared.blizzard.scope import request_scope, submit
-from shared.db.protocol import Repository
+from shared.db.repository import Repository
 from shared.errors import BlizzardHTTPError
 
 SEARCH_PAGE_SIZE = 1000

@@ -58,21 +58,8 @@ select public.sync_events_since(
 -- name: list_user_characters
 select public.list_user_characters(p_user_id => %(p_user_id)s::uuid) as value;
 
--- name: queue_set_vt
-select public.queue_set_vt(
-  p_queue => %(p_queue)s, p_msg_id => %(p_msg_id)s, p_seconds => %(p_seconds)s) as value;
-
--- name: queue_dead_letter
-select public.queue_dead_letter(
-  p_queue => %(p_queue)s, p_msg_id => %(p_msg_id)s, p_error => %(p_error)s) as value;
-
 -- name: queue_depths
 select public.queue_depths() as value;
-
--- name: rate_limit_take
-select public.rate_limit_take(
-  p_bucket => %(p_bucket)s, p_want => %(p_want)s, p_per_second => %(p_per_second)s,
-  p_per_hour => %(p_per_hour)s) as value;
 
 -- name: refresh_account_characters
 select public.refresh_account_characters(
@@ -110,3 +97,26 @@ select public.enqueue_guild_rosters() as value;
 
 -- name: expire_stuck_sessions
 select public.expire_stuck_sessions() as value;
+
+-- name: rate_limit_take
+select public.rate_limit_take(
+  p_bucket => %(p_bucket)s, p_want => %(p_want)s, p_class => %(p_class)s,
+  p_per_second => %(p_per_second)s, p_per_window => %(p_per_window)s,
+  p_window_s => %(p_window_s)s, p_reserve => %(p_reserve)s) as value;
+
+-- name: queue_claim
+select public.queue_claim(
+  p_queue => %(p_queue)s, p_vt => %(p_vt)s, p_qty => %(p_qty)s, p_fair => %(p_fair)s) as value;
+
+-- name: queue_settle
+select public.queue_settle(
+  p_queue => %(p_queue)s, p_msg_id => %(p_msg_id)s, p_read_ct => %(p_read_ct)s,
+  p_action => %(p_action)s, p_seconds => %(p_seconds)s, p_reason => %(p_reason)s) as value;
+
+-- name: queue_extend
+select public.queue_extend(
+  p_queue => %(p_queue)s, p_deliveries => %(p_deliveries)s, p_seconds => %(p_seconds)s) as value;
+
+-- name: account_sync_started_since
+select public.account_sync_started_since(
+  p_user_id => %(p_user_id)s::uuid, p_since => %(p_since)s::timestamptz) as value;

@@ -11,8 +11,9 @@ from flask.testing import FlaskClient
 
 from shared.bootstrap import App
 from shared.db.psycopg_adapter import PsycopgDatabase
-from shared.worker import QueueWorker, WorkerOptions
-from shared.worker_types import Outcome
+from shared.db.repository import Delivery
+from shared.jobs import Job, Outcome, Registry, Worker, WorkerOptions
+from shared.jobs.messages import StaticData
 from tests.functions.conftest import FakeBattleNet, function_client, sample_json
 from tests.integration.helpers import char, login, start
 
@@ -149,32 +150,33 @@ def test_roster_job(
 
 
 def test_interactive_work_goes_first(app: App, db: PsycopgDatabase) -> None:
+    bulk = '{"type": "static_data", "regions": ["eu"]}'
+    user = '{"type": "static_data", "regions": ["us"]}'
     rows(
         db,
-        "select pgmq.send_batch('character_refresh', array_agg(jsonb_build_object("
-        "'type', 'probe', 'n', g))) from generate_series(1, 10000) g",
+        f"select pgmq.send_batch('character_refresh', array_agg('{bulk}'::jsonb)) "
+        "from generate_series(1, 10000) g",
     )
     rows(
         db,
-        "select pgmq.send_batch('character_sync', array_agg(jsonb_build_object("
-        "'type', 'probe', 'user', true))) from generate_series(1, 5) g",
+        f"select pgmq.send_batch('character_sync', array_agg('{user}'::jsonb)) "
+        "from generate_series(1, 5) g",
     )
-    seen: list[dict[str, Any]] = []
+    seen: list[StaticData] = []
 
-    class Probe:
-        def handle(self, message: dict[str, Any]) -> Outcome:
+    class Probe(Job[StaticData]):
+        message = StaticData
+
+        def handle(self, message: StaticData, delivery: Delivery) -> Outcome:
             seen.append(message)
             return Outcome.DONE
 
-        def give_up(self, message: dict[str, Any], reason: str) -> None:
-            return None
-
-    worker = QueueWorker(app.repo, {"probe": Probe()}, WorkerOptions(concurrency=16))
+    worker = Worker(app.repo, Registry([Probe()]), WorkerOptions(concurrency=16))
     worker.run(max_messages=16)
-    assert [m.get("user") for m in seen[:5]] == [True] * 5  # one batch: all the user's work
-    rows(db, 'select pgmq.send(\'character_sync\', \'{"type": "probe", "user": true}\')')
+    assert [m.regions for m in seen[:5]] == [["us"]] * 5  # one batch: all the user's work
+    rows(db, f"select pgmq.send('character_sync', '{user}'::jsonb)")
     worker.run(max_messages=16)
-    assert seen[16].get("user") is True  # a later user message jumps the bulk backlog
+    assert seen[16].regions == ["us"]  # a later user message jumps the bulk backlog
 
 
 def test_status_endpoint(consumer: FlaskClient, app: App, service_headers: dict[str, str]) -> None:

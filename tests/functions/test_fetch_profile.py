@@ -31,14 +31,14 @@ def consumer() -> FlaskClient:
 def make_user(app: App, battlenet_id: int = 2056856, hours: int = 24) -> str:
     sealed = app.cipher.encrypt("user-token", associated=str(battlenet_id))
     user = app.repo.upsert_login(
-        p_battlenet_id=battlenet_id,
-        p_battletag="Tester#1",
-        p_region="us",
-        p_ciphertext=sealed.ciphertext,
-        p_key_id=sealed.key_id,
-        p_expires_at=(datetime.now(UTC) + timedelta(hours=hours)).isoformat(),
-        p_scopes=["openid", "wow.profile"],
-        p_sync_queue=None,
+        battlenet_id=battlenet_id,
+        battletag="Tester#1",
+        region="us",
+        ciphertext=sealed.ciphertext,
+        key_id=sealed.key_id,
+        expires_at=(datetime.now(UTC) + timedelta(hours=hours)).isoformat(),
+        scopes=["openid", "wow.profile"],
+        sync_queue=None,
     )
     return str(user["id"])
 

@@ -16,6 +16,7 @@ from shared.bootstrap import App
 from shared.db.psycopg_adapter import PsycopgDatabase
 from tests.conftest import TEST_OAUTH
 from tests.functions.conftest import FakeBattleNet, function_client
+from tests.integration.helpers import claim
 
 LOGIN = "/functions/v1/oauth-flow/login"
 CALLBACK = "/functions/v1/oauth-flow/callback"
@@ -114,7 +115,7 @@ def test_callback_redirects_with_session_and_stores_token_encrypted(
     assert token and token["key_id"] == "local-dev" and token["ciphertext"].startswith("v1.")
     assert dump and "user-secret-token" not in dump["d"]
     assert app.cipher.decrypt(token["ciphertext"], "424242") == "user-secret-token"
-    queued = db.queue_read("character_sync", 30, 5)
+    queued = claim(db, "character_sync", 5)
     assert [m.message["type"] for m in queued] == ["profile_sync"]
 
 

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.db.protocol import Repository
+from shared.db.protocol import Database
+from shared.db.repository import Delivery, SqlRepository
+from shared.db.repository import SqlRepository as Repository
 
 
 def login(repo: Repository, battlenet_id: int = 1001, queue: str | None = None) -> str:
     user = repo.upsert_login(
-        p_battlenet_id=battlenet_id,
-        p_battletag=f"Player#{battlenet_id}",
-        p_region="us",
-        p_ciphertext="v1.k.opaque",
-        p_key_id="k",
-        p_expires_at="2999-01-01T00:00:00+00:00",
-        p_scopes=["openid", "wow.profile"],
-        p_sync_queue=queue,
+        battlenet_id=battlenet_id,
+        battletag=f"Player#{battlenet_id}",
+        region="us",
+        ciphertext="v1.k.opaque",
+        key_id="k",
+        expires_at="2999-01-01T00:00:00+00:00",
+        scopes=["openid", "wow.profile"],
+        sync_queue=queue,
     )
     return str(user["id"])
 
@@ -42,11 +44,16 @@ def start(
     repo: Repository, user_id: str, characters: list[dict[str, Any]], flavor: str = "retail"
 ) -> dict[str, Any]:
     return repo.start_character_sync(
-        p_user_id=user_id,
-        p_region="us",
-        p_flavor=flavor,
-        p_game_version="retail" if flavor == "retail" else "classic_era",
-        p_characters=characters,
-        p_queue="character_sync",
-        p_archive_missing=True,
+        user_id=user_id,
+        region="us",
+        flavor=flavor,
+        game_version="retail" if flavor == "retail" else "classic_era",
+        characters=characters,
+        queue="character_sync",
+        archive_missing=True,
     )
+
+
+def claim(db: Database, queue: str, qty: int = 10, vt: int = 30) -> list[Delivery]:
+    """Claim up to `qty` visible messages of a queue, as the worker does."""
+    return SqlRepository(db).queue_claim(queue, vt, qty, fair=False)

@@ -8,9 +8,10 @@ from typing import Any
 import psycopg
 
 from devtools.pgcluster import Cluster
-from shared.db.protocol import JOBS, Repository
 from shared.db.psycopg_adapter import PsycopgDatabase
-from tests.integration.helpers import char, login, start
+from shared.db.repository import JOBS
+from shared.db.repository import SqlRepository as Repository
+from tests.integration.helpers import char, claim, login, start
 
 SCHEDULED = {
     "guild-sync-profile-refresh",
@@ -184,24 +185,24 @@ def test_roster_upserts_members_and_unlinks_leavers(db: PsycopgDatabase) -> None
     assert chars["Leaver"]["guild_id"] is None and chars["Leaver"]["guild_rank"] is None
 
 
-def test_rate_limiter_never_grants_more_than_the_limit(db: PsycopgDatabase) -> None:
+def test_rate_limiter_never_grants_more_than_the_per_second_limit(db: PsycopgDatabase) -> None:
     repo = Repository(db)
     granted, started = 0, time.monotonic()
     while time.monotonic() - started < 1.0:
-        granted += repo.rate_limit_take("test-client", 4, 50, 100_000)["granted"]
+        granted += repo.rate_limit_take(
+            "test-client", 4, "interactive", 50, 100_000, 3600, 0.2
+        ).granted
     assert 35 <= granted <= 50  # 95 % of 50 per second, plus a burst of 1.5
-    hourly = [repo.rate_limit_take("hour-client", 4, 1000, 10)["granted"] for _ in range(20)]
-    assert sum(hourly) == 10
-    assert repo.rate_limit_take("hour-client", 1, 1000, 10)["waitMs"] > 0
 
 
 def test_queue_status(db: PsycopgDatabase) -> None:
     repo = Repository(db)
     sql(db, "select pgmq.send('guild_roster', '{\"a\": 1}')")
-    msg = db.queue_read("guild_roster", 30, 1)[0]
-    repo.queue_dead_letter("guild_roster", msg.msg_id, "Battle.net answered 503")
+    msg = claim(db, "guild_roster", 1)[0]
+    repo.queue_settle(msg, "dead", reason="Battle.net answered 503")
     sql(db, "select pgmq.send('character_refresh', '{\"a\": 2}')")
     status = repo.queue_status()
     assert status["queues"]["guild_roster"]["deadLettersLastDay"] == 1
     assert status["queues"]["character_refresh"]["depth"] == 1
     assert "cronJobs" in status and "rateLimiter" in status
+    assert "budget" in status and status["pausedJobs"]["character_refresh"] == 0

@@ -7,28 +7,6 @@ import pytest
 from shared.db.psycopg_adapter import PsycopgDatabase
 from shared.errors import DataError
 
-QUEUE = "adapter_test"
-
-
-@pytest.fixture
-def queue(db: PsycopgDatabase) -> str:
-    with db.connection() as conn:
-        conn.execute("select pgmq.create(%s)", (QUEUE,))
-        conn.execute("select pgmq.purge_queue(%s)", (QUEUE,))
-    return QUEUE
-
-
-def test_queue_round_trip(db: PsycopgDatabase, queue: str) -> None:
-    ids = db.queue_send_batch(queue, [{"n": 1}, {"n": 2}, {"n": 3}])
-    assert len(ids) == 3
-    claimed = db.queue_read(queue, 30, 2)
-    assert [m.message["n"] for m in claimed] == [1, 2] and all(m.read_ct == 1 for m in claimed)
-    assert db.queue_read(queue, 30, 5)[0].message == {"n": 3}
-    assert db.queue_read(queue, 30, 5) == []  # all invisible now
-    assert db.queue_archive(queue, claimed[0].msg_id) is True
-    assert db.queue_delete(queue, claimed[1].msg_id) is True
-    assert db.queue_delete(queue, claimed[1].msg_id) is False
-
 
 def test_upsert_rows_one_statement(db: PsycopgDatabase) -> None:
     rows = [{"flavor": "retail", "id": i, "name": f"c{i}"} for i in range(3)]

@@ -9,8 +9,8 @@ from contextlib import contextmanager
 import psycopg
 import pytest
 
-from shared.db.protocol import Repository
 from shared.db.psycopg_adapter import PsycopgDatabase
+from shared.db.repository import SqlRepository as Repository
 from tests.integration.helpers import char, login, start
 
 

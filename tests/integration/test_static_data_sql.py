@@ -7,8 +7,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from shared.db.protocol import Repository
 from shared.db.psycopg_adapter import PsycopgDatabase
+from shared.db.repository import SqlRepository as Repository
 
 
 def entry(**over: Any) -> dict[str, Any]:

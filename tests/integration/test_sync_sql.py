@@ -8,9 +8,9 @@ from typing import Any
 
 import psycopg
 
-from shared.db.protocol import Repository
 from shared.db.psycopg_adapter import PsycopgDatabase
-from tests.integration.helpers import char, login, start
+from shared.db.repository import SqlRepository as Repository
+from tests.integration.helpers import char, claim, login, start
 
 
 def rows(db: PsycopgDatabase, sql: str, *params: Any) -> list[dict[str, Any]]:
@@ -31,7 +31,7 @@ def test_start_creates_session_items_and_one_message_each(db: PsycopgDatabase) -
     user = login(repo)
     result = start(repo, user, [char(1, "Adaxion"), char(2, "Zéphyr", 2, "aggra-português")])
     assert result["conflict"] is False and len(result["characters"]) == 2
-    messages = [m.message for m in db.queue_read("character_sync", 30, 10)]
+    messages = [m.message for m in claim(db, "character_sync", 10)]
     assert sorted(m["name"] for m in messages) == ["Adaxion", "Zéphyr"]
     assert {m["sessionId"] for m in messages} == {result["sessionId"]}
     assert {m["realmSlug"] for m in messages} == {"area-52", "aggra-português"}
@@ -45,7 +45,7 @@ def test_second_sync_while_active_is_a_conflict(db: PsycopgDatabase) -> None:
     first = start(repo, user, [char(1, "A")])
     second = start(repo, user, [char(1, "A")])
     assert second == {"conflict": True, "sessionId": first["sessionId"]}
-    assert len(db.queue_read("character_sync", 30, 10)) == 1
+    assert len(claim(db, "character_sync", 10)) == 1
 
 
 def test_concurrent_starts_exactly_one_wins(db: PsycopgDatabase) -> None:
@@ -194,7 +194,7 @@ def test_empty_account_completes_at_once(db: PsycopgDatabase) -> None:
 def test_login_queues_first_profile_sync(db: PsycopgDatabase) -> None:
     repo = Repository(db)
     user = login(repo, queue="character_sync")
-    messages = db.queue_read("character_sync", 30, 10)
+    messages = claim(db, "character_sync", 10)
     assert [m.message for m in messages] == [
         {"type": "profile_sync", "userId": user, "gameVersion": "retail", "reason": "login"}
     ]

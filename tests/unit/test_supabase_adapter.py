@@ -7,6 +7,7 @@ import json
 import pytest
 from pytest_httpx import HTTPXMock
 
+from shared.db.repository import SqlRepository
 from shared.db.supabase_adapter import SupabaseDatabase
 from shared.errors import DataError
 
@@ -41,36 +42,37 @@ def test_upsert_sets_on_conflict_and_prefer(httpx_mock: HTTPXMock, db: SupabaseD
     assert json.loads(request.content) == rows
 
 
-def test_queue_calls_go_to_pgmq_public(httpx_mock: HTTPXMock, db: SupabaseDatabase) -> None:
-    httpx_mock.add_response(method="POST", url=f"{URL}/rest/v1/rpc/send_batch", json=[7, 8])
+def test_queue_calls_are_public_rpcs(httpx_mock: HTTPXMock, db: SupabaseDatabase) -> None:
+    """Queue calls go through our own service-only RPCs in `public`, not `pgmq_public`."""
     httpx_mock.add_response(
         method="POST",
-        url=f"{URL}/rest/v1/rpc/read",
+        url=f"{URL}/rest/v1/rpc/queue_claim",
         json=[
             {
-                "msg_id": 7,
-                "read_ct": 1,
-                "enqueued_at": "2026-11-22T02:00:00+00:00",
-                "vt": "2026-11-22T02:00:30+00:00",
+                "msgId": 7,
+                "readCt": 1,
+                "attempts": 1,
+                "enqueuedAt": "2026-11-22T02:00:00+00:00",
                 "message": {"a": 1},
-                "headers": None,
             }
         ],
     )
-    httpx_mock.add_response(method="POST", url=f"{URL}/rest/v1/rpc/archive", json=True)
-    assert db.queue_send_batch("q", [{"a": 1}, {"a": 2}]) == [7, 8]
-    messages = db.queue_read("q", 30, 10)
-    assert messages[0].msg_id == 7 and messages[0].message == {"a": 1}
-    assert db.queue_archive("q", 7) is True
-    send, read, archive = httpx_mock.get_requests()
-    assert send.headers["Content-Profile"] == "pgmq_public"
-    assert json.loads(send.content) == {
-        "queue_name": "q",
-        "messages": [{"a": 1}, {"a": 2}],
-        "sleep_seconds": 0,
+    httpx_mock.add_response(method="POST", url=f"{URL}/rest/v1/rpc/queue_settle", json=True)
+    repo = SqlRepository(db)
+    [delivery] = repo.queue_claim("q", 30, 10, fair=True)
+    assert delivery.msg_id == 7 and delivery.message == {"a": 1} and delivery.attempts == 1
+    assert repo.queue_settle(delivery, "pause", 12, "window") is True
+    claim, settle = httpx_mock.get_requests()
+    assert claim.headers["Content-Profile"] == "public"
+    assert json.loads(claim.content) == {"p_queue": "q", "p_vt": 30, "p_qty": 10, "p_fair": True}
+    assert json.loads(settle.content) == {
+        "p_queue": "q",
+        "p_msg_id": 7,
+        "p_read_ct": 1,
+        "p_action": "pause",
+        "p_seconds": 12,
+        "p_reason": "window",
     }
-    assert json.loads(read.content) == {"queue_name": "q", "sleep_seconds": 30, "n": 10}
-    assert json.loads(archive.content) == {"queue_name": "q", "message_id": 7}
 
 
 def test_postgrest_errors_become_data_errors(httpx_mock: HTTPXMock, db: SupabaseDatabase) -> None:

@@ -1,9 +1,12 @@
-"""The pgmq queues and their priority: interactive work (a user's sync, a login) is always
-consumed before scheduled bulk work."""
+"""The pgmq queues, their priority and their class of budget: interactive work (a user's sync,
+an enrichment, a login's first sync) is consumed before scheduled bulk work, may use the whole
+Battle.net budget, and is claimed fairly between users; bulk work is paced."""
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+from shared.budget import BudgetClass
 
 
 class Queue(StrEnum):
@@ -13,9 +16,18 @@ class Queue(StrEnum):
     GUILD_ROSTER = "guild_roster"  # scheduled daily rosters
     CHARACTER_REFRESH = "character_refresh"  # scheduled stale-character refreshes
 
+    @property
+    def budget_class(self) -> BudgetClass:
+        return BudgetClass.INTERACTIVE if self is Queue.CHARACTER_SYNC else BudgetClass.BULK
+
+    @property
+    def fair(self) -> bool:
+        """Claims rotate between users (one user's flood cannot delay the others)."""
+        return self is Queue.CHARACTER_SYNC
+
 
 #: The order the consumer drains queues in: a queue is read only when those before it are
-#: empty (checked again before every batch).
+#: empty (checked again before every claim).
 PRIORITY: tuple[Queue, ...] = (
     Queue.CHARACTER_SYNC,
     Queue.PROFILE_SYNC,
@@ -23,4 +35,3 @@ PRIORITY: tuple[Queue, ...] = (
     Queue.GUILD_ROSTER,
     Queue.CHARACTER_REFRESH,
 )
-INTERACTIVE: frozenset[Queue] = frozenset({Queue.CHARACTER_SYNC})

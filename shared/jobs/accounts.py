@@ -1,0 +1,38 @@
+"""`profile_sync`: an account sync with the user's token. After a login it is the same work as
+fetch-profile (a session the user watches), skipped when the user started a sync themselves
+since the login; a scheduled one refreshes the account's characters in bulk."""
+
+from __future__ import annotations
+
+from shared.blizzard.regions import GameVersion
+from shared.db.repository import Delivery, Repository
+from shared.errors import Conflict, NotFound
+from shared.jobs.base import Job, Outcome
+from shared.jobs.messages import ProfileSync
+from shared.jobs.queues import Queue
+from shared.services.character_sync import CharacterSyncService
+
+
+class ProfileSyncJob(Job[ProfileSync]):
+    message = ProfileSync
+    queue = Queue.CHARACTER_SYNC  # logins; the scheduled ones go to Queue.PROFILE_SYNC
+    max_attempts = 3
+
+    def __init__(self, sync: CharacterSyncService, repo: Repository) -> None:
+        self.sync = sync
+        self.repo = repo
+
+    def handle(self, message: ProfileSync, delivery: Delivery) -> Outcome:
+        version = GameVersion.parse(message.game_version)
+        try:
+            if message.reason == "login":
+                if self.repo.account_sync_started_since(message.user_id, delivery.enqueued_at):
+                    return Outcome.DUPLICATE  # the user started one: one login, one session
+                self.sync.start(message.user_id, version)
+            else:
+                self.sync.refresh(message.user_id, version)
+        except Conflict:
+            return Outcome.DONE  # a sync is already running, or the user must log in again
+        except NotFound:
+            return Outcome.FAILED
+        return Outcome.DONE

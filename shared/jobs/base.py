@@ -1,0 +1,43 @@
+"""What a job is: the message model it takes, the queue it lives in, its retry rule and its
+attempts, and the code that runs one message (thin, over a service)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import ClassVar, Generic, TypeVar
+
+from shared.db.repository import Delivery
+from shared.errors import BlizzardError, DataError
+from shared.jobs.messages import Message
+from shared.jobs.queues import Queue
+
+M = TypeVar("M", bound=Message)
+
+
+class Outcome(StrEnum):
+    DONE = "done"  # the work is done: delete the message
+    DUPLICATE = "duplicate"  # nothing to do (done already, or its session ended): delete it
+    FAILED = "failed"  # failed for good and recorded (e.g. a 404): delete the message
+
+
+class Job(Generic[M]):
+    """Subclasses set `message` and `queue` and implement `handle`; `give_up` records a final
+    failure; `should_retry` is the one retry rule (transient Battle.net and database errors),
+    applied until `max_attempts`. Waiting for the budget is not the job's business: the worker
+    pauses the message without counting an attempt."""
+
+    message: ClassVar[type[Message]]
+    queue: ClassVar[Queue]
+    max_attempts: ClassVar[int] = 2
+
+    def handle(self, message: M, delivery: Delivery) -> Outcome:
+        raise NotImplementedError
+
+    def give_up(self, message: M, reason: str) -> None:
+        """Record the final failure of a message that will not be tried again."""
+        return None
+
+    def should_retry(self, exc: Exception) -> bool:
+        if isinstance(exc, BlizzardError):
+            return exc.retryable
+        return isinstance(exc, DataError)

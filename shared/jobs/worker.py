@@ -1,0 +1,243 @@
+"""The queue worker behind `queue_consumer`: claims messages in priority order, runs each one's
+job concurrently (bounded), and settles its delivery, until `max_messages` or `max_seconds`.
+
+How a delivery ends:
+- the job's outcome (done, duplicate, failed for good and recorded): deleted;
+- Battle.net must be waited for (`WaitForBattlenet`: the budget is spent; or Battle.net's own
+  429): paused, back when the
+  budget allows, the attempt given back; the worker stops claiming that class of work until
+  then (interactive work keeps going while bulk work waits for its pace);
+- an error the job's retry rule calls transient: retried with exponential backoff and jitter
+  through the visibility timeout, until the job's last attempt;
+- otherwise, or past the last attempt: the job gives up (e.g. the character counts as failed)
+  and the message is archived as dead with the reason. A delivery already past its last
+  attempt when claimed (its consumer died every time) is dead-lettered before it runs.
+A delivery settles only as itself: once the message was claimed again (its visibility timeout
+ran out), the stale worker cannot delete, archive or shorten it. Long jobs extend their
+deliveries' visibility timeouts while they run.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+
+from shared.budget import BudgetClass, spending
+from shared.db.repository import Delivery, Repository
+from shared.errors import BlizzardRateLimited, GuildSyncError, WaitForBattlenet
+from shared.jobs.base import Outcome
+from shared.jobs.queues import PRIORITY, Queue
+from shared.jobs.registry import Registry, UnknownMessage
+
+log = logging.getLogger(__name__)
+
+DEFAULT_VISIBILITY_TIMEOUT = 60
+DEFAULT_CONCURRENCY = 16
+BACKOFF_BASE = 2.0
+BACKOFF_CAP = 300.0
+RATE_LIMITED_PAUSE = 1.0  # Battle.net's own 429: "wait about a second", no attempt spent
+PAUSE_JITTER = 0.05  # share of a pause added at random, so paused work does not stampede
+IDLE_RECHECK = 0.25  # seconds between looks at empty queues while work is in flight
+
+
+@dataclass
+class ConsumeResult:
+    processed: int = 0
+    failed: int = 0
+    retried: int = 0
+    dead_lettered: int = 0
+    paused: int = 0
+    remaining: int = 0
+
+    def as_json(self) -> dict[str, int]:
+        return {
+            "processed": self.processed,
+            "failed": self.failed,
+            "retried": self.retried,
+            "deadLettered": self.dead_lettered,
+            "paused": self.paused,
+            "remaining": self.remaining,
+        }
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT
+    concurrency: int = DEFAULT_CONCURRENCY
+    backoff_base: float = BACKOFF_BASE
+    bulk_share: float = 0.75  # at most this share of the threads on bulk work
+
+
+@dataclass
+class _InFlight:
+    queue: Queue
+    delivery: Delivery
+    claimed_at: float
+
+
+class Worker:
+    def __init__(
+        self,
+        repo: Repository,
+        registry: Registry,
+        options: WorkerOptions | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.repo = repo
+        self.registry = registry
+        self.options = options or WorkerOptions()
+        self.clock = clock
+        self.paused_until: dict[BudgetClass, float] = {}
+
+    # --- claiming ---------------------------------------------------------------------------
+
+    def claim(self, room: int, bulk_room: int) -> tuple[Queue, list[Delivery]] | None:
+        """The next batch, from the first queue in priority order with visible work whose class
+        of budget is not paused."""
+        now = self.clock()
+        for queue in PRIORITY:
+            budget_class = queue.budget_class
+            if self.paused_until.get(budget_class, 0.0) > now:
+                continue
+            qty = room if budget_class is BudgetClass.INTERACTIVE else min(room, bulk_room)
+            if qty <= 0:
+                continue
+            deliveries = self.repo.queue_claim(
+                queue.value, self.options.visibility_timeout, qty, queue.fair
+            )
+            if deliveries:
+                return queue, deliveries
+        return None
+
+    # --- one delivery -----------------------------------------------------------------------
+
+    def backoff(self, attempt: int) -> int:
+        ceiling = min(BACKOFF_CAP, self.options.backoff_base * 2 ** (attempt - 1))
+        return max(1, round(random.uniform(ceiling / 2, ceiling)))
+
+    def process(self, queue: Queue, delivery: Delivery) -> str:
+        """Run one delivery's job and settle it; returns what happened."""
+        try:
+            job, message = self.registry.resolve(delivery.message)
+        except UnknownMessage as exc:
+            self.repo.queue_settle(delivery, "dead", reason=str(exc))
+            return "dead"
+        if delivery.attempts > job.max_attempts:
+            reason = (
+                f"gave up after {job.max_attempts} attempts: the last ones ended without an "
+                "answer (the consumer died or timed out)"
+            )
+            return self._bury(job, message, delivery, reason)
+        try:
+            with spending(queue.budget_class):
+                outcome = job.handle(message, delivery)
+        except WaitForBattlenet as exc:
+            classes = list(BudgetClass) if exc.reason == "window" else [queue.budget_class]
+            return self._pause(delivery, exc.retry_after, exc.reason or "budget", classes)
+        except BlizzardRateLimited:
+            return self._pause(delivery, RATE_LIMITED_PAUSE, "rate_limited", [])
+        except Exception as exc:
+            if isinstance(exc, GuildSyncError):
+                log.warning("job %s failed: %s", delivery.message.get("type"), exc.message)
+                reason = f"{exc.code}: {exc.message}"
+            else:
+                log.exception("job %s crashed", delivery.message.get("type"))
+                reason = f"{type(exc).__name__}: {exc}"
+            if job.should_retry(exc) and delivery.attempts < job.max_attempts:
+                self.repo.queue_settle(delivery, "retry", self.backoff(delivery.attempts))
+                return "retried"
+            return self._bury(job, message, delivery, reason)
+        self.repo.queue_settle(delivery, "delete")
+        return "failed" if outcome is Outcome.FAILED else "processed"
+
+    def _pause(
+        self, delivery: Delivery, seconds: float, reason: str, classes: list[BudgetClass]
+    ) -> str:
+        until = self.clock() + seconds
+        for budget_class in classes:
+            self.paused_until[budget_class] = max(self.paused_until.get(budget_class, 0.0), until)
+        delay = math.ceil(seconds * (1 + random.uniform(0, PAUSE_JITTER)))
+        self.repo.queue_settle(delivery, "pause", max(1, delay), reason)
+        return "paused"
+
+    def _bury(self, job: Any, message: Any, delivery: Delivery, reason: str) -> str:
+        job.give_up(message, reason)
+        self.repo.queue_settle(delivery, "dead", reason=reason)
+        return "dead"
+
+    def _safe_process(self, queue: Queue, delivery: Delivery) -> str:
+        try:
+            return self.process(queue, delivery)
+        except GuildSyncError as exc:  # the database failed while settling: it reappears later
+            log.warning("message %s of %s left for redelivery: %s", delivery.msg_id, queue, exc)
+            return "retried"
+
+    # --- the loop ---------------------------------------------------------------------------
+
+    def _extend(self, in_flight: dict[Future[str], _InFlight]) -> None:
+        """Keep the deliveries of long jobs: extend those older than a third of their
+        visibility timeout (one call per queue)."""
+        vt = self.options.visibility_timeout
+        old = self.clock() - vt / 3
+        by_queue: dict[Queue, list[Delivery]] = defaultdict(list)
+        for item in in_flight.values():
+            if item.claimed_at < old:
+                by_queue[item.queue].append(item.delivery)
+                item.claimed_at = self.clock()
+        for queue, deliveries in by_queue.items():
+            try:
+                self.repo.queue_extend(queue.value, deliveries, vt)
+            except GuildSyncError as exc:
+                log.warning("could not extend %d deliveries of %s: %s", len(deliveries), queue, exc)
+
+    def run(self, max_messages: int = 100, max_seconds: float = 20.0) -> ConsumeResult:
+        """Keep up to `concurrency` deliveries in flight (at most `bulk_share` of them bulk),
+        claiming more as each one settles, in priority order every time, until `max_messages`
+        were claimed or `max_seconds` passed; then let the ones in flight finish."""
+        deadline = self.clock() + max_seconds
+        counts: Counter[str] = Counter()
+        claimed = 0
+        next_claim = 0.0  # after finding every queue empty, look again a little later
+        bulk_threads = max(1, int(self.options.concurrency * self.options.bulk_share))
+        in_flight: dict[Future[str], _InFlight] = {}
+        with ThreadPoolExecutor(self.options.concurrency) as pool:
+            while True:
+                room = min(self.options.concurrency - len(in_flight), max_messages - claimed)
+                bulk_room = bulk_threads - sum(
+                    1 for i in in_flight.values() if i.queue.budget_class is BudgetClass.BULK
+                )
+                now = self.clock()
+                if room > 0 and now < deadline and now >= next_claim:
+                    batch = self.claim(room, bulk_room)
+                    if batch is not None:
+                        queue, deliveries = batch
+                        for delivery in deliveries:
+                            future = pool.submit(self._safe_process, queue, delivery)
+                            in_flight[future] = _InFlight(queue, delivery, now)
+                        claimed += len(deliveries)
+                        continue
+                    next_claim = now + IDLE_RECHECK
+                if not in_flight:
+                    break
+                done, _ = wait(list(in_flight), timeout=IDLE_RECHECK, return_when=FIRST_COMPLETED)
+                for future in done:
+                    counts[future.result()] += 1
+                    del in_flight[future]
+                self._extend(in_flight)
+        depths = self.repo.queue_depths()
+        return ConsumeResult(
+            processed=counts["processed"],
+            failed=counts["failed"],
+            retried=counts["retried"],
+            dead_lettered=counts["dead"],
+            paused=counts["paused"],
+            remaining=sum(depths.get(q.value, 0) for q in PRIORITY),
+        )

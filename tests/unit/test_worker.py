@@ -1,0 +1,210 @@
+"""The worker and the jobs over the in-memory repository: pauses that cost no attempt,
+retries and give-ups in the job's rule, poison messages, stale deliveries, fairness."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from shared.budget import BudgetClass, current_class
+from shared.db.repository import Delivery
+from shared.errors import BlizzardNotFound, BlizzardServerError, BudgetExhausted
+from shared.jobs import Job, Outcome, Registry, Worker, WorkerOptions
+from shared.jobs.accounts import ProfileSyncJob
+from shared.jobs.enrich import EnrichCharacterJob
+from shared.jobs.messages import StaticData
+from tests.fakes import FakeClock, FakeRepository
+
+USER = str(uuid.uuid4())
+
+
+class StubEnricher:
+    """Answers per character name: a dict (the data), or an exception to raise."""
+
+    def __init__(self, **answers: Any) -> None:
+        self.answers = answers
+        self.calls: list[str] = []
+
+    def fetch(self, region: Any, version: Any, realm_slug: str, name: str) -> dict[str, Any]:
+        self.calls.append(name)
+        answer = self.answers.get(name, {"level": 70})
+        if isinstance(answer, list):
+            answer = answer.pop(0) if len(answer) > 1 else answer[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return dict(answer)
+
+
+def setup(enricher: StubEnricher, names: list[str]) -> tuple[FakeRepository, Worker, str]:
+    clock = FakeClock()
+    repo = FakeRepository(clock)
+    chars = [{"blizzard_id": i + 1, "realm_slug": "r", "name": n} for i, n in enumerate(names)]
+    sid = repo.start_character_sync(
+        user_id=USER,
+        region="us",
+        flavor="retail",
+        game_version="retail",
+        characters=chars,
+        queue="character_sync",
+        archive_missing=True,
+    )["sessionId"]
+    worker = Worker(repo, Registry([EnrichCharacterJob(enricher, repo)]), clock=clock)  # type: ignore[arg-type]
+    return repo, worker, sid
+
+
+def drain(repo: FakeRepository, worker: Worker, rounds: int = 10) -> None:
+    for _ in range(rounds):
+        worker.run(max_messages=100, max_seconds=5)
+        if not any(repo.queues.values()):
+            return
+        repo.clock.now += 3600  # let backoffs and pauses run out
+        worker.paused_until.clear()
+
+
+def test_a_session_completes_with_its_results() -> None:
+    enricher = StubEnricher(B=BlizzardNotFound("gone"))
+    repo, worker, sid = setup(enricher, ["A", "B", "C"])
+    result = worker.run(max_messages=10, max_seconds=5)
+    session = repo.sessions[sid]
+    assert (session.status, session.processed, session.failed) == ("completed", 3, 1)
+    assert (result.processed, result.failed, result.remaining) == (2, 1, 0)
+
+
+def test_budget_spent_pauses_without_costing_an_attempt() -> None:
+    spent = BudgetExhausted("spent", retry_after=1800, reason="window")
+    enricher = StubEnricher(A=[spent, spent, spent, {"level": 70}])
+    repo, worker, sid = setup(enricher, ["A"])
+    result = worker.run(max_messages=10, max_seconds=5)
+    assert result.paused == 1 and repo.sessions[sid].status == "processing"
+    [message] = repo.queues["character_sync"].values()
+    assert message.attempts == 0 and message.paused == "window"
+    assert message.visible_at >= repo.clock.now + 1800
+    assert worker.paused_until[BudgetClass.BULK] >= repo.clock.now + 1800  # all work waits
+    drain(repo, worker)  # paused twice more, then done: never dead-lettered
+    assert repo.sessions[sid].status == "completed" and repo.sessions[sid].failed == 0
+    assert repo.dead == {}
+
+
+def test_transient_failures_retry_until_the_last_attempt_then_fail_the_character() -> None:
+    enricher = StubEnricher(A=BlizzardServerError("503", http_status=503))
+    repo, worker, sid = setup(enricher, ["A"])
+    assert worker.run(max_messages=10, max_seconds=5).retried == 1
+    drain(repo, worker)
+    assert enricher.calls == ["A", "A"]  # two attempts, as the seed says
+    assert repo.sessions[sid].failed == 1 and repo.sessions[sid].status == "completed"
+    [(message, reason)] = repo.dead["character_sync"]
+    assert message["name"] == "A" and "503" in reason
+
+
+def test_poison_message_is_dead_lettered_at_claim_time() -> None:
+    """A message whose consumer dies every time: its deliveries run out, it never loops."""
+    enricher = StubEnricher()
+    repo, worker, sid = setup(enricher, ["A"])
+    for _ in range(2):  # two deliveries whose consumer died (claimed, never settled)
+        repo.queue_claim("character_sync", 60, 10, fair=True)
+        repo.clock.now += 61
+    result = worker.run(max_messages=10, max_seconds=5)
+    assert result.dead_lettered == 1 and enricher.calls == []
+    assert "consumer died" in repo.dead["character_sync"][0][1]
+    assert repo.sessions[sid].failed == 1  # the character counts as failed
+
+
+def test_a_message_of_an_expired_session_is_dropped_without_calling_battlenet() -> None:
+    enricher = StubEnricher()
+    repo, worker, sid = setup(enricher, ["A", "B"])
+    repo.fail_sync_session(sid, "expired")
+    assert worker.run(max_messages=10, max_seconds=5).processed == 2
+    assert enricher.calls == [] and repo.queues["character_sync"] == {}
+
+
+def test_a_stale_delivery_cannot_settle_the_newer_one() -> None:
+    repo = FakeRepository()
+    repo.send("character_refresh", {"type": "static_data"})
+    stale = repo.queue_claim("character_refresh", 60, 1, fair=False)[0]
+    repo.clock.now += 61
+    fresh = repo.queue_claim("character_refresh", 60, 1, fair=False)[0]
+    assert repo.queue_settle(stale, "delete") is False
+    assert repo.queue_settle(fresh, "delete") is True
+
+
+def test_unknown_or_malformed_messages_are_dead_letters() -> None:
+    repo = FakeRepository()
+    repo.send("character_sync", {"type": "nope"})
+    repo.send("character_sync", {"type": "enrich_character", "sessionId": "x"})
+    worker = Worker(repo, Registry([EnrichCharacterJob(StubEnricher(), repo)]))  # type: ignore[arg-type]
+    assert worker.run(max_messages=10, max_seconds=5).dead_lettered == 2
+    assert [r for _, r in repo.dead["character_sync"]] == [
+        "unknown message type 'nope'",
+        "malformed enrich_character message: 7 errors",
+    ]
+
+
+class Probe(Job[StaticData]):
+    message = StaticData
+
+    def __init__(self, answers: dict[str, Exception]) -> None:
+        self.answers = answers
+        self.seen: list[tuple[str, BudgetClass]] = []
+
+    def handle(self, message: StaticData, delivery: Delivery) -> Outcome:
+        region = (message.regions or ["?"])[0]
+        self.seen.append((region, current_class()))
+        if region in self.answers:
+            raise self.answers[region]
+        return Outcome.DONE
+
+
+def test_bulk_waiting_for_its_pace_does_not_stop_users() -> None:
+    repo = FakeRepository()
+    for _ in range(3):
+        repo.send("character_refresh", {"type": "static_data", "regions": ["eu"]})
+    probe = Probe({"eu": BudgetExhausted("pace", retry_after=30, reason="pace")})
+    worker = Worker(repo, Registry([probe]), WorkerOptions(concurrency=1), clock=repo.clock)
+    worker.run(max_messages=10, max_seconds=5)
+    assert probe.seen == [("eu", BudgetClass.BULK)]  # one paused, then no more bulk claims
+    repo.send("character_sync", {"type": "static_data", "regions": ["us"]})
+    worker.run(max_messages=10, max_seconds=5)
+    assert probe.seen[-1] == ("us", BudgetClass.INTERACTIVE)  # users' work goes on
+    assert len(repo.queues["character_refresh"]) == 3
+
+
+def test_a_login_sync_is_skipped_when_the_user_started_one() -> None:
+    repo = FakeRepository()
+    started: list[str] = []
+
+    class Sync:
+        def start(self, user_id: Any, version: Any) -> None:
+            started.append(str(user_id))
+
+    job = ProfileSyncJob(Sync(), repo)  # type: ignore[arg-type]
+    login_at = datetime.now(UTC) - timedelta(seconds=5)
+    repo.send(
+        "character_sync",
+        {"type": "profile_sync", "userId": USER, "reason": "login"},
+        enqueued_at=login_at,
+    )
+    repo.add_session(USER, [1])  # the user pressed "sync" after logging in
+    worker = Worker(repo, Registry([job]))
+    assert worker.run(max_messages=10, max_seconds=5).processed == 1
+    assert started == []
+    repo.send("character_sync", {"type": "profile_sync", "userId": USER, "reason": "login"})
+    worker.run(max_messages=10, max_seconds=5)
+    assert started == [USER]
+
+
+@pytest.mark.parametrize("attempts", [1, 2])
+def test_retry_rule_lives_in_the_job(attempts: int) -> None:
+    class Stubborn(Probe):
+        max_attempts = attempts
+
+    repo = FakeRepository()
+    repo.send("static_data", {"type": "static_data", "regions": ["x"]})
+    job = Stubborn({"x": BlizzardServerError("503", http_status=503)})
+    worker = Worker(repo, Registry([job]), clock=repo.clock)
+    for _ in range(3):
+        worker.run(max_messages=10, max_seconds=5)
+        repo.clock.now += 600
+    assert len(job.seen) == attempts and len(repo.dead["static_data"]) == 1
