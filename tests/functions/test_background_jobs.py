@@ -85,7 +85,14 @@ def test_conditional_refresh_304_skips_follow_ups(
 ) -> None:
     assert app.repo.run_job("enqueue_character_refreshes") == 3
     result = consumer.post(CONSUMER, json={}, headers=service_headers).json
-    assert result == {"processed": 3, "failed": 0, "retried": 0, "deadLettered": 0, "remaining": 0}
+    assert result == {
+        "processed": 3,
+        "failed": 0,
+        "retried": 0,
+        "deadLettered": 0,
+        "paused": 0,
+        "remaining": 0,
+    }
     gets = [r for r in refreshes.requests if r.method == "GET"]
     drinian = [r for r in gets if "/drinian" in r.url.path]
     assert [r.url.path.rsplit("/", 1)[-1] for r in drinian] == ["drinian"]  # no media

@@ -85,7 +85,14 @@ def test_sync_then_consume_end_to_end(
     drained = consumer.post(
         "/functions/v1/queue-consumer", json={"maxMessages": 10}, headers=service_headers
     ).json
-    assert drained == {"processed": 2, "failed": 1, "retried": 0, "deadLettered": 0, "remaining": 0}
+    assert drained == {
+        "processed": 2,
+        "failed": 1,
+        "retried": 0,
+        "deadLettered": 0,
+        "paused": 0,
+        "remaining": 0,
+    }
     state = client.get(f"{SYNC}/{body['sessionId']}", headers=user_headers(app.settings, user)).json
     assert state and state["status"] == "completed" and state["failedCharacters"] == 1
     with db.connection() as conn:
@@ -134,7 +141,14 @@ def test_server_errors_retry_then_dead_letter(
     with db.connection() as conn:  # skip the backoff
         conn.execute("update pgmq.q_character_sync set vt = now()")
     second = consumer.post("/functions/v1/queue-consumer", json={}, headers=service_headers).json
-    assert second == {"processed": 0, "failed": 0, "retried": 0, "deadLettered": 3, "remaining": 0}
+    assert second == {
+        "processed": 0,
+        "failed": 0,
+        "retried": 0,
+        "deadLettered": 3,
+        "paused": 0,
+        "remaining": 0,
+    }
     with db.connection() as conn:
         dead = conn.execute("select message from pgmq.a_character_sync").fetchall()
     assert len(dead) == 3 and all("503" in d["message"]["deadLetter"]["error"] for d in dead)

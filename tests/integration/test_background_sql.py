@@ -137,6 +137,8 @@ def test_stuck_sessions_fail_with_sync_error(db: PsycopgDatabase) -> None:
     repo = Repository(db)
     sid = start(repo, login(repo), [char(1, "A")])["sessionId"]
     sql(db, "update character_sync_sessions set updated_at = now() - interval '2 hours'")
+    assert repo.run_job("expire_stuck_sessions") == 0  # its work is still queued (paused)
+    sql(db, "delete from pgmq.q_character_sync")  # its work is gone: nothing will finish it
     assert repo.run_job("expire_stuck_sessions") == 1
     last = repo.sync_events_since(sid, 0)[-1]
     assert last["event"] == "sync-error" and "no progress" in last["data"]["error"]

@@ -1,0 +1,110 @@
+"""Every SQL producer of a queued message writes exactly the shape of its job's model
+(`shared/jobs/messages.py`, extra fields forbidden), and job bodies cannot enqueue twice."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import psycopg
+
+from shared.db.psycopg_adapter import PsycopgDatabase
+from shared.db.repository import SqlRepository
+from shared.jobs.messages import (
+    MESSAGES,
+    EnrichCharacter,
+    GuildRoster,
+    ProfileSync,
+    RefreshCharacter,
+    StaticData,
+)
+from tests.integration.helpers import char, claim, login, start
+
+
+def sql(db: PsycopgDatabase, statement: str) -> None:
+    with db.connection() as conn:
+        conn.execute(statement)  # type: ignore[arg-type]
+
+
+def messages(db: PsycopgDatabase, queue: str) -> list[Any]:
+    return [MESSAGES.validate_python(d.message) for d in claim(db, queue, 100)]
+
+
+def test_every_producer_matches_its_model(db: PsycopgDatabase) -> None:
+    repo = SqlRepository(db)
+    user = login(repo, queue="character_sync")
+    [first] = messages(db, "character_sync")
+    assert isinstance(first, ProfileSync) and first.reason == "login"
+
+    sid = start(repo, user, [char(1, "A"), char(2, "B")])["sessionId"]
+    enrich = messages(db, "character_sync")
+    assert all(isinstance(m, EnrichCharacter) and str(m.session_id) == sid for m in enrich)
+    sql(db, "update character_sync_sessions set status = 'completed'")
+    one = repo.enqueue_character_enrichment(user, enrich[0].character_id, "character_sync")
+    assert one is not None
+    assert isinstance(messages(db, "character_sync")[0], EnrichCharacter)
+
+    sql(db, "update users set last_profile_sync_at = now() - interval '2 days'")
+    assert repo.run_job("enqueue_profile_refreshes") == 1
+    [scheduled] = messages(db, "profile_sync")
+    assert isinstance(scheduled, ProfileSync) and scheduled.reason == "scheduled"
+
+    sql(
+        db,
+        "update characters set enriched_at = now() - interval '30 days', "
+        "last_modified = now() - interval '30 days', last_enqueued_at = null",
+    )
+    assert repo.run_job("enqueue_character_refreshes") == 2
+    refresh = messages(db, "character_refresh")
+    assert all(isinstance(m, RefreshCharacter) and m.last_modified for m in refresh)
+    refreshed = repo.refresh_account_characters(
+        user_id=user,
+        region="us",
+        flavor="retail",
+        characters=[char(1, "A")],
+        archive_missing=False,
+        queue="character_refresh",
+    )
+    assert refreshed == 1 and isinstance(messages(db, "character_refresh")[0], RefreshCharacter)
+
+    sql(
+        db,
+        "insert into guilds (region, flavor, blizzard_id, name, slug, realm_id, realm_slug) "
+        "values ('us', 'retail', 9, 'G', 'g', 1, 'area-52')",
+    )
+    sql(db, "update characters set guild_id = (select id from guilds)")
+    assert repo.run_job("enqueue_guild_rosters") == 1
+    assert isinstance(messages(db, "guild_roster")[0], GuildRoster)
+
+    assert repo.run_job("enqueue_static_sync") == 1
+    assert isinstance(messages(db, "static_data")[0], StaticData)
+
+
+def test_one_pending_enrichment_per_character(db: PsycopgDatabase) -> None:
+    repo = SqlRepository(db)
+    user = login(repo)
+    result = start(repo, user, [char(1, "A")])
+    sql(db, "update character_sync_sessions set status = 'completed'")
+    sql(db, "delete from pgmq.q_character_sync")
+    cid = result["characters"][0]["id"]
+    first = repo.enqueue_character_enrichment(user, cid, "character_sync")
+    second = repo.enqueue_character_enrichment(user, cid, "character_sync")
+    assert first and second and first["pending"] is False and second["pending"] is True
+    assert (second["sessionId"], second["jobId"]) == (first["sessionId"], first["jobId"])
+    assert len(claim(db, "character_sync", 10)) == 1
+
+
+def test_a_job_body_run_by_hand_and_by_cron_enqueues_once(db: PsycopgDatabase) -> None:
+    """The advisory transaction lock: a second run while one holds it enqueues nothing."""
+    holder = psycopg.connect(db.dsn, autocommit=False)
+    holder.execute("select public.job_lock('enqueue_static_sync')")
+    results: list[int] = []
+    thread = threading.Thread(
+        target=lambda: results.append(SqlRepository(db).run_job("enqueue_static_sync"))
+    )
+    thread.start()
+    thread.join(10)
+    holder.rollback()
+    holder.close()
+    assert results == [0]
+    assert SqlRepository(db).run_job("enqueue_static_sync") == 1
