@@ -4,6 +4,7 @@ in through the real OAuth redirects, starts syncs, follows the event stream."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,13 @@ class StackClient:
         response = self.http.request(method, f"{self.emulator}/_emulator{path}", json=body)
         response.raise_for_status()
         return response.json()
+
+    def requests_per_window(self, window_s: int) -> Counter[int]:
+        """API requests the emulator saw since its stats were reset, per aligned window."""
+        windows: Counter[int] = Counter()
+        for second, count in self.admin("GET", "/stats")["per_second"].items():
+            windows[int(second) // window_s] += count
+        return windows
 
     def login(self, account: int, region: str | None = None) -> dict[str, Any]:
         """Returns {user, accessToken, expiresAt} (the callback without redirect_to)."""

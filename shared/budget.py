@@ -31,6 +31,7 @@ DEFAULT_BATCH = 4  # tokens claimed per round trip
 HOLD_SECONDS = 0.25  # a claimed token is used within this or dropped
 MAX_BLOCK_SECONDS = 1.0  # the longest a thread sleeps for the budget
 MIN_WAIT = 0.005
+WINDOW_EDGE_SECONDS = 0.05  # spare tokens are dropped this close to the end of their window
 
 
 class BudgetClass(StrEnum):
@@ -126,10 +127,13 @@ class PostgresBudget:
             )
             self.claims += 1
             if answer.granted > 0:
+                # Spares are spent within the hold and within the window they were granted
+                # for, so no window at Battle.net sees more than its budget.
+                hold = min(self.hold_seconds, answer.window_ends_in - WINDOW_EDGE_SECONDS)
                 with self._lock:
                     count, _ = self._tokens.get(budget_class, (0, 0.0))
-                    expires = self.clock() + self.hold_seconds
-                    self._tokens[budget_class] = (count + answer.granted - 1, expires)
+                    spares = count + answer.granted - 1 if hold > 0 else 0
+                    self._tokens[budget_class] = (spares, self.clock() + hold)
                 return
             wait = max(MIN_WAIT, answer.wait_seconds)
             if self.clock() + wait > deadline:

@@ -7,14 +7,14 @@ import sys
 
 import httpx
 
-from devtools.bench import load, scheduling, sync
+from devtools.bench import budget, load, scheduling, sync
 from devtools.bench.common import bench_stack, reset, table
 from devtools.client import StackClient
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["sync", "throughput", "economy", "scheduling"])
+    parser.add_argument("--only", choices=["sync", "throughput", "economy", "scheduling", "budget"])
     args = parser.parse_args(argv)
     stack = bench_stack()
     stack.start_database()
@@ -67,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
                     ("busiest second at Battle.net", f"{t['max_per_second']:.0f}", "", ""),
                 ],
             )
-        if args.only in (None, "economy"):
+        e: dict[str, float] | None = None
+        if args.only in (None, "economy", "budget"):
             reset(stack, client)
             e = load.economy(stack, client)
             table(
@@ -82,6 +83,45 @@ def main(argv: list[str] | None = None) -> int:
                     ),
                     ("answered 304", f"{e['not_modified']:.0f}", "0", ""),
                 ],
+            )
+        if args.only in (None, "budget"):
+            reset(stack, client)
+            b = budget.run(stack, client)
+            table(
+                f"budget: {b['backlog']:,} queued refreshes + a user's 50-character sync, window "
+                f"{budget.WINDOW} s of {budget.BUDGET} requests, reserve {budget.RESERVE:.0%}",
+                ("", "busy (backlog)", "idle", "ratio"),
+                [
+                    (
+                        "sync: POST to sync-complete (s)",
+                        f"{b['busy_s']:.2f}",
+                        f"{b['idle_s']:.2f}",
+                        f"{b['busy_s'] / b['idle_s']:.2f}x",
+                    ),
+                    (
+                        "requests per window (5 windows)",
+                        " ".join(str(n) for n in b["per_window"]),
+                        "",
+                        "",
+                    ),
+                    ("busiest window / budget", f"{b['max_window']}/{budget.BUDGET}", "", ""),
+                    ("bulk used / bulk share of budget", f"{b['bulk_share']:.0%}", "", ""),
+                    ("refreshes done in the run", f"{b['refreshed']:,}", "", ""),
+                ],
+            )
+            assert e is not None
+            unchanged = (e["requests"] - 1) / 20  # the account call aside
+            rows = []
+            for label, per_refresh in (("unchanged (304)", unchanged), ("changed", 2.0)):
+                fresh = budget.fresh_per_day(per_refresh)
+                rows += [
+                    (f"{label}, {per_refresh:.2f} req/refresh: {kind}", f"{n:,}")
+                    for kind, n in fresh.items()
+                ]
+            table(
+                "characters one client id keeps fresh per day (36,000/h, 80 % for bulk)",
+                ("", "characters"),
+                rows,
             )
         if args.only in (None, "scheduling"):
             reset(stack, client)

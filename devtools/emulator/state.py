@@ -112,11 +112,13 @@ class Stats:
     rate_limited: int = 0
     max_per_second: int = 0
     not_modified: int = 0
+    per_second: Counter[int] = field(default_factory=Counter)  # API requests by epoch second
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["by_status"] = dict(sorted(self.by_status.items()))
         data["by_endpoint"] = dict(sorted(self.by_endpoint.items()))
+        data["per_second"] = {str(k): v for k, v in sorted(self.per_second.items())}
         return data
 
 
@@ -165,6 +167,8 @@ class State:
             if not limited:
                 return False
             second = int(self.clock())
+            if endpoint != "token":  # OAuth-host calls are not API requests
+                self.stats.per_second[second] += 1
             if second != self._second:
                 self._second, self._second_count = second, 0
             self._second_count += 1

@@ -61,6 +61,7 @@ class BudgetAnswer:
     granted: int
     wait_seconds: float
     reason: str | None  # which limit refused: 'second', 'pace' or 'window'
+    window_ends_in: float = float("inf")  # seconds: tokens granted now are spent before
 
 
 class Repository(Protocol):
@@ -357,7 +358,10 @@ class SqlRepository:
             p_reserve=reserve,
         )
         return BudgetAnswer(
-            int(answer["granted"]), int(answer["waitMs"]) / 1000, answer.get("reason")
+            int(answer["granted"]),
+            int(answer["waitMs"]) / 1000,
+            answer.get("reason"),
+            int(answer["windowEndsInMs"]) / 1000,
         )
 
     def refresh_account_characters(

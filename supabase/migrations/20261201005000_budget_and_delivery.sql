@@ -28,7 +28,7 @@ grant all on public.rate_limit_windows to service_role;
 drop function if exists public.rate_limit_take(text, integer, integer, integer);
 
 -- Take up to p_want request tokens for a class of work ('interactive' or 'bulk'):
--- {granted, waitMs, reason, windowEndsAt}. Three limits: the per-second bucket (refilled at 95 %
+-- {granted, waitMs, reason, windowEndsAt, windowEndsInMs}. Three limits: the per-second bucket (refilled at 95 %
 -- of the limit, burst 3 %), the window's budget, and for bulk work its paced share: by t seconds
 -- into a window bulk may have used cap * t / window (plus a 1 % head start), cap being
 -- (1 - reserve) of the budget. reason says which limit refused: 'second', 'pace' or 'window'.
@@ -102,7 +102,8 @@ begin
   delete from rate_limit_windows
   where bucket = p_bucket and window_start < v_start - interval '7 days';
   return jsonb_build_object('granted', v_granted, 'waitMs', greatest(ceil(v_wait * 1000), 0),
-                            'reason', v_reason, 'windowEndsAt', v_end);
+                            'reason', v_reason, 'windowEndsAt', v_end,
+                            'windowEndsInMs', floor(extract(epoch from v_end - v_now) * 1000));
 end
 $$;
 
