@@ -5,7 +5,8 @@ the stack comes up whatever Battle.net answers: the watch queues the sync throug
 (`enqueue_static_sync()`, the body of the monthly cron job) and the consumer loop runs it. Every
 `interval` seconds (one cheap query) it looks again. While static data is missing:
 
-- the sync is still queued (waiting, or being retried by the worker): say so, once per change;
+- the sync is still queued (waiting, or being retried by the worker): say so now and then
+  (at most once a minute);
 - nothing is queued any more (the worker gave up and dead-lettered it): say why, with the
   dead letter's reason (what Battle.net answered), and queue it again after `interval` seconds.
 
@@ -28,6 +29,7 @@ Log = Callable[[str], None]
 CONNECT_TIMEOUT = 5
 STATEMENT_TIMEOUT_MS = 5_000
 DEFAULT_INTERVAL = 15.0
+QUIET = 60.0  # seconds between two "still queued" lines
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ class StaticDataWatch:
         self.queued_by_us = False
         self.dead_seen: int | None = None  # newest dead letter when we last queued
         self.retry_at: float | None = None
-        self.last_said: str | None = None
+        self.said_at: dict[str, float] = {}  # topic -> when a line on it was last said
 
     def tick(self) -> None:
         """Check when the interval has passed since the last check; cheap otherwise."""
@@ -101,16 +103,23 @@ class StaticDataWatch:
         self.next_check = now + self.interval
         self.check(now)
 
-    def _say(self, line: str, *, repeat: bool = False) -> None:
-        if repeat or line != self.last_said:
-            self.log(line)
-        self.last_said = line
+    def _say(self, line: str, topic: str | None = None) -> None:
+        """Say a line; one on a `topic` said less than QUIET seconds ago is left out."""
+        if topic is not None:
+            now, last = self.clock(), self.said_at.get(topic)
+            if last is not None and now - last < QUIET:
+                return
+            self.said_at[topic] = now
+        self.log(line)
 
     def check(self, now: float) -> None:
         try:
             state = self.source.state()
         except Exception as exc:  # the database may be restarting: look again next time
-            self._say(f"static data check failed ({exc}); checking again in {self.interval:g} s")
+            self._say(
+                f"static data check failed ({exc}); checking again in {self.interval:g} s",
+                topic="check",
+            )
             return
         if state.classes:
             self.retry_at = None
@@ -124,13 +133,11 @@ class StaticDataWatch:
         self.synced = False
         if state.queued:
             self.retry_at = None
-            if state.reads:
-                self._say(
-                    f"static data not synced yet: its sync is queued and was tried "
-                    f"{state.reads} time(s) so far; the consumer retries it"
-                )
-            else:
-                self._say("static data not synced yet: its sync is queued for the consumer")
+            tried = f", tried {state.reads} time(s) so far" if state.reads else ""
+            self._say(
+                f"static data not synced yet: its sync is queued{tried}; the consumer runs it",
+                topic="queued",
+            )
             return
         if not self.queued_by_us:
             self._enqueue(state, "static data not synced yet: queued its sync for the consumer")
@@ -141,9 +148,7 @@ class StaticDataWatch:
             else:
                 why = "the sync ended without writing static data"
             self.retry_at = now + self.interval
-            self._say(
-                f"static data not synced yet: {why}; retrying in {self.interval:g} s", repeat=True
-            )
+            self._say(f"static data not synced yet: {why}; retrying in {self.interval:g} s")
             return
         if now >= self.retry_at:
             self.retry_at = None
@@ -153,8 +158,9 @@ class StaticDataWatch:
         try:
             self.source.enqueue()
         except Exception as exc:
-            self._say(f"could not queue the static data sync ({exc}); trying again")
+            self._say(f"could not queue the static data sync ({exc}); trying again", topic="check")
             return
         self.queued_by_us = True
         self.dead_seen = state.last_dead_id
-        self._say(line, repeat=True)
+        self.said_at["queued"] = self.clock()  # this line says it is queued
+        self._say(line)
