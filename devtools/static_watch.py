@@ -5,8 +5,8 @@ the stack comes up whatever Battle.net answers: the watch queues the sync throug
 (`enqueue_static_sync()`, the body of the monthly cron job) and the consumer loop runs it. Every
 `interval` seconds (one cheap query) it looks again. While static data is missing:
 
-- the sync is still queued (waiting, or being retried by the worker): say so now and then
-  (at most once a minute);
+- the sync is still queued (waiting, or being retried by the worker): say so, at most once a
+  minute;
 - nothing is queued any more (the worker gave up and dead-lettered it): say why, with the
   dead letter's reason (what Battle.net answered), and queue it again after `interval` seconds.
 
@@ -133,11 +133,14 @@ class StaticDataWatch:
         self.synced = False
         if state.queued:
             self.retry_at = None
-            tried = f", tried {state.reads} time(s) so far" if state.reads else ""
-            self._say(
-                f"static data not synced yet: its sync is queued{tried}; the consumer runs it",
-                topic="queued",
-            )
+            if state.reads:  # being retried (or held while Battle.net is failing)
+                self._say(
+                    f"static data not synced yet: its sync failed {state.reads} time(s) so "
+                    "far and is queued again; the consumer retries it",
+                    topic="retrying",
+                )
+            else:
+                self._say("static data not synced yet: its sync is queued", topic="queued")
             return
         if not self.queued_by_us:
             self._enqueue(state, "static data not synced yet: queued its sync for the consumer")
