@@ -29,6 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--backoff-base", type=float, default=2.0, help="seconds (direct)")
     parser.add_argument("--once", action="store_true", help="one call, then exit")
+    parser.add_argument(
+        "--idle-pause", type=float, default=IDLE_PAUSE, help="seconds to wait on empty queues"
+    )
+    parser.add_argument(
+        "--error-pause", type=float, default=ERROR_PAUSE, help="seconds to wait after a failure"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="consumer %(levelname)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -46,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
             result = call()
         except Exception as exc:  # keep going: the database or gateway may come back
             logging.warning("consumer call failed: %s", exc)
-            time.sleep(ERROR_PAUSE)
+            time.sleep(args.error_pause)
             continue
         busy = sum(result.get(k, 0) for k in ("processed", "failed", "retried", "deadLettered"))
         if busy:
@@ -54,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.once:
             break
         if not busy:
-            time.sleep(IDLE_PAUSE)
+            time.sleep(args.idle_pause)
     return 0
 
 

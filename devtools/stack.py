@@ -2,20 +2,28 @@
 
 Starts the project's Postgres 15 cluster (pg_cron preloaded) under `.local/pg`, applies the
 schema, starts the Battle.net emulator when no BLIZZARD_CLIENT_ID is set, serves every function
-on the gateway, runs the queue-consumer loop, syncs static data once, prints the URLs and
-waits; SIGINT or SIGTERM stops everything. Every setting of DESIGN.md section 3 comes from the
-environment. The test suite uses `Stack` too, on its own folder and ports.
+on the gateway, runs the queue-consumer loop, prints the URLs and then supervises, whatever
+Battle.net answers:
+- static data is synced as queued work the consumer runs; while it is missing the stack says
+  why and queues it again (`devtools.static_watch`);
+- a child that exits (consumer, emulator, gateway) is restarted with backoff
+  (`devtools.supervisor`).
+Only SIGINT or SIGTERM stops it, and then everything stops. Every setting of DESIGN.md
+section 3 comes from the environment; folder and ports come from the command line
+(`python -m devtools.stack --help`). The test suite uses `Stack` too, on its own folder and
+ports.
 """
 
 from __future__ import annotations
 
-import json
+import argparse
+import functools
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,9 +32,13 @@ import httpx
 
 from devtools.migrate import migrate
 from devtools.pgcluster import PORT_BUSY_TIMEOUT, Cluster
+from devtools.static_watch import DEFAULT_INTERVAL, DatabaseStaticData, StaticDataWatch
+from devtools.supervisor import Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT = 30.0
+LOOP_PAUSE = 0.5  # the runner's main loop: child checks are a poll() each
+SUPERVISED = ("emulator", "gateway", "consumer")
 
 
 @dataclass
@@ -39,6 +51,8 @@ class StackConfig:
     consumer: bool = True
     emulator_args: list[str] = field(default_factory=list)
     log_dir: Path | None = None  # children's output goes to <log_dir>/<name>.log when set
+    consumer_idle_pause: float | None = None  # the consumer loop's pause on empty queues
+    check_interval: float = DEFAULT_INTERVAL  # seconds between static-data checks
 
 
 def wait_http(
@@ -63,6 +77,7 @@ class Stack:
         self.cluster = Cluster(config.root, config.db_port, fast=config.fast)
         self.base_env = dict(os.environ if base_env is None else base_env)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.commands: dict[str, tuple[tuple[str, ...], dict[str, str] | None]] = {}
 
     @property
     def uses_emulator(self) -> bool:
@@ -117,7 +132,13 @@ class Stack:
             if out is not None:
                 out.close()  # the child keeps its own descriptor
         self.procs[name] = proc
+        self.commands[name] = (args, env)
         return proc
+
+    def respawn(self, name: str) -> subprocess.Popen[bytes]:
+        """Start a child again with the command it was first started with."""
+        args, env = self.commands[name]
+        return self.spawn(name, *args, env=env)
 
     def start_server(self, name: str, health_url: str, *args: str) -> None:
         """Spawn a server and wait until it answers. A server that exits at once is retried for
@@ -153,7 +174,11 @@ class Stack:
         )
 
     def start_consumer(self) -> None:
-        self.spawn("consumer", "-m", "devtools.consumer_loop", "--gateway", self.gateway_url)
+        pause = self.config.consumer_idle_pause
+        extra = () if pause is None else ("--idle-pause", str(pause))
+        self.spawn(
+            "consumer", "-m", "devtools.consumer_loop", "--gateway", self.gateway_url, *extra
+        )
 
     @contextmanager
     def consumers(
@@ -191,8 +216,21 @@ class Stack:
                 proc.kill()
                 proc.wait(timeout=5)
         self.procs.clear()
+        self.commands.clear()
         if database:
             self.cluster.stop()
+
+    def supervisor(self, log: Callable[[str], None]) -> Supervisor:
+        """A supervisor restarting the stack's long-running children when they exit."""
+        supervisor = Supervisor(log=log)
+        for name in SUPERVISED:
+            if name in self.procs:
+                supervisor.watch(name, self.procs[name], functools.partial(self.respawn, name))
+        return supervisor
+
+    def static_watch(self, log: Callable[[str], None]) -> StaticDataWatch:
+        source = DatabaseStaticData(self.env()["DATABASE_URL"])
+        return StaticDataWatch(source, self.config.check_interval, log=log)
 
     def service_key(self) -> str:
         from shared.auth import mint_service_key
@@ -211,8 +249,68 @@ def _already_running(pid_file: Path) -> int | None:
         return None
 
 
-def main() -> int:
-    stack = Stack(StackConfig())
+def _parser() -> argparse.ArgumentParser:
+    defaults = StackConfig()
+    parser = argparse.ArgumentParser(
+        prog="python -m devtools.stack",
+        description="The local stack (make run). Arguments after `--` go to the emulator, "
+        "e.g. `-- --fault-rate 1` to start it in an outage.",
+    )
+    parser.add_argument("--root", type=Path, default=defaults.root, help="the cluster's folder")
+    parser.add_argument("--db-port", type=int, default=defaults.db_port)
+    parser.add_argument("--gateway-port", type=int, default=defaults.gateway_port)
+    parser.add_argument("--emulator-port", type=int, default=defaults.emulator_port)
+    parser.add_argument("--fast", action="store_true", help="fsync off (throwaway clusters)")
+    parser.add_argument(
+        "--check-interval",
+        type=float,
+        default=defaults.check_interval,
+        help="seconds between static-data checks (default %(default)s)",
+    )
+    parser.add_argument(
+        "--consumer-idle-pause", type=float, help="the consumer loop's pause on empty queues"
+    )
+    parser.add_argument("emulator_args", nargs="*", help=argparse.SUPPRESS)
+    return parser
+
+
+def config_from_args(argv: list[str] | None = None) -> StackConfig:
+    args = _parser().parse_args(argv)
+    if args.check_interval <= 0 or (args.consumer_idle_pause or 0) < 0:
+        _parser().error("intervals must be positive")
+    return StackConfig(
+        root=args.root.resolve(),
+        db_port=args.db_port,
+        gateway_port=args.gateway_port,
+        emulator_port=args.emulator_port,
+        fast=args.fast,
+        emulator_args=list(args.emulator_args),
+        consumer_idle_pause=args.consumer_idle_pause,
+        check_interval=args.check_interval,
+    )
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def _print_cron_jobs(stack: Stack) -> None:
+    try:
+        status = httpx.get(
+            stack.gateway_url + "/functions/v1/queue-consumer/status",
+            headers={"Authorization": f"Bearer {stack.service_key()}"},
+            timeout=30,
+        ).json()
+    except (httpx.HTTPError, ValueError) as exc:
+        _say(f"could not read the cron jobs: {exc}")
+        return
+    _say("cron jobs installed:")
+    for job in status.get("cronJobs", []):
+        _say(f"  {job['name']:<36} {job['schedule']:<14} active={job['active']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    stack = Stack(config_from_args(argv))
     pid_file = stack.config.root.parent / "run.pid"
     pid_file.parent.mkdir(parents=True, exist_ok=True)
     other = _already_running(pid_file)
@@ -237,34 +335,22 @@ def main() -> int:
     try:
         started = time.monotonic()
         stack.start()
-        key = stack.service_key()
-        response = httpx.post(
-            stack.gateway_url + "/functions/v1/sync-static-data",
-            headers={"Authorization": f"Bearer {key}"},
-            json={},
-            timeout=120,
-        )
-        print(f"static data sync: {response.status_code} {json.dumps(response.json())[:400]}")
-        status = httpx.get(
-            stack.gateway_url + "/functions/v1/queue-consumer/status",
-            headers={"Authorization": f"Bearer {key}"},
-            timeout=30,
-        ).json()
-        print("cron jobs installed:")
-        for job in status.get("cronJobs", []):
-            print(f"  {job['name']:<36} {job['schedule']:<14} active={job['active']}")
-        print(
+        _print_cron_jobs(stack)
+        _say(
             f"\nGuild Sync is up in {time.monotonic() - started:.1f} s\n"
             f"  functions  {stack.gateway_url}/functions/v1/<name>\n"
             f"  database   {stack.cluster.dsn()}\n"
             + (f"  emulator   {stack.emulator_url}\n" if stack.uses_emulator else "")
-            + "  service key: make service-key\nCtrl-C stops everything.",
-            flush=True,
+            + "  service key: make service-key\n"
+            "Static data syncs in the background; children that exit are restarted.\n"
+            "Ctrl-C stops everything."
         )
-        while all(p.poll() is None for p in stack.procs.values()):
-            time.sleep(0.5)
-        print("a process of the stack exited; stopping", file=sys.stderr)
-        return 1
+        supervisor = stack.supervisor(_say)
+        watch = stack.static_watch(_say)
+        while True:  # only a signal ends it
+            supervisor.check()
+            watch.tick()
+            time.sleep(LOOP_PAUSE)
     except KeyboardInterrupt:
         print("\nstopping Guild Sync ...", flush=True)
         return 0

@@ -5,6 +5,10 @@ EMULATOR_LATENCY_MS, EMULATOR_FAULT_RATE, EMULATOR_TIMEOUT_RATE, EMULATOR_TIMEOU
 EMULATOR_RATE_LIMIT, EMULATOR_SEED); client credentials come from BLIZZARD_CLIENT_ID /
 BLIZZARD_CLIENT_SECRET. Prints `emulator listening on http://host:port` once serving and
 stops cleanly on SIGTERM or SIGINT.
+
+`--fault-rate 1` (or EMULATOR_FAULT_RATE=1) starts it in an outage: every API, token and
+userinfo request answers 503 until `POST /_emulator/config {"fault_rate": 0}` ends it
+(`POST /_emulator/reset` returns to the start configuration, outage included).
 """
 
 from __future__ import annotations

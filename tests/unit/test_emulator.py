@@ -433,6 +433,18 @@ def test_faults_timeouts_config_and_reset(client: FlaskClient, sleeps: list[floa
     assert js(client.get("/_emulator/health")) == {"ok": True}
 
 
+def test_an_emulator_started_in_an_outage_answers_503_until_configured_back() -> None:
+    env = {"EMULATOR_FAULT_RATE": "1", "BLIZZARD_CLIENT_ID": "test-id"}
+    config = EmulatorConfig.from_env({**env, "BLIZZARD_CLIENT_SECRET": "test-secret"})
+    client = create_app(state=State(config, sleep=lambda _: None)).test_client()
+    path = "/data/wow/playable-class/index"
+    token_answers = {client_credentials(client, **basic()).status_code for _ in range(20)}
+    api_answers = {api(client, path, "any", "static-us").status_code for _ in range(20)}
+    assert token_answers == api_answers == {503}
+    client.post("/_emulator/config", json={"fault_rate": 0})
+    assert api(client, path, app_token(client), "static-us").status_code == 200
+
+
 def test_generated_names_round_trip() -> None:
     for char_id in (1001, 100_000_008, 64**5 + 3, 4_000_500):
         assert decode_name(encode_id(char_id).upper()) == char_id
