@@ -11,7 +11,7 @@ PG_BIN := /usr/lib/postgresql/15/bin/postgres
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help deps system-deps venv run test lint typecheck unit integration functions-test e2e bench emulator demo service-key clean
+.PHONY: help deps system-deps venv run test lint typecheck unit integration functions-test e2e bench emulator demo requeue service-key clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -67,6 +67,10 @@ emulator: venv ## the Battle.net emulator alone on :54323
 
 demo: venv ## log an emulator user in and sync their characters (needs `make run`)
 	$(PY) -m devtools.demo
+
+requeue: venv ## put dead letters back as work (QUEUE= SINCE= REASON= LIMIT=; needs `make run`)
+	@$(PY) -m devtools.requeue $(if $(QUEUE),--queue '$(QUEUE)') $(if $(SINCE),--since '$(SINCE)') \
+	  $(if $(REASON),--reason '$(REASON)') $(if $(LIMIT),--limit '$(LIMIT)')
 
 service-key: venv ## print the local service-role key
 	@$(PY) -m devtools.service_key

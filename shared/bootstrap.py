@@ -10,6 +10,8 @@ import threading
 from dataclasses import dataclass, field
 
 from shared.blizzard.client import BlizzardClient
+from shared.blizzard.regions import Region
+from shared.breaker import CircuitBreaker
 from shared.budget import BudgetLimits, PostgresBudget
 from shared.crypto import TokenCipher
 from shared.db.protocol import Database
@@ -87,7 +89,14 @@ class App:
         )
 
     def worker(self, options: WorkerOptions | None = None) -> Worker:
-        return Worker(self.repo, self.registry, options)
+        region = Region.parse(self.settings.blizzard_region)
+        return Worker(
+            self.repo,
+            self.registry,
+            options,
+            breaker=self.blizzard.breaker,
+            probe=lambda: self.blizzard.probe(region),
+        )
 
     def close(self) -> None:
         self.db.close()
@@ -101,19 +110,27 @@ def bootstrap(
     blizzard: BlizzardClient | None = None,
     rate_limited: bool = True,
 ) -> App:
-    """Wire the real pieces. Every Battle.net request takes a token from the global limiter
-    in Postgres unless `rate_limited` is False (tests faking Battle.net)."""
+    """Wire the real pieces. Every Battle.net API request passes the shared circuit breaker
+    and takes a token from the global budget in Postgres, unless `rate_limited` is False
+    (tests faking Battle.net)."""
     settings = settings or Settings.load()
     database = db or make_database(settings)
     if blizzard is None:
-        limiter = (
-            PostgresBudget(
-                SqlRepository(database), settings.client_id, BudgetLimits.from_settings(settings)
+        repo = SqlRepository(database)
+        blizzard = BlizzardClient(
+            settings,
+            limiter=PostgresBudget(repo, settings.client_id, BudgetLimits.from_settings(settings))
+            if rate_limited
+            else None,
+            breaker=CircuitBreaker(
+                repo,
+                settings.client_id,
+                threshold=settings.blizzard_breaker_failures,
+                probe_seconds=settings.blizzard_breaker_probe_seconds,
             )
             if rate_limited
-            else None
+            else None,
         )
-        blizzard = BlizzardClient(settings, limiter=limiter)
     return App(settings=settings, db=database, blizzard=blizzard)
 
 

@@ -21,7 +21,8 @@
     │       └── BlizzardServerError   5xx
     ├── WaitForBattlenet          503  not sent: wait `retry_after` seconds, don't fail (a job
     │   │                              pauses; a user's call answers 503 with Retry-After)
-    │   └── BudgetExhausted           the client id's budget is spent for now
+    │   ├── BudgetExhausted           the client id's budget is spent for now
+    │   └── BattlenetUnavailable      Battle.net is out (the circuit breaker is open)
     ├── TokenDecryptionError      a stored Battle.net token cannot be decrypted
     └── DataError                 the database failed (driver errors wrapped here)
 
@@ -182,6 +183,12 @@ class BudgetExhausted(WaitForBattlenet):
     `retry_after` seconds from now."""
 
     code = "blizzard_budget_spent"
+
+
+class BattlenetUnavailable(WaitForBattlenet):
+    """Battle.net keeps failing: the circuit breaker is open until a probe succeeds."""
+
+    code = "blizzard_unavailable"
 
 
 class TokenDecryptionError(GuildSyncError):

@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     blizzard_rate_per_hour: int = Field(default=36000, gt=0)
     blizzard_rate_window_s: int = Field(default=3600, gt=0)
     blizzard_interactive_reserve: float = Field(default=0.2, ge=0, lt=1)
+    blizzard_breaker_failures: int = Field(default=10, ge=0)  # 0: no circuit breaker
+    blizzard_breaker_probe_seconds: float = Field(default=1.0, gt=0, le=60)
     blizzard_timeout_seconds: float = Field(default=10.0, gt=0)
 
     token_encryption_key: SecretStr = SecretStr(DEV_TOKEN_KEY)

@@ -68,6 +68,7 @@ class FakeRepository:
         self.budget_calls: list[tuple[str, int]] = []
         self.refreshes: list[tuple[int, str]] = []
         self.relogin: set[str] = set()
+        self.breaker: dict[str, Any] = {"open": False, "failures": 0, "refused": 0, "probe_at": 0.0}
         self._ids = itertools.count(1)
 
     # --- helpers for tests ------------------------------------------------------------------
@@ -247,6 +248,26 @@ class FakeRepository:
     def record_character_refresh(self, character_id: int, result: str, data: JSON | None) -> None:
         self.refreshes.append((character_id, result))
 
+    # --- outages ----------------------------------------------------------------------------
+
+    def breaker_state(self, bucket: str, refused: int) -> JSON:
+        self.breaker["refused"] += refused
+        return {"open": self.breaker["open"], "failures": self.breaker["failures"]}
+
+    def breaker_report(self, bucket: str, ok: bool, threshold: int, error: str | None) -> JSON:
+        if ok:
+            self.breaker.update(open=False, failures=0)
+        else:
+            self.breaker["failures"] += 1
+            self.breaker["open"] = self.breaker["open"] or self.breaker["failures"] >= threshold
+        return {"open": self.breaker["open"], "failures": self.breaker["failures"]}
+
+    def breaker_claim_probe(self, bucket: str, interval_ms: int) -> bool:
+        if not self.breaker["open"] or self.clock.now < self.breaker["probe_at"]:
+            return False
+        self.breaker["probe_at"] = self.clock.now + interval_ms / 1000
+        return True
+
     # --- what the unit tests do not reach ---------------------------------------------------
 
     def _unused(self, *args: Any, **kwargs: Any) -> Any:
@@ -255,7 +276,7 @@ class FakeRepository:
     upsert_static_data = save_oauth_state = consume_oauth_state = upsert_login = _unused
     enqueue_character_enrichment = get_sync_state = sync_events_since = _unused
     list_user_characters = refresh_account_characters = apply_guild_roster = _unused
-    touch_guild_roster = run_job = _unused
+    touch_guild_roster = run_job = requeue_dead_letters = _unused
 
 
 def in_hours(hours: float) -> str:

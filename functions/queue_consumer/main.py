@@ -3,12 +3,17 @@
 POST /functions/v1/queue-consumer {maxMessages?, maxSeconds?, visibilityTimeout?}: drains up to
     maxMessages or maxSeconds of queued work, interactive queues first, and answers
     {processed, failed, retried, deadLettered, remaining}.
+POST /functions/v1/queue-consumer/requeue {queue?, since?, reason?, limit?}: puts dead letters
+    back as fresh work (attempts start again; an enrichment's session reopens when it is still
+    the user's latest) and answers {requeued, skipped, byQueue}.
 GET /functions/v1/queue-consumer/status: per-queue depth, oldest message age, dead letters in
     the last day, the Battle.net budget of the current window (used, bulk and interactive
     shares, reserve, window end), paused jobs, the per-second limiter and the cron jobs.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import flask
 import functions_framework
@@ -18,7 +23,20 @@ from shared.auth import require_service
 from shared.bootstrap import get_app
 from shared.errors import MethodNotAllowed
 from shared.http import authenticate, endpoint, json_response, parse_body
+from shared.jobs.queues import Queue
 from shared.jobs.worker import DEFAULT_VISIBILITY_TIMEOUT, WorkerOptions
+
+
+class RequeueRequest(BaseModel):
+    """Which dead letters to put back: a queue, those archived since a time, those whose reason
+    contains a text; at most `limit`."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    queue: Queue | None = None
+    since: datetime | None = None
+    reason: str | None = Field(default=None, min_length=1, max_length=200)
+    limit: int = Field(default=1000, ge=1, le=100_000)
 
 
 class ConsumeRequest(BaseModel):
@@ -40,6 +58,12 @@ def queue_consumer(request: flask.Request) -> flask.typing.ResponseReturnValue:
         if request.method != "GET":
             raise MethodNotAllowed("use GET")
         return json_response(app.repo.queue_status())
+    if request.path.rstrip("/").endswith("/requeue"):
+        if request.method != "POST":
+            raise MethodNotAllowed("use POST")
+        ask = parse_body(request, RequeueRequest)
+        queue = ask.queue.value if ask.queue else None
+        return json_response(app.repo.requeue_dead_letters(queue, ask.since, ask.reason, ask.limit))
     if request.method != "POST":
         raise MethodNotAllowed("use POST")
     body = parse_body(request, ConsumeRequest)

@@ -27,10 +27,11 @@ import httpx
 from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
-from shared.blizzard.endpoints import Endpoint
+from shared.blizzard.endpoints import CLASS_INDEX, Endpoint
 from shared.blizzard.models import BlizzardErrorBody, TokenResponse, UserInfo
 from shared.blizzard.regions import GameVersion, Region, api_base, namespace, oauth_base
 from shared.blizzard.scope import count_request
+from shared.breaker import Breaker, NoBreaker
 from shared.errors import (
     BlizzardError,
     BlizzardRateLimited,
@@ -132,6 +133,7 @@ class BlizzardClient:
         *,
         http: httpx.Client | None = None,
         limiter: RateLimiter | None = None,
+        breaker: Breaker | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -141,6 +143,7 @@ class BlizzardClient:
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
         self.http = http or httpx.Client(timeout=timeout, limits=limits)
         self.limiter: RateLimiter = limiter or NoRateLimit()
+        self.breaker: Breaker = breaker or NoBreaker()
         self.max_attempts = max_attempts
         self.sleep = sleep
         self.clock = clock
@@ -271,24 +274,54 @@ class BlizzardClient:
 
     # --- the single send, its errors and its retries -------------------------------------
 
+    def probe(self, region: Region) -> bool:
+        """One request past an open circuit breaker (the cheapest there is: the class index):
+        True when Battle.net answered. Its result is reported like any other."""
+        url = self.api_url(region) + CLASS_INDEX.path
+        params: dict[str, str | int] = {
+            "namespace": namespace(CLASS_INDEX.kind, region, GameVersion.RETAIL),
+            "locale": self.settings.blizzard_api_locale,
+        }
+        try:
+            token = self.app_token.get(region)
+            response = self._send("GET", url, params=params, bearer=token, api=True, probe=True)
+        except BlizzardError:
+            return False
+        return response.status_code < 500
+
     def _send(
-        self, method: str, url: str, *, bearer: str | None = None, api: bool = False, **kw: Any
+        self,
+        method: str,
+        url: str,
+        *,
+        bearer: str | None = None,
+        api: bool = False,
+        probe: bool = False,
+        **kw: Any,
     ) -> httpx.Response:
-        """The single send. Only API requests (`api`) spend the budget: OAuth-host calls
-        (token, userinfo) are not counted by Battle.net's API quota and never wait for it."""
+        """The single send. Only API requests (`api`) pass the circuit breaker (a probe
+        passes it while open), spend the budget and report to the breaker: OAuth-host calls
+        (token, userinfo) are not API requests and never wait for the budget."""
         headers = dict(kw.pop("headers", None) or {})
         if bearer is not None:
             headers["Authorization"] = f"Bearer {bearer}"
         if api:
+            if not probe:
+                self.breaker.check()
             self.limiter.acquire()
         count_request()
         started = time.monotonic()
         try:
             response = self.http.request(method, url, headers=headers, **kw)
         except httpx.TransportError as exc:
+            if api:
+                self.breaker.record(False, type(exc).__name__)
             raise BlizzardTransportError(
                 f"Battle.net unreachable: {type(exc).__name__} on {method} {url}", url=url
             ) from exc
+        if api:
+            failed = response.status_code >= 500
+            self.breaker.record(not failed, f"HTTP {response.status_code}" if failed else None)
         log.debug(
             "%s %s -> %s in %.0f ms",
             method,

@@ -153,6 +153,14 @@ class Repository(Protocol):
     def touch_guild_roster(self, guild_id: int) -> None: ...
     def run_job(self, name: str) -> int: ...
 
+    # outages
+    def breaker_state(self, bucket: str, refused: int) -> JSON: ...
+    def breaker_report(self, bucket: str, ok: bool, threshold: int, error: str | None) -> JSON: ...
+    def breaker_claim_probe(self, bucket: str, interval_ms: int) -> bool: ...
+    def requeue_dead_letters(
+        self, queue: str | None, since: datetime | None, reason: str | None, limit: int
+    ) -> JSON: ...
+
 
 def _id(value: UserId | None) -> str | None:
     return None if value is None else str(value)
@@ -411,3 +419,30 @@ class SqlRepository:
         if name not in JOBS:
             raise ValueError(f"unknown job {name!r}")
         return int(self._call(name))
+
+    # --- outages ----------------------------------------------------------------------------
+
+    def breaker_state(self, bucket: str, refused: int) -> JSON:
+        result: JSON = self._call("breaker_state", p_bucket=bucket, p_refused=refused)
+        return result
+
+    def breaker_report(self, bucket: str, ok: bool, threshold: int, error: str | None) -> JSON:
+        result: JSON = self._call(
+            "breaker_report", p_bucket=bucket, p_ok=ok, p_threshold=threshold, p_error=error
+        )
+        return result
+
+    def breaker_claim_probe(self, bucket: str, interval_ms: int) -> bool:
+        return bool(self._call("breaker_claim_probe", p_bucket=bucket, p_interval_ms=interval_ms))
+
+    def requeue_dead_letters(
+        self, queue: str | None, since: datetime | None, reason: str | None, limit: int
+    ) -> JSON:
+        result: JSON = self._call(
+            "requeue_dead_letters",
+            p_queue=queue,
+            p_since=since.isoformat() if since else None,
+            p_reason=reason,
+            p_limit=limit,
+        )
+        return result

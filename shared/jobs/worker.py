@@ -3,18 +3,19 @@ job concurrently (bounded), and settles its delivery, until `max_messages` or `m
 
 How a delivery ends:
 - the job's outcome (done, duplicate, failed for good and recorded): deleted;
-- Battle.net must be waited for (`WaitForBattlenet`: the budget is spent; or Battle.net's own
-  429): paused, back when the
-  budget allows, the attempt given back; the worker stops claiming that class of work until
-  then (interactive work keeps going while bulk work waits for its pace);
+- Battle.net must be waited for (`WaitForBattlenet`: the budget is spent or the circuit breaker
+  is open; Battle.net's own 429; a transient failure while the breaker is open): paused, back
+  when the wait is over, the attempt given back; the worker stops claiming that class of work
+  until then (interactive work keeps going while bulk work waits for its pace);
 - an error the job's retry rule calls transient: retried with exponential backoff and jitter
   through the visibility timeout, until the job's last attempt;
 - otherwise, or past the last attempt: the job gives up (e.g. the character counts as failed)
   and the message is archived as dead with the reason. A delivery already past its last
   attempt when claimed (its consumer died every time) is dead-lettered before it runs.
-A delivery settles only as itself: once the message was claimed again (its visibility timeout
-ran out), the stale worker cannot delete, archive or shorten it. Long jobs extend their
-deliveries' visibility timeouts while they run.
+While the breaker is open the worker claims nothing and probes Battle.net instead (one probe
+about once a second across every process). A delivery settles only as itself: once the
+message was claimed again (its visibility timeout ran out), the stale worker cannot delete,
+archive or shorten it. Long jobs extend their deliveries' visibility timeouts while they run.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
+from shared.breaker import Breaker, NoBreaker
 from shared.budget import BudgetClass, spending
 from shared.db.repository import Delivery, Repository
 from shared.errors import BlizzardRateLimited, GuildSyncError, WaitForBattlenet
@@ -38,6 +40,7 @@ from shared.jobs.registry import Registry, UnknownMessage
 
 log = logging.getLogger(__name__)
 
+
 DEFAULT_VISIBILITY_TIMEOUT = 60
 DEFAULT_CONCURRENCY = 16
 BACKOFF_BASE = 2.0
@@ -45,6 +48,7 @@ BACKOFF_CAP = 300.0
 RATE_LIMITED_PAUSE = 1.0  # Battle.net's own 429: "wait about a second", no attempt spent
 PAUSE_JITTER = 0.05  # share of a pause added at random, so paused work does not stampede
 IDLE_RECHECK = 0.25  # seconds between looks at empty queues while work is in flight
+BREAKER_PAUSE = 2.0  # a job caught in an outage: back soon; nobody claims it while it lasts
 
 
 @dataclass
@@ -89,13 +93,23 @@ class Worker:
         registry: Registry,
         options: WorkerOptions | None = None,
         *,
+        breaker: Breaker | None = None,
+        probe: Callable[[], bool] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.repo = repo
         self.registry = registry
         self.options = options or WorkerOptions()
+        self.breaker: Breaker = breaker or NoBreaker()
+        self.probe = probe
         self.clock = clock
         self.paused_until: dict[BudgetClass, float] = {}
+
+    def _probe(self) -> None:
+        """While the breaker is open: one probe, when this process wins the next one."""
+        if self.probe is not None and self.breaker.claim_probe():
+            answered = self.probe()
+            log.info("Battle.net probe: %s", "answered" if answered else "still failing")
 
     # --- claiming ---------------------------------------------------------------------------
 
@@ -151,6 +165,9 @@ class Worker:
             else:
                 log.exception("job %s crashed", delivery.message.get("type"))
                 reason = f"{type(exc).__name__}: {exc}"
+            if job.should_retry(exc) and self.breaker.is_open():
+                # Battle.net is out: not this job's failure. Back when it answers again.
+                return self._pause(delivery, BREAKER_PAUSE, "breaker", [])
             if job.should_retry(exc) and delivery.attempts < job.max_attempts:
                 self.repo.queue_settle(delivery, "retry", self.backoff(delivery.attempts))
                 return "retried"
@@ -215,7 +232,10 @@ class Worker:
                     1 for i in in_flight.values() if i.queue.budget_class is BudgetClass.BULK
                 )
                 now = self.clock()
-                if room > 0 and now < deadline and now >= next_claim:
+                if room > 0 and now < deadline and now >= next_claim and self.breaker.is_open():
+                    self._probe()  # no claims while Battle.net is out
+                    next_claim = self.clock() + IDLE_RECHECK
+                elif room > 0 and now < deadline and now >= next_claim:
                     batch = self.claim(room, bulk_room)
                     if batch is not None:
                         queue, deliveries = batch

@@ -120,3 +120,20 @@ select public.queue_extend(
 -- name: account_sync_started_since
 select public.account_sync_started_since(
   p_user_id => %(p_user_id)s::uuid, p_since => %(p_since)s::timestamptz) as value;
+
+-- name: breaker_state
+select public.breaker_state(p_bucket => %(p_bucket)s, p_refused => %(p_refused)s) as value;
+
+-- name: breaker_report
+select public.breaker_report(
+  p_bucket => %(p_bucket)s, p_ok => %(p_ok)s, p_threshold => %(p_threshold)s,
+  p_error => %(p_error)s) as value;
+
+-- name: breaker_claim_probe
+select public.breaker_claim_probe(
+  p_bucket => %(p_bucket)s, p_interval_ms => %(p_interval_ms)s) as value;
+
+-- name: requeue_dead_letters
+select public.requeue_dead_letters(
+  p_queue => %(p_queue)s, p_since => %(p_since)s::timestamptz, p_reason => %(p_reason)s,
+  p_limit => %(p_limit)s) as value;

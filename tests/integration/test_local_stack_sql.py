@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from devtools.pgcluster import Cluster
 from devtools.static_watch import DatabaseStaticData, StaticDataState
-from shared.db.protocol import Repository
 from shared.db.psycopg_adapter import PsycopgDatabase
+from shared.db.repository import SqlRepository as Repository
+from tests.integration.helpers import claim
 
 
 def test_state_follows_the_queue_its_dead_letters_and_the_tables(
@@ -18,11 +19,11 @@ def test_state_follows_the_queue_its_dead_letters_and_the_tables(
     assert source.enqueue() == 1
     assert source.enqueue() == 0  # one queued is enough
     assert source.state().queued == 1
-    (message,) = db.queue_read("static_data", 0, 1)
-    db.queue_read("static_data", 0, 1)
+    (message,) = claim(db, "static_data", 1, vt=0)
+    (message,) = claim(db, "static_data", 1, vt=0)
     assert source.state().reads == 2
 
-    repo.queue_dead_letter("static_data", message.msg_id, "Battle.net answered 503")
+    repo.queue_settle(message, "dead", reason="Battle.net answered 503")
     state = source.state()
     assert (state.queued, state.reads) == (0, 0)
     assert (state.last_dead_id, state.last_dead_error) == (
@@ -31,8 +32,9 @@ def test_state_follows_the_queue_its_dead_letters_and_the_tables(
     )
 
     assert source.enqueue() == 1
-    (again,) = db.queue_read("static_data", 0, 1)
-    db.queue_archive("static_data", again.msg_id)  # archived without a dead letter: not a failure
+    (again,) = claim(db, "static_data", 1, vt=0)
+    with db.connection() as conn:  # archived without a dead letter: not a failure
+        conn.execute("select pgmq.archive('static_data', %s)", (again.msg_id,))
     assert source.state().last_dead_id == message.msg_id
 
     with db.connection() as conn:

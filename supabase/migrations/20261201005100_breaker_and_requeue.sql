@@ -1,0 +1,212 @@
+-- Battle.net outages (issue 11): a circuit breaker shared by every process, its history, and
+-- dead letters requeued as fresh work.
+
+-- ---------------------------------------------------------------------------------------
+-- The breaker: consecutive failures (5xx, timeouts, connection errors) reported by every
+-- process; at the threshold it opens. While open nobody calls Battle.net but one probe about
+-- once a second (whoever claims it); a probe that succeeds closes it.
+
+create table if not exists public.blizzard_breaker (
+  bucket     text primary key,
+  failures   integer     not null default 0,
+  opened_at  timestamptz,
+  probe_at   timestamptz,
+  last_error text
+);
+create table if not exists public.blizzard_outages (
+  id             bigint generated always as identity primary key,
+  bucket         text        not null,
+  opened_at      timestamptz not null default now(),
+  closed_at      timestamptz,
+  failures       integer     not null,
+  saved_requests bigint      not null default 0,
+  probes         integer     not null default 0,
+  last_error     text
+);
+create index if not exists blizzard_outages_bucket on public.blizzard_outages (bucket, opened_at);
+alter table public.blizzard_breaker enable row level security;
+alter table public.blizzard_outages enable row level security;
+revoke all on public.blizzard_breaker, public.blizzard_outages from anon, authenticated;
+grant all on public.blizzard_breaker, public.blizzard_outages to service_role;
+
+create or replace function public.breaker_json(b public.blizzard_breaker)
+returns jsonb language sql stable set search_path = public, pg_temp as $$
+  select jsonb_build_object('open', b.opened_at is not null, 'failures', coalesce(b.failures, 0),
+                            'openedAt', b.opened_at)
+$$;
+
+-- A result: p_ok true resets the count (and closes an open breaker: the outage ends),
+-- false adds a failure (and opens the breaker at p_threshold). Returns the state.
+create or replace function public.breaker_report(
+  p_bucket text, p_ok boolean, p_threshold integer, p_error text default null
+) returns jsonb
+language plpgsql security definer set search_path = public, pg_temp as $$
+declare
+  b blizzard_breaker;
+begin
+  insert into blizzard_breaker (bucket) values (p_bucket) on conflict do nothing;
+  select * into b from blizzard_breaker where bucket = p_bucket for update;
+  if p_ok then
+    if b.opened_at is not null then
+      update blizzard_outages set closed_at = now()
+      where bucket = p_bucket and closed_at is null;
+    end if;
+    update blizzard_breaker set failures = 0, opened_at = null, probe_at = null
+    where bucket = p_bucket returning * into b;
+  else
+    update blizzard_breaker set failures = failures + 1, last_error = left(p_error, 500)
+    where bucket = p_bucket returning * into b;
+    if b.opened_at is null and p_threshold > 0 and b.failures >= p_threshold then
+      update blizzard_breaker set opened_at = now(), probe_at = now() + interval '1 second'
+      where bucket = p_bucket returning * into b;
+      insert into blizzard_outages (bucket, failures, last_error)
+      values (p_bucket, b.failures, b.last_error);
+    end if;
+  end if;
+  return breaker_json(b);
+end
+$$;
+
+-- The state, as a process refreshes it (about once a second); p_refused counts the requests
+-- that process did not send since its last look (what the outage saved).
+create or replace function public.breaker_state(p_bucket text, p_refused integer default 0)
+returns jsonb
+language plpgsql security definer set search_path = public, pg_temp as $$
+declare
+  b blizzard_breaker;
+begin
+  select * into b from blizzard_breaker where bucket = p_bucket;
+  if b.opened_at is not null and p_refused > 0 then
+    update blizzard_outages set saved_requests = saved_requests + p_refused
+    where bucket = p_bucket and closed_at is null;
+  end if;
+  return breaker_json(b);
+end
+$$;
+
+-- Claim the next probe: true for one caller per p_interval_ms while the breaker is open.
+create or replace function public.breaker_claim_probe(p_bucket text, p_interval_ms integer)
+returns boolean
+language plpgsql security definer set search_path = public, pg_temp as $$
+declare
+  v_claimed text;
+begin
+  update blizzard_breaker
+  set probe_at = clock_timestamp() + make_interval(secs => p_interval_ms / 1000.0)
+  where bucket = p_bucket and opened_at is not null and probe_at <= clock_timestamp()
+  returning bucket into v_claimed;
+  if v_claimed is not null then
+    update blizzard_outages set probes = probes + 1
+    where bucket = p_bucket and closed_at is null;
+  end if;
+  return v_claimed is not null;
+end
+$$;
+
+create or replace function public.breaker_status()
+returns jsonb language sql stable security definer set search_path = public, pg_temp as $$
+  select coalesce(jsonb_object_agg(b.bucket, breaker_json(b) || jsonb_build_object(
+    'lastError', b.last_error,
+    'outages', (select coalesce(jsonb_agg(jsonb_build_object(
+        'openedAt', o.opened_at, 'closedAt', o.closed_at,
+        'seconds', round(extract(epoch from coalesce(o.closed_at, now()) - o.opened_at)::numeric, 1),
+        'failures', o.failures, 'savedRequests', o.saved_requests, 'probes', o.probes,
+        'lastError', o.last_error) order by o.opened_at desc), '[]')
+      from (select * from blizzard_outages o where o.bucket = b.bucket
+            order by o.opened_at desc limit 20) o))), '{}')
+  from blizzard_breaker b
+$$;
+
+-- ---------------------------------------------------------------------------------------
+-- Dead letters are work to redo: put archived dead letters back as fresh messages (attempts
+-- start again), each at most once. An enrichment's session is reopened when it is still the
+-- user's latest of its kind (its character's failed state undone: counted again when it
+-- finishes); otherwise the message is skipped, since its session can no longer take it.
+
+create or replace function public.requeue_dead_letters(
+  p_queue text default null, p_since timestamptz default null, p_reason text default null,
+  p_limit integer default 1000
+) returns jsonb
+language plpgsql security definer set search_path = public, pg_temp as $$
+declare
+  q text;
+  r record;
+  v_sent integer := 0;
+  v_skipped integer := 0;
+  v_by_queue jsonb := '{}';
+  v_count integer;
+  v_session character_sync_sessions;
+  v_latest uuid;
+begin
+  for q in select queue_name from pgmq.list_queues()
+           where p_queue is null or queue_name = p_queue order by queue_name loop
+    v_count := 0;
+    for r in execute format($f$
+        select msg_id, message from pgmq.%I
+        where message ? 'deadLetter' and not message ? 'requeuedAt'
+          and ($1::timestamptz is null or archived_at >= $1)
+          and ($2::text is null or message->'deadLetter'->>'error' ilike '%%' || $2 || '%%')
+        order by msg_id limit $3
+        for update skip locked
+      $f$, 'a_' || q) using p_since, p_reason, greatest(p_limit - v_sent - v_skipped, 0)
+    loop
+      if r.message->>'type' = 'enrich_character' then
+        select * into v_session from character_sync_sessions
+        where id = (r.message->>'sessionId')::uuid for update;
+        select s.id into v_latest from character_sync_sessions s
+        where s.user_id = v_session.user_id and s.kind = v_session.kind
+          and (s.kind = 'account' or exists (
+                 select 1 from character_sync_items i
+                 where i.session_id = s.id
+                   and i.character_id = (r.message->>'characterId')::bigint))
+        order by s.started_at desc limit 1;
+        if v_session.id is null or v_latest is distinct from v_session.id then
+          v_skipped := v_skipped + 1;
+          execute format('update pgmq.%I set message = message || $2 where msg_id = $1',
+                         'a_' || q)
+            using r.msg_id, jsonb_build_object('requeuedAt', now(), 'skipped',
+                                               'its session is no longer the latest');
+          continue;
+        end if;
+        with undone as (
+          update character_sync_items set status = 'pending', error = null, finished_at = null
+          where session_id = v_session.id
+            and character_id = (r.message->>'characterId')::bigint and status = 'failed'
+          returning 1
+        )
+        update character_sync_sessions set
+          status = 'processing', completed_at = null, error = null, updated_at = now(),
+          processed_characters = processed_characters - (select count(*) from undone),
+          failed_characters = failed_characters - (select count(*) from undone)
+        where id = v_session.id;
+      end if;
+      perform pgmq.send(q, r.message - 'deadLetter');
+      execute format('update pgmq.%I set message = message || $2 where msg_id = $1', 'a_' || q)
+        using r.msg_id, jsonb_build_object('requeuedAt', now());
+      v_sent := v_sent + 1;
+      v_count := v_count + 1;
+    end loop;
+    if v_count > 0 then
+      v_by_queue := v_by_queue || jsonb_build_object(q, v_count);
+    end if;
+  end loop;
+  return jsonb_build_object('requeued', v_sent, 'skipped', v_skipped, 'byQueue', v_by_queue);
+end
+$$;
+
+-- Dead letters in the status are the ones not requeued yet.
+create or replace function public.queue_status()
+returns jsonb language sql stable security definer set search_path = public, pg_temp as $$
+  select queue_status_base() || jsonb_build_object(
+    'budget', budget_status(), 'pausedJobs', paused_jobs(), 'breaker', breaker_status())
+$$;
+
+select public.grant_to_service_role_only(
+  'breaker_json(blizzard_breaker)',
+  'breaker_report(text,boolean,integer,text)',
+  'breaker_state(text,integer)',
+  'breaker_claim_probe(text,integer)',
+  'breaker_status()',
+  'requeue_dead_letters(text,timestamptz,text,integer)',
+  'queue_status()'
+);
