@@ -1,38 +1,45 @@
 -- What the API roles may touch, stated explicitly. Hosted Supabase grants everything postgres
 -- creates in public to anon and authenticated (sql/local mirrors it), so the earlier migrations'
 -- `grant select ... to authenticated` left those roles with insert, update, delete and
--- truncate too, and every helper function executable. Here:
---   1. tables: client roles keep SELECT where a policy says what they see, nothing else
---      (writes go through the service role's functions; TRUNCATE would bypass RLS);
---   2. functions: none is for clients; each is revoked from public, anon and authenticated
---      and granted to service_role (grant_to_service_role_only), trigger functions included;
+-- truncate too, anon with select on users' tables, and the helper functions without an
+-- explicit revoke executable by anyone. Here:
+--   1. tables: no client role writes anything (writes go through the service role's
+--      functions; TRUNCATE would even bypass RLS); anon reads the static tables only;
+--   2. functions: the helpers the earlier migrations left open become service-role only
+--      (grant_to_service_role_only), trigger functions included;
 --   3. every security definer function gets a fixed search_path (altered, not redefined);
 --   4. policies call auth.uid() once per statement, `(select auth.uid())`, not once per row.
--- A function or table added later must do the same: tests/integration/test_privileges.py
--- checks the whole schema, not a list.
+-- A table, function or policy added later must do the same: tests/integration/
+-- test_privileges.py checks the whole schema, not a list.
 
 -- 1. Tables and sequences
-revoke all on all tables in schema public from anon, authenticated;
+revoke insert, update, delete, truncate, references, trigger on all tables in schema public
+  from anon, authenticated;
 revoke all on all sequences in schema public from anon, authenticated;
-grant select on public.wow_classes, public.wow_races, public.wow_realms to anon, authenticated;
-grant select on public.users, public.characters, public.guilds, public.character_sync_sessions,
-  public.character_sync_items, public.sync_events to authenticated;
+revoke all on public.users, public.characters, public.guilds, public.character_sync_sessions,
+  public.character_sync_items, public.sync_events from anon;
+revoke all on public.battlenet_tokens, public.oauth_states, public.rate_limit_buckets
+  from anon, authenticated;
 
--- 2. Functions: every function of public (extension members aside) becomes service-role only.
+-- 2. Functions no client calls. (A function another migration has dropped meanwhile is skipped.)
 do $$
 declare
   f text;
 begin
-  for f in
-    select format('%I(%s)', p.proname, pg_get_function_identity_arguments(p.oid))
-    from pg_proc p
-    where p.pronamespace = 'public'::regnamespace
-      and p.proname <> 'grant_to_service_role_only'
-      and not exists (select 1 from pg_depend d
-                      where d.classid = 'pg_proc'::regclass and d.objid = p.oid
-                        and d.deptype = 'e')
-  loop
-    perform public.grant_to_service_role_only(f);
+  foreach f in array array[
+    'character_ref(public.characters)',
+    'character_refresh_interval(public.characters)',
+    'enrichment_message(public.characters,uuid,uuid)',
+    'refresh_message(public.characters)',
+    'roster_message(public.guilds)',
+    'sync_progress_payload(public.character_sync_sessions)',
+    'sync_complete_payload(public.character_sync_sessions)',
+    'sync_state_event(public.character_sync_sessions)',
+    'character_sync_sessions_events()'
+  ] loop
+    if to_regprocedure('public.' || f) is not null then
+      perform public.grant_to_service_role_only(f);
+    end if;
   end loop;
 end
 $$;
