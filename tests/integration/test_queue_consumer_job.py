@@ -9,9 +9,8 @@ import psycopg
 import pytest
 
 from devtools.pgcluster import Cluster
-from shared.db.protocol import Repository
 from shared.db.psycopg_adapter import PsycopgDatabase
-from tests.integration.helpers import char, login, start
+from tests.integration.sql_calls import character, new_enrichment, new_sync, new_user
 
 CONSUMER_URL = "https://functions.test.invalid/functions/v1/queue-consumer"
 
@@ -46,8 +45,7 @@ def test_the_job_is_scheduled_without_pg_net(cluster: Cluster) -> None:
 def test_without_pg_net_and_vault_nothing_is_sent(db: PsycopgDatabase) -> None:
     assert scalar(db, "select public.invoke_queue_consumer()") is None
     assert scalar(db, "select public.poke_queue_consumer()") is None
-    repo = Repository(db)
-    assert start(repo, login(repo), [char(1, "A")])["conflict"] is False
+    assert new_sync(db, new_user(db, 1), [character(1, "A")])["conflict"] is False
 
 
 def test_the_job_posts_with_the_vault_secrets(net_and_vault: PsycopgDatabase) -> None:
@@ -91,27 +89,23 @@ def test_starting_a_sync_or_an_enrichment_pokes_the_consumer_throttled(
     net_and_vault: PsycopgDatabase,
 ) -> None:
     db = net_and_vault
-    repo = Repository(db)
-    alice, bob = login(repo, 1), login(repo, 2)
-    result = start(repo, alice, [char(1, "A")])
+    alice, bob = new_user(db, 1), new_user(db, 2)
+    result = new_sync(db, alice, [character(1, "A")])
     assert [(r["url"], r["body"]) for r in requests(db)] == [
         (CONSUMER_URL, {"maxMessages": 200, "maxSeconds": 50})
     ]
-    start(repo, bob, [char(2, "B")])  # within the window: the running consumer takes it
+    new_sync(db, bob, [character(2, "B")])  # within the window: the running consumer takes it
     assert len(requests(db)) == 1
 
     let_throttle_pass(db)
-    character = result["characters"][0]["id"]
-    assert repo.enqueue_character_enrichment(
-        p_user_id=alice, p_character_id=character, p_queue="character_sync"
-    )
+    assert new_enrichment(db, alice, result["characters"][0]["id"])
     assert len(requests(db)) == 2
     assert scalar(db, "select request_id from queue_consumer_pokes") == requests(db)[-1]["id"]
 
 
 def test_a_sync_with_nothing_to_do_does_not_poke(net_and_vault: PsycopgDatabase) -> None:
-    repo = Repository(net_and_vault)
-    assert start(repo, login(repo), [])["conflict"] is False  # completed at once
+    db = net_and_vault
+    assert new_sync(db, new_user(db, 1), [])["conflict"] is False  # completed at once
     assert requests(net_and_vault) == []
 
 
@@ -119,8 +113,7 @@ def test_concurrent_starts_never_wait_for_the_poke(net_and_vault: PsycopgDatabas
     """One transaction holds the poke (not yet committed); another start neither waits for it
     nor pokes twice."""
     db = net_and_vault
-    repo = Repository(db)
-    alice, bob = login(repo, 1), login(repo, 2)
+    alice, bob = new_user(db, 1), new_user(db, 2)
     scalar(db, "select public.poke_queue_consumer()")  # the throttle's row, as in production
     let_throttle_pass(db)
     insert = (
@@ -144,7 +137,7 @@ def test_a_failing_poke_does_not_fail_the_sync(net_and_vault: PsycopgDatabase) -
         "timeout_milliseconds integer default 5000) returns bigint language plpgsql as "
         "$$ begin raise exception 'pg_net is broken'; end $$",
     )
-    repo = Repository(net_and_vault)
-    result = start(repo, login(repo), [char(1, "A")])
+    db = net_and_vault
+    result = new_sync(db, new_user(db, 1), [character(1, "A")])
     assert result["conflict"] is False
-    assert repo.get_sync_state(result["sessionId"], None) is not None
+    assert sql(db, "select status from character_sync_sessions") == [{"status": "processing"}]

@@ -12,9 +12,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from shared.db.protocol import Repository
 from shared.db.psycopg_adapter import PsycopgDatabase
-from tests.integration.helpers import char, login, start
+from tests.integration.sql_calls import character, complete, new_sync, new_user
 
 
 def claims(role: str, sub: str | None) -> str:
@@ -59,14 +58,12 @@ def visible(db: PsycopgDatabase, topic: str, role: str, sub: str | None = None) 
 @pytest.fixture
 def sessions(realtime: PsycopgDatabase) -> dict[str, tuple[str, str]]:
     """Two users with one sync each, whose events went out on their topics."""
-    repo = Repository(realtime)
     out = {}
     for name, battlenet_id in (("alice", 1), ("bob", 2)):
-        user = login(repo, battlenet_id)
-        result = start(repo, user, [char(battlenet_id, name.title())])
+        user = new_user(realtime, battlenet_id)
+        result = new_sync(realtime, user, [character(battlenet_id, name.title())])
         for c in result["characters"]:
-            repo.start_character_item(result["sessionId"], c["id"])
-            repo.record_character_result(result["sessionId"], c["id"], "completed", None, None)
+            complete(realtime, result["sessionId"], c["id"])
         out[name] = (user, f"sync:{result['sessionId']}")
     return out
 
