@@ -4,8 +4,8 @@
 --   select vault.create_secret('<service-role key>', 'guild_sync_service_role_key');
 -- Whether pg_net and Vault exist is checked when the job runs, not when this migration runs,
 -- so the job is scheduled everywhere pg_cron is and starts working once both are enabled.
--- Starting a user's sync (or an enrichment) also pokes the consumer at once, throttled, so a
--- user never waits for the next cron tick.
+-- Interactive work also pokes the consumer at once, throttled, so a user never waits for the
+-- next cron tick: a new sync or enrichment session, and the profile sync a login queues.
 
 -- The request's own budget: maxSeconds of draining, then the messages in flight finish and
 -- the function answers. pg_net waits that long plus a margin (cold start, the last messages)
@@ -92,10 +92,9 @@ begin
 end
 $$;
 
--- A new session with work to do (an account sync or one character's enrichment) pokes the
--- consumer. pg_net sends only after commit, so a rolled-back start sends nothing. A failed
--- poke never fails the user's sync: the cron job is the fallback.
-create or replace function public.character_sync_sessions_poke()
+-- The triggers' body. pg_net sends only after commit, so a rolled-back start sends nothing. A
+-- failed poke never fails the user's sync: the cron job is the fallback.
+create or replace function public.poke_queue_consumer_trigger()
 returns trigger language plpgsql security definer set search_path = public, pg_temp as $$
 begin
   begin
@@ -107,17 +106,26 @@ begin
 end
 $$;
 
+-- A new session with work to do: an account sync or one character's enrichment.
 drop trigger if exists character_sync_sessions_poke on public.character_sync_sessions;
 create trigger character_sync_sessions_poke
   after insert on public.character_sync_sessions
   for each row when (new.status in ('pending', 'processing'))
-  execute function public.character_sync_sessions_poke();
+  execute function public.poke_queue_consumer_trigger();
+
+-- A profile sync queued for a user: upsert_login's first sync (and the daily job's batch,
+-- once per statement).
+drop trigger if exists users_profile_sync_poke on public.users;
+create trigger users_profile_sync_poke
+  after update of last_enqueued_at on public.users
+  for each statement
+  execute function public.poke_queue_consumer_trigger();
 
 select public.grant_to_service_role_only(
   'post_to_queue_consumer(integer,integer)',
   'invoke_queue_consumer()',
   'poke_queue_consumer(interval)',
-  'character_sync_sessions_poke()'
+  'poke_queue_consumer_trigger()'
 );
 
 -- The key no longer belongs in a database setting: drop one an operator set by hand.

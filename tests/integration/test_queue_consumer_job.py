@@ -10,7 +10,7 @@ import pytest
 
 from devtools.pgcluster import Cluster
 from shared.db.psycopg_adapter import PsycopgDatabase
-from tests.integration.sql_calls import character, new_enrichment, new_sync, new_user
+from tests.integration.sql_calls import call, character, new_enrichment, new_sync, new_user
 
 CONSUMER_URL = "https://functions.test.invalid/functions/v1/queue-consumer"
 
@@ -101,6 +101,16 @@ def test_starting_a_sync_or_an_enrichment_pokes_the_consumer_throttled(
     assert new_enrichment(db, alice, result["characters"][0]["id"])
     assert len(requests(db)) == 2
     assert scalar(db, "select request_id from queue_consumer_pokes") == requests(db)[-1]["id"]
+
+
+def test_a_login_that_queues_a_profile_sync_pokes(net_and_vault: PsycopgDatabase) -> None:
+    db = net_and_vault
+    new_user(db, 1)  # no queue given: nothing to run, no poke
+    assert requests(db) == []
+    call(db, "upsert_login", p_battlenet_id=2, p_battletag="B#2", p_region="us",
+         p_ciphertext="c", p_key_id="k", p_expires_at="2999-01-01T00:00:00+00:00",
+         p_scopes=None, p_sync_queue="character_sync")  # fmt: skip
+    assert [r["url"] for r in requests(db)] == [CONSUMER_URL]
 
 
 def test_a_sync_with_nothing_to_do_does_not_poke(net_and_vault: PsycopgDatabase) -> None:
