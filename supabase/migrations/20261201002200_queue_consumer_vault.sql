@@ -100,7 +100,8 @@ begin
   begin
     perform poke_queue_consumer();
   exception when others then
-    raise warning 'queue-consumer poke failed (the cron job will run it): %', sqlerrm;
+    -- The code only: the message of a failed request could carry what was sent.
+    raise warning 'queue-consumer poke failed (SQLSTATE %); the cron job will run it', sqlstate;
   end;
   return null;
 end

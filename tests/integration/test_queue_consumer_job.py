@@ -139,15 +139,26 @@ def test_concurrent_starts_never_wait_for_the_poke(net_and_vault: PsycopgDatabas
     assert len(requests(db)) == 2
 
 
-def test_a_failing_poke_does_not_fail_the_sync(net_and_vault: PsycopgDatabase) -> None:
-    sql(
-        net_and_vault,
+def test_a_failing_poke_does_not_fail_the_sync_nor_leak_the_key(
+    net_and_vault: PsycopgDatabase,
+) -> None:
+    db = net_and_vault
+    sql(  # a broken pg_net whose error message repeats what it was given
+        db,
         "create or replace function net.http_post(url text, body jsonb default '{}', "
         "params jsonb default '{}', headers jsonb default '{}', "
         "timeout_milliseconds integer default 5000) returns bigint language plpgsql as "
-        "$$ begin raise exception 'pg_net is broken'; end $$",
+        "$$ begin raise exception 'pg_net is broken: %%', headers; end $$",
     )
-    db = net_and_vault
-    result = new_sync(db, new_user(db, 1), [character(1, "A")])
-    assert result["conflict"] is False
+    user = new_user(db, 1)
+    notices: list[str] = []
+    with psycopg.connect(db.dsn, autocommit=True) as conn:
+        conn.add_notice_handler(lambda diag: notices.append(str(diag.message_primary)))
+        conn.execute(
+            "select public.start_character_sync(p_user_id => %s, p_region => 'us', "
+            "p_flavor => 'retail', p_game_version => 'retail', p_characters => %s::jsonb)",
+            (user, '[{"blizzard_id": 1, "name": "A", "realm_id": 1, "realm_slug": "area-52"}]'),
+        )
     assert sql(db, "select status from character_sync_sessions") == [{"status": "processing"}]
+    assert any("poke failed" in n for n in notices)
+    assert not any("test-service-role-key" in n for n in notices)
