@@ -1,12 +1,14 @@
 """Apply the database schema: pgmq's SQL where the pgmq schema is absent, `sql/local/` (what
 plain Postgres lacks of Supabase), then every `supabase/migrations/*.sql` not yet recorded in
-`supabase_migrations.schema_migrations`, each in its own transaction.
+`supabase_migrations.schema_migrations`, each in its own transaction, then `supabase/seed.sql`
+when it holds statements (as `supabase db reset` does; it is written to be run again).
 
 `python -m devtools.migrate [DSN]` does it by hand.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -15,6 +17,13 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_SQL = ROOT / "sql" / "local"
 MIGRATIONS = ROOT / "supabase" / "migrations"
+SEED = ROOT / "supabase" / "seed.sql"
+BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+
+
+def has_statements(sql: str) -> bool:
+    """True when `sql` holds anything but comments and whitespace."""
+    return any(line.split("--", 1)[0].strip() for line in BLOCK_COMMENT.sub("", sql).splitlines())
 
 
 def install_pgmq(conn: psycopg.Connection) -> bool:
@@ -28,8 +37,9 @@ def install_pgmq(conn: psycopg.Connection) -> bool:
     return True
 
 
-def migrate(dsn: str, *, verbose: bool = False) -> list[str]:
-    """Bring the database at `dsn` up to date; return the versions applied now."""
+def migrate(dsn: str, *, seed: Path | None = SEED, verbose: bool = False) -> list[str]:
+    """Bring the database at `dsn` up to date, then apply `seed` (if it has statements);
+    return the migration versions applied now."""
     applied_now: list[str] = []
     with psycopg.connect(dsn, autocommit=True) as conn:
         install_pgmq(conn)
@@ -54,6 +64,10 @@ def migrate(dsn: str, *, verbose: bool = False) -> list[str]:
             applied_now.append(version)
             if verbose:
                 print(f"applied migration {file.name}", flush=True)
+        seed_sql = seed.read_text() if seed is not None and seed.exists() else ""
+        if has_statements(seed_sql):
+            with conn.transaction():
+                conn.execute(seed_sql)  # type: ignore[arg-type]
     return applied_now
 
 

@@ -58,10 +58,13 @@ $$;
 
 grant execute on function auth.jwt(), auth.uid(), auth.role() to anon, authenticated, service_role;
 
--- As on Supabase: what postgres creates in public is usable by the API roles (RLS decides).
-alter default privileges in schema public grant all on tables to service_role;
-alter default privileges in schema public grant all on sequences to service_role;
-alter default privileges in schema public grant execute on functions to service_role;
+-- As on hosted Supabase: whatever postgres creates in public is granted to every API role
+-- (tables, sequences, functions alike). So a table or function is closed to anon and
+-- authenticated by RLS and by the migrations' explicit revokes, never by a grant that
+-- happens to be missing here: the tests prove what production enforces.
+alter default privileges in schema public grant all on tables to anon, authenticated, service_role;
+alter default privileges in schema public grant all on sequences to anon, authenticated, service_role;
+alter default privileges in schema public grant all on functions to anon, authenticated, service_role;
 
 create schema if not exists supabase_migrations;
 create table if not exists supabase_migrations.schema_migrations (

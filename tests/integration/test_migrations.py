@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 
-from devtools.migrate import MIGRATIONS, migrate
+from devtools.migrate import MIGRATIONS, SEED, has_statements, migrate
 from devtools.pgcluster import Cluster
 
 
@@ -23,6 +24,9 @@ def scratch_dsn(cluster: Cluster) -> Iterator[str]:
 
 
 def test_migrations_apply_from_zero_and_again(scratch_dsn: str) -> None:
+    database = scratch_dsn.rsplit("/", 1)[1]
+    with psycopg.connect(scratch_dsn, autocommit=True) as conn:  # the old home of the key
+        conn.execute(f"alter database \"{database}\" set app.service_role_key = 'leaked'")  # type: ignore[arg-type]
     applied = migrate(scratch_dsn)
     assert applied == sorted(p.stem.split("_")[0] for p in MIGRATIONS.glob("*.sql"))
     assert migrate(scratch_dsn) == []
@@ -40,6 +44,47 @@ def test_migrations_apply_from_zero_and_again(scratch_dsn: str) -> None:
             )
         }
         assert {"send", "send_batch", "read", "pop", "archive", "delete"} <= wrappers
+    with psycopg.connect(scratch_dsn) as conn:  # a new session sees the database's settings
+        assert conn.execute("select current_setting('app.service_role_key', true)").fetchone() in (
+            (None,),
+            ("",),
+        )
+
+
+def test_the_seed_runs_after_the_migrations_when_it_has_statements(
+    scratch_dsn: str, tmp_path: Path
+) -> None:
+    seed = tmp_path / "seed.sql"
+    seed.write_text(
+        "-- idempotent, as the Supabase CLI's seed.sql must be here\n"
+        "insert into public.wow_classes (flavor, id, name) values ('retail', 1, 'Warrior')\n"
+        "on conflict do nothing;\n"
+    )
+    migrate(scratch_dsn, seed=seed)
+    migrate(scratch_dsn, seed=seed)
+    with psycopg.connect(scratch_dsn) as conn:
+        assert conn.execute("select name from wow_classes").fetchall() == [("Warrior",)]
+
+
+def test_the_projects_seed_applies(scratch_dsn: str) -> None:
+    assert SEED.exists()
+    migrate(scratch_dsn, seed=SEED)  # whatever it holds, it applies on a fresh database
+    migrate(scratch_dsn, seed=SEED)  # and again
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("", False),
+        ("-- only a comment\n\n   -- and another\n", False),
+        ("/* a block\n comment */\n-- and a line\n", False),
+        ("select 1;", True),
+        ("-- a comment\ninsert into t values (1); -- trailing\n", True),
+        ("/* a */ select 1", True),
+    ],
+)
+def test_has_statements(sql: str, expected: bool) -> None:
+    assert has_statements(sql) is expected
 
 
 def test_pg_cron_and_pgmq_are_live(cluster: Cluster) -> None:

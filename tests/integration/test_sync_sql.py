@@ -3,6 +3,7 @@ idempotent counters, the events the trigger writes, and the queue messages."""
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -202,30 +203,24 @@ def test_login_queues_first_profile_sync(db: PsycopgDatabase) -> None:
     assert again == user and len(rows(db, "select id from users")) == 1
 
 
-def test_events_go_to_realtime_where_it_exists(db: PsycopgDatabase) -> None:
+def test_events_go_to_realtime_where_it_exists(realtime: PsycopgDatabase) -> None:
     """As on Supabase: each event is also broadcast to the session's private topic."""
-    with db.connection() as conn:
-        conn.execute("create schema realtime")
-        conn.execute(
-            "create table realtime.sent (payload jsonb, event text, topic text, private boolean)"
-        )
-        conn.execute(
-            "create function realtime.send(payload jsonb, event text, topic text, "
-            "private boolean default true) returns void language sql as "
-            "$$ insert into realtime.sent values (payload, event, topic, private) $$"
-        )
-    try:
-        repo = Repository(db)
-        result = start(repo, login(repo), [char(1, "A")])
-        sid = result["sessionId"]
-        finish(repo, sid, [c["id"] for c in result["characters"]])
-        with db.connection() as conn:
-            sent = conn.execute("select * from realtime.sent").fetchall()
-        events = repo.sync_events_since(sid, 0)
-        assert [(s["event"], s["payload"]) for s in sent] == [
-            (e["event"], e["data"]) for e in events
-        ]
-        assert {s["topic"] for s in sent} == {f"sync:{sid}"} and all(s["private"] for s in sent)
-    finally:
-        with db.connection() as conn:
-            conn.execute("drop schema realtime cascade")
+    repo = Repository(realtime)
+    result = start(repo, login(repo), [char(1, "A")])
+    sid = result["sessionId"]
+    finish(repo, sid, [c["id"] for c in result["characters"]])
+    sent = rows(
+        realtime,
+        "select event, payload - 'id' as payload, topic, private, extension from realtime.messages",
+    )
+    events = repo.sync_events_since(sid, 0)
+
+    def same(event: str, payload: Any) -> tuple[str, str]:
+        return event, json.dumps(payload, sort_keys=True)
+
+    assert sorted(same(s["event"], s["payload"]) for s in sent) == sorted(
+        same(e["event"], e["data"]) for e in events
+    )
+    assert {(s["topic"], s["private"], s["extension"]) for s in sent} == {
+        (f"sync:{sid}", True, "broadcast")
+    }

@@ -1,0 +1,13 @@
+-- Seed data: the Supabase CLI runs this file after the migrations on `supabase db reset` and
+-- `supabase start` ([db.seed] in config.toml); devtools/migrate.py runs it after the
+-- migrations too, on every `make run` and test run, whenever it holds statements. So whatever
+-- goes here must be idempotent and harmless on any database, a shared one included.
+--
+-- It is deliberately empty. Every row Guild Sync keeps comes from Battle.net (static data from
+-- the sync-static-data function or the monthly job; users and characters from a login), and
+-- invented rows would collide with what the emulator or Battle.net later reports. The queues
+-- and the cron jobs are created by the migrations. Secrets never belong here: on a stack with
+-- Vault, set the queue consumer's two secrets by hand (see
+-- supabase/migrations/20261201002200_queue_consumer_vault.sql):
+--   select vault.create_secret('https://<gateway>/functions/v1', 'guild_sync_functions_url');
+--   select vault.create_secret('<service-role key>', 'guild_sync_service_role_key');
