@@ -96,7 +96,8 @@ def test_worker_probes_instead_of_claiming_and_outage_failures_pause() -> None:
     [message] = repo.queues["character_sync"].values()
     assert message.attempts == 0 and message.paused == "breaker"
     clock.now += 10  # the pause is over, but the breaker is still open
+    before = len(probes)
     worker.run(max_messages=10, max_seconds=5)
     assert len(repo.queues["character_sync"]) == 1 and message.read_ct == 1  # not claimed
-    assert probes == [True, True]  # one per run: each found the breaker open
+    assert len(probes) == before + 1  # it probed instead
     assert repo.sessions[sid].status == "processing" and repo.sessions[sid].failed == 0
