@@ -41,6 +41,7 @@ class StaticDataState:
     reads: int  # the most reads of a queued one: attempts so far
     last_dead_id: int | None  # the newest dead-lettered static-data message
     last_dead_error: str | None
+    last_error: str | None = None  # why the queued one failed last (or was paused)
 
 
 class StaticDataSource(Protocol):
@@ -134,9 +135,10 @@ class StaticDataWatch:
         if state.queued:
             self.retry_at = None
             if state.reads:  # being retried (or held while Battle.net is failing)
+                why = f" ({state.last_error})" if state.last_error else ""
                 self._say(
                     f"static data not synced yet: its sync failed {state.reads} time(s) so "
-                    "far and is queued again; the consumer retries it",
+                    f"far{why} and is queued again; the consumer retries it",
                     topic="retrying",
                 )
             else:

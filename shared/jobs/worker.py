@@ -169,7 +169,7 @@ class Worker:
                 # Battle.net is out: not this job's failure. Back when it answers again.
                 return self._pause(delivery, BREAKER_PAUSE, "breaker", [])
             if job.should_retry(exc) and delivery.attempts < job.max_attempts:
-                self.repo.queue_settle(delivery, "retry", self.backoff(delivery.attempts))
+                self.repo.queue_settle(delivery, "retry", self.backoff(delivery.attempts), reason)
                 return "retried"
             return self._bury(job, message, delivery, reason)
         self.repo.queue_settle(delivery, "delete")

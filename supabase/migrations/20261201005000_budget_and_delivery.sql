@@ -157,7 +157,8 @@ begin
 end
 $$;
 
--- Settle one delivery: 'delete' (done), 'retry' (again after p_seconds; the attempt counts),
+-- Settle one delivery: 'delete' (done), 'retry' (again after p_seconds; the attempt counts;
+-- p_reason is kept as headers.lastError for the operator),
 -- 'pause' (again after p_seconds; the attempt is given back: waiting is not failing) or
 -- 'dead' (archived with p_reason). False when the delivery is stale or the message gone.
 create or replace function public.queue_settle(
@@ -179,7 +180,8 @@ begin
                  'attempts', greatest(coalesce((headers->>'attempts')::int, 1) - 1, 0),
                  'paused', coalesce($5, 'paused'),
                  'pauses', coalesce((headers->>'pauses')::int, 0) + 1)
-          else headers end
+          else coalesce(headers, '{}') || jsonb_strip_nulls(jsonb_build_object('lastError', left($5, 500)))
+          end
       where msg_id = $1 and read_ct = $2 returning msg_id
     $q$, 'q_' || p_queue) into v_found using p_msg_id, p_read_ct, greatest(p_seconds, 0),
                                              p_action, p_reason;
