@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.blizzard.regions import DEFAULT_API_TEMPLATE as DEFAULT_API_URL
+from shared.blizzard.regions import DEFAULT_OAUTH_URL
 from shared.errors import ConfigError, GuildSyncError
 
 #: The Supabase CLI's well-known local JWT secret: fine for a laptop, never for production.
@@ -25,8 +27,6 @@ DEV_TOKEN_KEY = (
 EMULATOR_CLIENT_ID = "local-client-id"
 EMULATOR_CLIENT_SECRET = "local-client-secret"
 
-DEFAULT_API_URL = "https://{region}.api.blizzard.com"
-DEFAULT_OAUTH_URL = "https://oauth.battle.net"
 DEFAULT_GATEWAY = "http://127.0.0.1:54321"
 
 

@@ -47,6 +47,20 @@ class TypedName(Model):
     name: LocalizedStr | None = None
 
 
+def ref_id(ref: KeyRef | None) -> int | None:
+    """The id of an optional reference (`None` when Battle.net left it out)."""
+    return None if ref is None else ref.id
+
+
+def ref_name(ref: NamedRef | None) -> str | None:
+    return None if ref is None else ref.name
+
+
+def type_of(value: TypedName | None) -> str | None:
+    """The `type` of an optional typed name (faction, gender, ...)."""
+    return None if value is None else value.type
+
+
 class RealmRef(Model):
     key: Href | None = None
     id: int

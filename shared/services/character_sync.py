@@ -11,7 +11,7 @@ from typing import Any
 
 from shared.blizzard import endpoints as ep
 from shared.blizzard.client import BlizzardClient
-from shared.blizzard.models import AccountCharacter
+from shared.blizzard.models import AccountCharacter, ref_id, ref_name, type_of
 from shared.blizzard.regions import GameVersion, Region
 from shared.crypto import TokenCipher
 from shared.db.repository import Repository
@@ -50,12 +50,12 @@ def character_row(c: AccountCharacter) -> dict[str, Any]:
         "realm_slug": c.realm.slug,
         "realm_name": c.realm.name,
         "level": c.level,
-        "class_id": c.playable_class.id if c.playable_class else None,
-        "class_name": c.playable_class.name if c.playable_class else None,
-        "race_id": c.playable_race.id if c.playable_race else None,
-        "race_name": c.playable_race.name if c.playable_race else None,
-        "faction": c.faction.type if c.faction else None,
-        "gender": c.gender.type if c.gender else None,
+        "class_id": ref_id(c.playable_class),
+        "class_name": ref_name(c.playable_class),
+        "race_id": ref_id(c.playable_race),
+        "race_name": ref_name(c.playable_race),
+        "faction": type_of(c.faction),
+        "gender": type_of(c.gender),
     }
 
 

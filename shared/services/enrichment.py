@@ -11,7 +11,7 @@ from typing import Any
 
 from shared.blizzard import endpoints as ep
 from shared.blizzard.client import BlizzardClient
-from shared.blizzard.models import CharacterProfile
+from shared.blizzard.models import CharacterProfile, ref_id, ref_name, type_of
 from shared.blizzard.regions import GameVersion, Region
 from shared.db.repository import Repository
 from shared.errors import BlizzardError
@@ -36,12 +36,12 @@ def profile_data(
         "name": profile.name,
         "realm_name": profile.realm.name,
         "level": profile.level,
-        "class_id": profile.character_class.id if profile.character_class else None,
-        "class_name": profile.character_class.name if profile.character_class else None,
-        "race_id": profile.race.id if profile.race else None,
-        "race_name": profile.race.name if profile.race else None,
-        "faction": profile.faction.type if profile.faction else None,
-        "gender": profile.gender.type if profile.gender else None,
+        "class_id": ref_id(profile.character_class),
+        "class_name": ref_name(profile.character_class),
+        "race_id": ref_id(profile.race),
+        "race_name": ref_name(profile.race),
+        "faction": type_of(profile.faction),
+        "gender": type_of(profile.gender),
         "average_item_level": profile.average_item_level,
         "equipped_item_level": profile.equipped_item_level,
         "last_login_timestamp": profile.last_login_timestamp,
@@ -55,7 +55,7 @@ def profile_data(
             "realm_id": guild.realm.id,
             "realm_slug": guild.realm.slug,
             "realm_name": guild.realm.name,
-            "faction": guild.faction.type if guild.faction else None,
+            "faction": type_of(guild.faction),
         },
     }
     if media is not None:

@@ -16,6 +16,7 @@ from typing import Literal
 
 from shared.blizzard import endpoints as ep
 from shared.blizzard.client import BlizzardClient
+from shared.blizzard.models import ref_id, type_of
 from shared.blizzard.regions import GameVersion, Region
 from shared.db.repository import Repository
 from shared.errors import BlizzardNotFound
@@ -121,9 +122,9 @@ class RosterSync:
                 "realm_id": m.character.realm.id,
                 "realm_slug": m.character.realm.slug,
                 "level": m.character.level,
-                "class_id": m.character.playable_class.id if m.character.playable_class else None,
-                "race_id": m.character.playable_race.id if m.character.playable_race else None,
-                "faction": m.character.faction.type if m.character.faction else None,
+                "class_id": ref_id(m.character.playable_class),
+                "race_id": ref_id(m.character.playable_race),
+                "faction": type_of(m.character.faction),
                 "rank": m.rank,
             }
             for m in roster.members

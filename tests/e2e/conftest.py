@@ -147,8 +147,10 @@ class E2E:
         raise AssertionError("queues did not drain")
 
     def rows(self, sql: str, *params: Any) -> list[dict[str, Any]]:
+        """Run one statement in the database; its rows ([] when it returns none)."""
         with self.db.connection() as conn:
-            return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+            cursor = conn.execute(sql, params)  # type: ignore[arg-type]
+            return cursor.fetchall() if cursor.description else []
 
     def events(
         self, session: Session, session_id: str, into: list[tuple[str, Any]], timeout: float = 60

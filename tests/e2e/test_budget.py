@@ -48,16 +48,10 @@ def budgeted(e2e: E2E) -> Iterator[BudgetE2E]:
         proc.wait(timeout=10)
 
 
-def execute(e2e: E2E, statement: str, *params: Any) -> None:
-    with e2e.db.connection() as conn:
-        conn.execute(statement, params)  # type: ignore[arg-type]
-
-
 def queue_bulk_backlog(e2e: E2E, count: int) -> None:
     """Known characters that Battle.net no longer has (each refresh: a 404, then the status
     check), queued as the hourly job would queue them."""
-    execute(
-        e2e,
+    e2e.rows(
         "insert into characters (region, flavor, realm_id, realm_slug, blizzard_id, name) "
         "select 'us', 'retail', 1, 'area-52', 900000 + g, 'Bulk' || g "
         "from generate_series(1, %s) g",
@@ -125,8 +119,7 @@ def test_bulk_paced_users_first_no_window_over_budget(budgeted: BudgetE2E) -> No
 
     # A login while the budget is spent (this window and the next): OAuth-host calls do not
     # spend it.
-    execute(
-        e2e,
+    e2e.rows(
         "insert into rate_limit_windows (bucket, window_start, window_s, budget, bulk_cap, "
         "used, bulk_used) select bucket, to_timestamp((floor(extract(epoch from now()) / %s) "
         "+ k) * %s), %s, %s, %s, %s, %s from rate_limit_buckets, generate_series(0, 1) k "

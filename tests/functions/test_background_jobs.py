@@ -3,8 +3,6 @@ rosters, priorities, and the status endpoint (Battle.net faked with pytest-httpx
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
 from flask.testing import FlaskClient
@@ -16,6 +14,7 @@ from shared.jobs import Job, Outcome, Registry, Worker, WorkerOptions
 from shared.jobs.messages import StaticData
 from tests.functions.conftest import FakeBattleNet, function_client, sample_json
 from tests.integration.helpers import char, login, start
+from tests.integration.helpers import sql as rows
 
 CONSUMER = "/functions/v1/queue-consumer"
 LAST_MODIFIED = "Sun, 01 Nov 2026 12:00:00 GMT"
@@ -24,12 +23,6 @@ LAST_MODIFIED = "Sun, 01 Nov 2026 12:00:00 GMT"
 @pytest.fixture
 def consumer() -> FlaskClient:
     return function_client("queue_consumer")
-
-
-def rows(db: PsycopgDatabase, statement: str, *params: Any) -> list[dict[str, Any]]:
-    with db.connection() as conn:
-        cursor = conn.execute(statement, params)  # type: ignore[arg-type]
-        return cursor.fetchall() if cursor.description else []
 
 
 @pytest.fixture

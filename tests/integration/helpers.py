@@ -5,8 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from shared.db.protocol import Database
+from shared.db.psycopg_adapter import PsycopgDatabase
 from shared.db.repository import Delivery, SqlRepository
 from shared.db.repository import SqlRepository as Repository
+
+
+def sql(db: PsycopgDatabase, statement: str, *params: Any) -> list[dict[str, Any]]:
+    """Run one statement; its rows, or [] when it returns none."""
+    with db.connection() as conn:
+        cursor = conn.execute(statement, params)  # type: ignore[arg-type]
+        return cursor.fetchall() if cursor.description else []
 
 
 def login(repo: Repository, battlenet_id: int = 1001, queue: str | None = None) -> str:

@@ -11,7 +11,7 @@ from devtools.pgcluster import Cluster
 from shared.db.psycopg_adapter import PsycopgDatabase
 from shared.db.repository import JOBS
 from shared.db.repository import SqlRepository as Repository
-from tests.integration.helpers import char, claim, login, start
+from tests.integration.helpers import char, claim, login, sql, start
 
 SCHEDULED = {
     "guild-sync-profile-refresh",
@@ -20,12 +20,6 @@ SCHEDULED = {
     "guild-sync-guild-rosters",
     "guild-sync-expire-stuck-sessions",
 }
-
-
-def sql(db: PsycopgDatabase, statement: str, *params: Any) -> list[dict[str, Any]]:
-    with db.connection() as conn:
-        cursor = conn.execute(statement, params)  # type: ignore[arg-type]
-        return cursor.fetchall() if cursor.description else []
 
 
 def queued(db: PsycopgDatabase, queue: str) -> list[dict[str, Any]]:

@@ -18,12 +18,7 @@ from shared.jobs.messages import (
     RefreshCharacter,
     StaticData,
 )
-from tests.integration.helpers import char, claim, login, start
-
-
-def sql(db: PsycopgDatabase, statement: str) -> None:
-    with db.connection() as conn:
-        conn.execute(statement)  # type: ignore[arg-type]
+from tests.integration.helpers import char, claim, login, sql, start
 
 
 def messages(db: PsycopgDatabase, queue: str) -> list[Any]:

@@ -10,15 +10,10 @@ import pytest
 
 from devtools.pgcluster import Cluster
 from shared.db.psycopg_adapter import PsycopgDatabase
+from tests.integration.helpers import sql
 from tests.integration.sql_calls import call, character, new_enrichment, new_sync, new_user
 
 CONSUMER_URL = "https://functions.test.invalid/functions/v1/queue-consumer"
-
-
-def sql(db: PsycopgDatabase, statement: str, *params: Any) -> list[dict[str, Any]]:
-    with db.connection() as conn:
-        cursor = conn.execute(statement, params)  # type: ignore[arg-type]
-        return cursor.fetchall() if cursor.description else []
 
 
 def requests(db: PsycopgDatabase) -> list[dict[str, Any]]:

@@ -12,11 +12,7 @@ import psycopg
 from shared.db.psycopg_adapter import PsycopgDatabase
 from shared.db.repository import SqlRepository as Repository
 from tests.integration.helpers import char, claim, login, start
-
-
-def rows(db: PsycopgDatabase, sql: str, *params: Any) -> list[dict[str, Any]]:
-    with db.connection() as conn:
-        return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+from tests.integration.helpers import sql as rows
 
 
 def finish(repo: Repository, session: str, ids: list[int], status: str = "completed") -> None:
