@@ -16,6 +16,7 @@ export default defineConfig({
   test: {
     environment: "jsdom",
     include: ["test/**/*.test.{ts,tsx}"],
+    setupFiles: ["test/setup.ts"],
     restoreMocks: true,
     testTimeout: 10_000,
   },

@@ -49,6 +49,8 @@ const DEFAULTS = {
   connectTimeoutMs: 15_000,
   idleTimeoutMs: 45_000,
 };
+/** The longest wait a server hint (retry:, Retry-After) may impose. */
+const MAX_HINT_MS = 60_000;
 /** Events that end a stream early on purpose; the client reconnects after them. */
 const EARLY_ENDS = new Set(["stream-interrupted", "stream-timeout"]);
 
@@ -120,6 +122,8 @@ export function followSse(
         },
       );
       const reader = response.body.getReader();
+      // a timeout or close() ends the read at once, whatever the fetch does with its signal
+      attempt.signal.addEventListener("abort", () => void reader.cancel().catch(() => undefined));
       const decoder = new TextDecoder();
       const armIdle = (): void => {
         clearTimeout(timer);
@@ -193,7 +197,7 @@ export function followSse(
         );
       }
       const backoff = Math.min(opts.maxDelayMs, opts.baseDelayMs * 2 ** Math.max(0, failures - 1));
-      const delay = Math.min(opts.maxDelayMs * 6, Math.max(waitMs ?? 0, backoff * (0.5 + random() / 2)));
+      const delay = Math.min(MAX_HINT_MS, Math.max(waitMs ?? 0, backoff * (0.5 + random() / 2)));
       await sleep(delay, stop.signal);
     }
   }
