@@ -66,7 +66,8 @@ class StaticSite:
 
     def file_for(self, path: str) -> Path | None:
         relative = "index.html" if path in ("", "/") else path.lstrip("/")
-        if "\\" in relative or any(part in ("", ".", "..") for part in relative.split("/")):
+        parts = relative.split("/")
+        if "\\" in relative or any(not part or part.startswith(".") for part in parts):
             return None
         candidate = (self.root / relative).resolve()
         if not candidate.is_relative_to(self.root) or not candidate.is_file():

@@ -31,6 +31,7 @@ def site(tmp_path: Path) -> Path:
     (tmp_path / "api" / "v1" / "characters").write_text("shadow")
     (tmp_path / "health").write_text("shadow")
     (tmp_path.parent / "secret.txt").write_text("outside")
+    (tmp_path / ".built").write_text("stamp")
     return tmp_path
 
 
@@ -63,7 +64,14 @@ def test_api_paths_are_never_shadowed(client: Client) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/nope.js", "/../secret.txt", "/assets/../../secret.txt", "/assets/", "/%2e%2e/secret.txt"],
+    [
+        "/nope.js",
+        "/../secret.txt",
+        "/assets/../../secret.txt",
+        "/assets/",
+        "/%2e%2e/secret.txt",
+        "/.built",
+    ],
 )
 def test_unknown_or_escaping_paths_are_404(client: Client, path: str) -> None:
     response = client.get(path)

@@ -11,6 +11,7 @@ import { clearSession, loadSession, loginUrl, type UserSession } from "./session
 import { GAME_VERSIONS, type Character, type GameVersion } from "./types";
 import { useCharacterSync } from "./useCharacterSync";
 
+const LIST_REFRESH_MS = 1000;
 export const MARK_CLICK = "guild-sync:sync-click";
 export const MARK_FIRST_PROGRESS = "guild-sync:first-progress";
 export const MEASURE_FIRST_PROGRESS = "guild-sync:click-to-first-progress";
@@ -87,11 +88,22 @@ export function App({
     if (session) void loadCharacters();
   }, [session, loadCharacters]);
 
-  // the list changes when a sync ends: read it again
+  // the list changes while a sync runs: characters are stored when it starts, and each one
+  // gets its guild, level and avatar when it is done: read it again at the start, at most
+  // once a second while characters finish, and at the end
+  const followed = sync.progress?.sessionId ?? null;
+  const processed = sync.progress?.processedCharacters ?? 0;
   const ended = sync.progress !== null && sync.progress.status !== "processing";
+  const lastLoad = useRef(0);
   useEffect(() => {
-    if (session && ended) void loadCharacters();
-  }, [session, ended, loadCharacters]);
+    if (!session || !followed) return;
+    const wait = ended ? 0 : Math.max(0, lastLoad.current + LIST_REFRESH_MS - Date.now());
+    const timer = setTimeout(() => {
+      lastLoad.current = Date.now();
+      void loadCharacters();
+    }, wait);
+    return () => clearTimeout(timer);
+  }, [session, followed, processed, ended, loadCharacters]);
 
   // time from the click to the first progress shown (User Timing, read by the browser test)
   useEffect(() => {
@@ -230,6 +242,29 @@ interface CharacterRowProps {
   onRefresh: (character: Character) => void;
 }
 
+/** The character's avatar, or its initial when there is none or it cannot be loaded. */
+function Avatar({ name, url }: { name: string; url: string | null }) {
+  const [broken, setBroken] = useState(false);
+  if (url && !broken) {
+    return (
+      <img
+        className="avatar"
+        src={url}
+        alt=""
+        width={56}
+        height={56}
+        loading="lazy"
+        onError={() => setBroken(true)}
+      />
+    );
+  }
+  return (
+    <span className="avatar avatar--empty" aria-hidden="true">
+      {name.slice(0, 1)}
+    </span>
+  );
+}
+
 function CharacterRow({ character: c, syncStatus, busy, onRefresh }: CharacterRowProps) {
   const describe = [c.level !== null ? `Level ${c.level}` : null, c.race, c.class]
     .filter(Boolean)
@@ -240,13 +275,7 @@ function CharacterRow({ character: c, syncStatus, busy, onRefresh }: CharacterRo
       data-testid="character-row"
       data-character-id={c.id}
     >
-      {c.avatarUrl ? (
-        <img className="avatar" src={c.avatarUrl} alt="" width={56} height={56} loading="lazy" />
-      ) : (
-        <span className="avatar avatar--empty" aria-hidden="true">
-          {c.name.slice(0, 1)}
-        </span>
-      )}
+      <Avatar name={c.name} url={c.avatarUrl} />
       <div className="character-row__main">
         <div className="character-row__name">
           <strong>{c.name}</strong>

@@ -52,7 +52,11 @@ describe("the page", () => {
       expect.stringMatching(/Alpha.*Level 80 Human Mage.*Area 52.*<Mythical Warriors>/),
       expect.stringMatching(/Ghost.*Level 12 Orc Rogue.*No guild/),
     ]);
-    expect(rows[0]?.querySelector("img")?.getAttribute("src")).toBe("https://render.example/alpha-avatar.jpg");
+    const avatar = rows[0]?.querySelector("img");
+    expect(avatar?.getAttribute("src")).toBe("https://render.example/alpha-avatar.jpg");
+    fireEvent.error(avatar!); // an avatar that cannot be loaded gives way to the initial
+    expect(rows[0]?.querySelector("img")).toBeNull();
+    expect(rows[0]?.querySelector(".avatar")?.textContent).toBe("A");
     expect(api.requests[0]?.headers.get("Authorization")).toBe("Bearer tok.en.sig");
     expect(screen.queryByTestId("login-button")).toBeNull();
   });
