@@ -190,7 +190,8 @@ def test_login_sync_progress_reaches_100_and_every_name_appears(e2e: E2E, new_pa
             "() => { const b = document.querySelector('[data-testid=\"sync-progress\"]');"
             " const v = b && Number(b.getAttribute('aria-valuenow')); return v >= 50 && v < 100; }"
         )
-        page.screenshot(path=str(ARTIFACTS / "sync-in-progress.png"))
+        shot = {"x": 0, "y": 0, "width": 900, "height": 620}
+        page.screenshot(path=str(ARTIFACTS / "sync-in-progress.png"), clip=shot)
         assert page.get_by_test_id("current-character").inner_text().strip()
         wait_completed(page)
         finished = time.monotonic() - started
