@@ -255,6 +255,7 @@ def main() -> int:
             print(f"  {job['name']:<36} {job['schedule']:<14} active={job['active']}")
         print(
             f"\nGuild Sync is up in {time.monotonic() - started:.1f} s\n"
+            f"  web page   {stack.gateway_url}/\n"
             f"  functions  {stack.gateway_url}/functions/v1/<name>\n"
             f"  database   {stack.cluster.dsn()}\n"
             + (f"  emulator   {stack.emulator_url}\n" if stack.uses_emulator else "")
