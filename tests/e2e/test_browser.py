@@ -178,7 +178,9 @@ def characters(
 NAMES = ("Aelwyn", "Borin", "Cyrielle", "Dûnmar", "Elspeth", "Fáelan")
 
 
-def test_login_sync_progress_reaches_100_and_every_name_appears(e2e: E2E, new_page: Any) -> None:
+def test_login_sync_progress_reaches_100_and_every_name_appears(
+    e2e: E2E, new_page: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     e2e.set_characters(201, characters(*NAMES, guild="Mythical Warriors"))
     page = new_page()
     login(page, e2e, 201)
@@ -214,10 +216,11 @@ def test_login_sync_progress_reaches_100_and_every_name_appears(e2e: E2E, new_pa
         "emulatorLatencyMs": 100,
     }
     (ARTIFACTS / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    print(
-        f"\nweb page: click to first progress shown {first[0]:.0f} ms; "
-        f"{len(NAMES)} characters synced in {finished:.1f} s (emulator latency 100 ms)"
-    )
+    with capsys.disabled():  # shown in `make test`'s output too
+        print(
+            f"\nweb page: click to first progress shown {first[0]:.0f} ms; "
+            f"{len(NAMES)} characters synced in {finished:.1f} s (emulator latency 100 ms)"
+        )
 
 
 def test_second_tab_joining_late_shows_the_same_final_state(e2e: E2E, new_page: Any) -> None:
