@@ -55,7 +55,8 @@ export function App({
   const token = useRef<string | null>(session?.accessToken ?? null);
   token.current = session?.accessToken ?? null;
   const client = useMemo(
-    () => new GuildSyncClient({ baseUrl: apiBase, getToken: () => token.current, fetch: fetchImpl }),
+    () =>
+      new GuildSyncClient({ baseUrl: apiBase, getToken: () => token.current, fetch: fetchImpl }),
     [apiBase, fetchImpl],
   );
   const sync = useCharacterSync({ client });

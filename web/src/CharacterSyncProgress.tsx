@@ -20,7 +20,11 @@ const STATUS_WORDS: Record<CharacterProgress["status"], string> = {
 function StatusIcon({ status }: { status: CharacterProgress["status"] }) {
   const glyph = { pending: "•", processing: "", completed: "✓", failed: "✕" }[status];
   return (
-    <span className={`status-icon status-icon--${status}`} role="img" aria-label={STATUS_WORDS[status]}>
+    <span
+      className={`status-icon status-icon--${status}`}
+      role="img"
+      aria-label={STATUS_WORDS[status]}
+    >
       {glyph}
     </span>
   );
@@ -29,7 +33,8 @@ function StatusIcon({ status }: { status: CharacterProgress["status"] }) {
 function announcement(progress: SyncProgress): string {
   const { status, processedCharacters, totalCharacters, failedCharacters } = progress;
   const failed = failedCharacters ? `, ${failedCharacters} failed` : "";
-  if (status === "completed") return `Sync complete: ${processedCharacters} of ${totalCharacters} characters${failed}.`;
+  if (status === "completed")
+    return `Sync complete: ${processedCharacters} of ${totalCharacters} characters${failed}.`;
   if (status === "failed") return `Sync failed: ${progress.error ?? "unknown error"}.`;
   return "Syncing characters…";
 }
@@ -38,7 +43,10 @@ export function CharacterSyncProgress({ progress, isConnected }: CharacterSyncPr
   const percent = progress.progressPercentage;
   const current = progress.currentCharacter;
   return (
-    <section className={`sync-progress sync-progress--${progress.status}`} aria-label="Character sync">
+    <section
+      className={`sync-progress sync-progress--${progress.status}`}
+      aria-label="Character sync"
+    >
       <div className="sync-progress__header">
         <span>
           Status: <strong data-testid="sync-status">{progress.status}</strong>
@@ -48,7 +56,10 @@ export function CharacterSyncProgress({ progress, isConnected }: CharacterSyncPr
           {progress.failedCharacters > 0 && ` (${progress.failedCharacters} failed)`}
         </span>
         {isConnected !== undefined && (
-          <span className={`live-dot ${isConnected ? "live-dot--on" : ""}`} title={isConnected ? "live" : "not connected"}>
+          <span
+            className={`live-dot ${isConnected ? "live-dot--on" : ""}`}
+            title={isConnected ? "live" : "not connected"}
+          >
             {isConnected ? "live" : ""}
           </span>
         )}
@@ -82,7 +93,12 @@ export function CharacterSyncProgress({ progress, isConnected }: CharacterSyncPr
       {progress.characters.length > 0 && (
         <ul className="sync-characters" aria-label="Characters in this sync">
           {progress.characters.map((c) => (
-            <li key={c.id} data-testid="sync-character" data-status={c.status} className={`sync-character sync-character--${c.status}`}>
+            <li
+              key={c.id}
+              data-testid="sync-character"
+              data-status={c.status}
+              className={`sync-character sync-character--${c.status}`}
+            >
               <StatusIcon status={c.status} />
               <span className="sync-character__name">{c.name}</span>
               <span className="muted"> {c.realm}</span>

@@ -71,11 +71,19 @@ export class GuildSyncClient {
     handlers: SessionHandlers,
     options: FollowOptions = {},
   ): Subscription {
-    return followSse((lastEventId, signal) => this.openEvents(sessionId, lastEventId, signal), handlers, options);
+    return followSse(
+      (lastEventId, signal) => this.openEvents(sessionId, lastEventId, signal),
+      handlers,
+      options,
+    );
   }
 
   /** The raw events request (one connection); followSession is what apps call. */
-  openEvents(sessionId: string, lastEventId: string | null, signal: AbortSignal): Promise<Response> {
+  openEvents(
+    sessionId: string,
+    lastEventId: string | null,
+    signal: AbortSignal,
+  ): Promise<Response> {
     const headers = this.headers();
     headers.set("Accept", "text/event-stream");
     headers.set("Cache-Control", "no-cache");

@@ -49,7 +49,9 @@ export class ApiError extends Error {
   get needsLogin(): boolean {
     if (this.status === 401) return true;
     if (this.status !== 409) return false;
-    return this.code === ErrorCodes.reloginRequired || (this.code === "conflict" && !this.sessionId);
+    return (
+      this.code === ErrorCodes.reloginRequired || (this.code === "conflict" && !this.sessionId)
+    );
   }
 
   /** Battle.net (or the path to it) is down: try again later. */
@@ -77,8 +79,7 @@ export class ApiError extends Error {
     }
     const error = (body as { error?: Record<string, unknown> } | null)?.error;
     const code = typeof error?.code === "string" ? error.code : `http_${response.status}`;
-    const message =
-      typeof error?.message === "string" ? error.message : `HTTP ${response.status}`;
+    const message = typeof error?.message === "string" ? error.message : `HTTP ${response.status}`;
     const sessionId = typeof error?.sessionId === "string" ? error.sessionId : null;
     return new ApiError(response.status, code, message, { sessionId, retryAfter });
   }

@@ -109,7 +109,8 @@ export function followSse(
         throw asApiError(error, attempt.signal.aborted && !stop.signal.aborted);
       }
       if (!response.ok) throw await ApiError.fromResponse(response);
-      if (!response.body) throw new ApiError(0, ErrorCodes.badResponse, "the event stream has no body");
+      if (!response.body)
+        throw new ApiError(0, ErrorCodes.badResponse, "the event stream has no body");
       setConnected(true);
       const parser = new SseParser(
         (message) => {

@@ -23,7 +23,10 @@ export function describeError(error: ApiError): ErrorAdvice {
     return { text, action: "login" };
   }
   if (error.isBattleNetDown) {
-    return { text: `Battle.net is unavailable, try again ${later(error.retryAfter)}.`, action: null };
+    return {
+      text: `Battle.net is unavailable, try again ${later(error.retryAfter)}.`,
+      action: null,
+    };
   }
   switch (error.code) {
     case ErrorCodes.syncFailed:

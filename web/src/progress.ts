@@ -4,12 +4,7 @@
 // characters than already shown (a state read racing a newer broadcast) changes nothing, and
 // nothing follows a final state.
 
-import type {
-  CharacterRef,
-  CharacterStatus,
-  CurrentCharacter,
-  SyncEvent,
-} from "./types";
+import type { CharacterRef, CharacterStatus, CurrentCharacter, SyncEvent } from "./types";
 
 export type SessionStatus = "processing" | "completed" | "failed";
 

@@ -47,7 +47,8 @@ export function followRealtime(
   options: RealtimeFollowOptions,
 ): Subscription {
   let closed = false;
-  if (options.token) void Promise.resolve(source.realtime?.setAuth(options.token)).catch(() => undefined);
+  if (options.token)
+    void Promise.resolve(source.realtime?.setAuth(options.token)).catch(() => undefined);
   const channel = source.channel(topicFor(sessionId), { config: { private: true } });
 
   const close = (): void => {

@@ -93,7 +93,13 @@ function reducer(state: State, action: Action): State {
     case "connected":
       return { ...state, isConnected: state.following && action.value };
     case "failed":
-      return { ...state, error: action.error, starting: false, following: false, isConnected: false };
+      return {
+        ...state,
+        error: action.error,
+        starting: false,
+        following: false,
+        isConnected: false,
+      };
     case "reset":
       return INITIAL;
   }

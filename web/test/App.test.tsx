@@ -3,23 +3,59 @@ import { beforeEach, describe, expect, it } from "vitest";
 
 import { App } from "../src/App";
 import { loginUrl } from "../src/session";
-import { ALPHA, EventStream, FakeApi, GHOST, SID, apiError, completeData, flush, json, progressData } from "./fakes";
+import {
+  ALPHA,
+  EventStream,
+  FakeApi,
+  GHOST,
+  SID,
+  apiError,
+  completeData,
+  flush,
+  json,
+  progressData,
+} from "./fakes";
 
 const NOW = Math.floor(Date.now() / 1000);
 const CHARS = [
   {
-    ...ALPHA, realmSlug: "area-52", region: "us", flavor: "", level: 80, class: "Mage", race: "Human",
-    faction: "ALLIANCE", itemLevel: 600, avatarUrl: "https://render.example/alpha-avatar.jpg",
-    guild: { id: 1, name: "Mythical Warriors", realm: "area-52" }, isActive: true, enrichedAt: null,
+    ...ALPHA,
+    realmSlug: "area-52",
+    region: "us",
+    flavor: "",
+    level: 80,
+    class: "Mage",
+    race: "Human",
+    faction: "ALLIANCE",
+    itemLevel: 600,
+    avatarUrl: "https://render.example/alpha-avatar.jpg",
+    guild: { id: 1, name: "Mythical Warriors", realm: "area-52" },
+    isActive: true,
+    enrichedAt: null,
   },
   {
-    ...GHOST, realmSlug: "area-52", region: "us", flavor: "", level: 12, class: "Rogue", race: "Orc",
-    faction: "HORDE", itemLevel: null, avatarUrl: null, guild: null, isActive: true, enrichedAt: null,
+    ...GHOST,
+    realmSlug: "area-52",
+    region: "us",
+    flavor: "",
+    level: 12,
+    class: "Rogue",
+    race: "Orc",
+    faction: "HORDE",
+    itemLevel: null,
+    avatarUrl: null,
+    guild: null,
+    isActive: true,
+    enrichedAt: null,
   },
 ];
 
 function loggedIn(): void {
-  window.history.replaceState(null, "", `/?x=1#access_token=tok.en.sig&expires_at=${NOW + 3600}&token_type=bearer&user_id=u1`);
+  window.history.replaceState(
+    null,
+    "",
+    `/?x=1#access_token=tok.en.sig&expires_at=${NOW + 3600}&token_type=bearer&user_id=u1`,
+  );
 }
 
 beforeEach(() => {
@@ -65,15 +101,28 @@ describe("the page", () => {
     loggedIn();
     const stream = new EventStream();
     const api = new FakeApi()
-      .on("GET", "/api/v1/characters", json(200, { characters: [] }), json(200, { characters: CHARS }))
-      .on("POST", "/api/v1/characters/sync", json(202, { sessionId: SID, syncedCharacters: 2, characters: [ALPHA, GHOST] }))
+      .on(
+        "GET",
+        "/api/v1/characters",
+        json(200, { characters: [] }),
+        json(200, { characters: CHARS }),
+      )
+      .on(
+        "POST",
+        "/api/v1/characters/sync",
+        json(202, { sessionId: SID, syncedCharacters: 2, characters: [ALPHA, GHOST] }),
+      )
       .streams(SID, stream);
     render(<App apiBase="" fetch={api.fetch} />);
     await screen.findByText(/No characters yet/);
-    fireEvent.change(screen.getByTestId("game-version"), { target: { value: "classic_anniversary" } });
+    fireEvent.change(screen.getByTestId("game-version"), {
+      target: { value: "classic_anniversary" },
+    });
     fireEvent.click(screen.getByTestId("sync-button"));
     await act(flush);
-    expect(api.requestsTo("/api/v1/characters/sync")[0]?.body).toEqual({ gameVersion: "classic_anniversary" });
+    expect(api.requestsTo("/api/v1/characters/sync")[0]?.body).toEqual({
+      gameVersion: "classic_anniversary",
+    });
     expect((screen.getByTestId("sync-button") as HTMLButtonElement).disabled).toBe(true);
     await act(async () => {
       stream.send("sync-progress", progressData(1, 2, { ...ALPHA, status: "completed" }), 3);
@@ -83,7 +132,9 @@ describe("the page", () => {
     expect(screen.getByTestId("current-character").textContent).toContain("Alpha");
     expect(performance.getEntriesByName("guild-sync:click-to-first-progress")).toHaveLength(1);
     await act(async () => {
-      stream.send("sync-progress", progressData(2, 2, { ...GHOST, status: "failed" }, 1), 4).send("sync-complete", completeData(2, 1), 5);
+      stream
+        .send("sync-progress", progressData(2, 2, { ...GHOST, status: "failed" }, 1), 4)
+        .send("sync-complete", completeData(2, 1), 5);
       await flush();
     });
     expect(screen.getByTestId("sync-status").textContent).toBe("completed");
@@ -97,7 +148,11 @@ describe("the page", () => {
     const stream = new EventStream();
     const api = new FakeApi()
       .on("GET", "/api/v1/characters", json(200, { characters: CHARS }))
-      .on("POST", `/api/v1/characters/${GHOST.id}/enrich`, json(202, { sessionId: SID, jobId: 9, character: GHOST }))
+      .on(
+        "POST",
+        `/api/v1/characters/${GHOST.id}/enrich`,
+        json(202, { sessionId: SID, jobId: 9, character: GHOST }),
+      )
       .streams(SID, stream);
     render(<App apiBase="" fetch={api.fetch} />);
     fireEvent.click(await screen.findByRole("button", { name: "Refresh Ghost" }));
@@ -111,9 +166,21 @@ describe("the page", () => {
 
   it.each([
     [apiError(409, "relogin_required", "x"), /Battle.net login has expired.*Log in again/, true],
-    [apiError(503, "blizzard_unavailable", "x", {}, { "Retry-After": "30" }), /Battle.net is unavailable, try again in 30 seconds/, false],
-    [apiError(502, "blizzard_server_error", "x"), /Battle.net is unavailable, try again in a minute/, false],
-    [apiError(400, "bad_request", "unknown gameVersion; valid: retail, classic_era"), /unknown gameVersion; valid/, false],
+    [
+      apiError(503, "blizzard_unavailable", "x", {}, { "Retry-After": "30" }),
+      /Battle.net is unavailable, try again in 30 seconds/,
+      false,
+    ],
+    [
+      apiError(502, "blizzard_server_error", "x"),
+      /Battle.net is unavailable, try again in a minute/,
+      false,
+    ],
+    [
+      apiError(400, "bad_request", "unknown gameVersion; valid: retail, classic_era"),
+      /unknown gameVersion; valid/,
+      false,
+    ],
   ])("shows errors in words with what to do (%#)", async (answer, words, relogin) => {
     loggedIn();
     const api = new FakeApi()
@@ -134,7 +201,11 @@ describe("the page", () => {
   });
 
   it("an expired session is not used", async () => {
-    window.history.replaceState(null, "", `/#access_token=old&expires_at=${NOW - 5}&token_type=bearer&user_id=u1`);
+    window.history.replaceState(
+      null,
+      "",
+      `/#access_token=old&expires_at=${NOW - 5}&token_type=bearer&user_id=u1`,
+    );
     render(<App apiBase="" fetch={new FakeApi().fetch} />);
     await waitFor(() => expect(screen.getByTestId("login-button")).toBeTruthy());
     expect(window.sessionStorage.getItem("guild-sync.session")).toBeNull();

@@ -8,8 +8,14 @@ import { ALPHA, GHOST, SID, completeData, progressData } from "./fakes";
 describe("CharacterSyncProgress", () => {
   it("shows the bar with its value, the current character and each character's status", () => {
     let progress = initialProgress(SID, [ALPHA, GHOST]);
-    progress = applyEvent(progress, { type: "sync-progress", data: progressData(1, 2, { ...ALPHA, status: "completed" }) });
-    progress = applyEvent(progress, { type: "sync-progress", data: progressData(1, 2, { ...GHOST, status: "processing" }) });
+    progress = applyEvent(progress, {
+      type: "sync-progress",
+      data: progressData(1, 2, { ...ALPHA, status: "completed" }),
+    });
+    progress = applyEvent(progress, {
+      type: "sync-progress",
+      data: progressData(1, 2, { ...GHOST, status: "processing" }),
+    });
     render(<CharacterSyncProgress progress={progress} isConnected />);
     const bar = screen.getByRole("progressbar");
     expect(bar.getAttribute("aria-valuenow")).toBe("50");
@@ -19,15 +25,22 @@ describe("CharacterSyncProgress", () => {
     expect(screen.getByTestId("sync-status").textContent).toBe("processing");
     expect(screen.getByTestId("current-character").textContent).toContain("Ghost");
     const rows = screen.getAllByTestId("sync-character");
-    expect(rows.map((r) => [r.textContent?.includes(r.dataset.status ?? "?"), r.dataset.status])).toEqual([
+    expect(
+      rows.map((r) => [r.textContent?.includes(r.dataset.status ?? "?"), r.dataset.status]),
+    ).toEqual([
       [true, "completed"],
       [true, "processing"],
     ]);
-    expect(within(rows[1]!).getByRole("img", { name: "processing" }).className).toContain("status-icon--processing");
+    expect(within(rows[1]!).getByRole("img", { name: "processing" }).className).toContain(
+      "status-icon--processing",
+    );
   });
 
   it("announces status changes in a polite live region", () => {
-    const progress = applyEvent(initialProgress(SID), { type: "sync-complete", data: completeData(3, 1) });
+    const progress = applyEvent(initialProgress(SID), {
+      type: "sync-complete",
+      data: completeData(3, 1),
+    });
     render(<CharacterSyncProgress progress={progress} />);
     const live = screen.getByRole("status");
     expect(live.getAttribute("aria-live")).toBe("polite");
@@ -37,7 +50,10 @@ describe("CharacterSyncProgress", () => {
   });
 
   it("shows a failed session as failed", () => {
-    const progress = applyEvent(initialProgress(SID), { type: "sync-error", data: { sessionId: SID, error: "expired" } });
+    const progress = applyEvent(initialProgress(SID), {
+      type: "sync-error",
+      data: { sessionId: SID, error: "expired" },
+    });
     render(<CharacterSyncProgress progress={progress} />);
     expect(screen.getByTestId("sync-status").textContent).toBe("failed");
     expect(screen.getByRole("status").textContent).toBe("Sync failed: expired.");
@@ -56,6 +72,8 @@ describe("applyEvent", () => {
 
   it("ignores events of another session", () => {
     const progress = initialProgress(SID);
-    expect(applyEvent(progress, { type: "sync-complete", data: completeData(1, 0, "other") })).toBe(progress);
+    expect(applyEvent(progress, { type: "sync-complete", data: completeData(1, 0, "other") })).toBe(
+      progress,
+    );
   });
 });

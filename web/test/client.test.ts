@@ -71,7 +71,11 @@ describe("requests", () => {
 
   it("enriches one character and lists characters", async () => {
     const api = new FakeApi()
-      .on("POST", "/api/v1/characters/11/enrich", json(202, { sessionId: SID, jobId: 3, character: ALPHA }))
+      .on(
+        "POST",
+        "/api/v1/characters/11/enrich",
+        json(202, { sessionId: SID, jobId: 3, character: ALPHA }),
+      )
       .on("GET", "/api/v1/characters", json(200, { characters: [{ ...ALPHA, level: 70 }] }));
     expect((await client(api).enrich(11)).sessionId).toBe(SID);
     expect(await client(api).listCharacters()).toEqual([{ ...ALPHA, level: 70 }]);
@@ -81,9 +85,13 @@ describe("requests", () => {
     const api = new FakeApi().on(
       "POST",
       "/api/v1/characters/sync",
-      apiError(409, "sync_already_running", "a character sync is already running", { sessionId: SID }),
+      apiError(409, "sync_already_running", "a character sync is already running", {
+        sessionId: SID,
+      }),
     );
-    const error = await client(api).startSync("retail").catch((e: unknown) => e);
+    const error = await client(api)
+      .startSync("retail")
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect(error).toMatchObject({ status: 409, code: "sync_already_running", sessionId: SID });
     expect((error as ApiError).isSyncAlreadyRunning).toBe(true);
@@ -96,7 +104,9 @@ describe("requests", () => {
       "/api/v1/characters/sync",
       apiError(409, "relogin_required", "log in with Battle.net again"),
     );
-    const error = (await client(api).startSync("retail").catch((e: unknown) => e)) as ApiError;
+    const error = (await client(api)
+      .startSync("retail")
+      .catch((e: unknown) => e)) as ApiError;
     expect(error.needsLogin).toBe(true);
     expect(error.isSyncAlreadyRunning).toBe(false);
   });
@@ -105,9 +115,17 @@ describe("requests", () => {
     const api = new FakeApi().on(
       "POST",
       "/api/v1/characters/sync",
-      apiError(503, "blizzard_unavailable", "Battle.net is unavailable", {}, { "Retry-After": "30" }),
+      apiError(
+        503,
+        "blizzard_unavailable",
+        "Battle.net is unavailable",
+        {},
+        { "Retry-After": "30" },
+      ),
     );
-    const error = (await client(api).startSync("retail").catch((e: unknown) => e)) as ApiError;
+    const error = (await client(api)
+      .startSync("retail")
+      .catch((e: unknown) => e)) as ApiError;
     expect(error).toMatchObject({ status: 503, retryAfter: 30 });
     expect(error.isBattleNetDown).toBe(true);
   });
@@ -116,7 +134,10 @@ describe("requests", () => {
     const api = new FakeApi().on("GET", "/api/v1/characters", () => {
       throw new TypeError("Failed to fetch");
     });
-    await expect(client(api).listCharacters()).rejects.toMatchObject({ status: 0, code: "network_error" });
+    await expect(client(api).listCharacters()).rejects.toMatchObject({
+      status: 0,
+      code: "network_error",
+    });
   });
 
   it("times out a request that hangs", async () => {
@@ -125,22 +146,33 @@ describe("requests", () => {
       "/api/v1/characters",
       (request) =>
         new Promise<Response>((_, reject) => {
-          request.signal?.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+          request.signal?.addEventListener("abort", () =>
+            reject(new DOMException("aborted", "AbortError")),
+          );
         }),
     );
-    await expect(client(api, 20).listCharacters()).rejects.toMatchObject({ status: 0, code: "timeout" });
+    await expect(client(api, 20).listCharacters()).rejects.toMatchObject({
+      status: 0,
+      code: "timeout",
+    });
   });
 
   it("reads Retry-After as seconds or a date", () => {
     expect(parseRetryAfter("12")).toBe(12);
-    expect(parseRetryAfter("Wed, 01 Dec 2027 00:01:00 GMT", Date.UTC(2027, 11, 1, 0, 0, 0))).toBe(60);
+    expect(parseRetryAfter("Wed, 01 Dec 2027 00:01:00 GMT", Date.UTC(2027, 11, 1, 0, 0, 0))).toBe(
+      60,
+    );
     expect(parseRetryAfter(null)).toBeNull();
     expect(parseRetryAfter("soon")).toBeNull();
   });
 
   it("reads a session's state as the event it stands for", async () => {
-    const api = new FakeApi()
-      .on("GET", `/api/v1/characters/sync/${SID}`, json(200, completeData(2)), json(200, { sessionId: SID, error: "expired" }));
+    const api = new FakeApi().on(
+      "GET",
+      `/api/v1/characters/sync/${SID}`,
+      json(200, completeData(2)),
+      json(200, { sessionId: SID, error: "expired" }),
+    );
     expect((await client(api).getSyncState(SID)).type).toBe("sync-complete");
     expect((await client(api).getSyncState(SID)).type).toBe("sync-error");
   });
@@ -185,7 +217,9 @@ describe("followSession", () => {
     const f = recorder();
     client(api).followSession(SID, f.handlers, f.options);
     await flush();
-    first.send("sync-progress", progressData(0, 3), 2).send("sync-progress", progressData(1, 3, { ...ALPHA, status: "completed" }), 5);
+    first
+      .send("sync-progress", progressData(0, 3), 2)
+      .send("sync-progress", progressData(1, 3, { ...ALPHA, status: "completed" }), 5);
     await flush();
     first.drop();
     await flush();
@@ -195,10 +229,16 @@ describe("followSession", () => {
     second
       .send("sync-progress", progressData(1, 3, { ...ALPHA, status: "completed" }), 5)
       .send("sync-progress", progressData(2, 3, { ...GHOST, status: "failed" }, 1), 6)
-      .send("sync-progress", progressData(3, 3, { id: 13, name: "Cleo", realm: "Area 52", status: "completed" }, 1), 9)
+      .send(
+        "sync-progress",
+        progressData(3, 3, { id: 13, name: "Cleo", realm: "Area 52", status: "completed" }, 1),
+        9,
+      )
       .send("sync-complete", completeData(3, 1), 10);
     await flush();
-    const processed = f.events.map((e) => (e.type === "sync-progress" ? e.data.processedCharacters : e.type));
+    const processed = f.events.map((e) =>
+      e.type === "sync-progress" ? e.data.processedCharacters : e.type,
+    );
     expect(processed).toEqual([0, 1, 2, 3, "sync-complete"]);
     expect(f.connections).toEqual([true, false, true, false]);
     expect(f.errors).toEqual([]);
@@ -212,7 +252,9 @@ describe("followSession", () => {
     const f = recorder();
     client(api).followSession(SID, f.handlers, f.options);
     await flush();
-    first.send("sync-progress", progressData(1, 2), 3).send("stream-interrupted", { sessionId: SID, lastEventId: 3 }, 3, 2000);
+    first
+      .send("sync-progress", progressData(1, 2), 3)
+      .send("stream-interrupted", { sessionId: SID, lastEventId: 3 }, 3, 2000);
     first.end();
     await flush();
     expect(f.sleeps).toEqual([2000]);
@@ -230,7 +272,12 @@ describe("followSession", () => {
       apiError(500, "database_error", "database unavailable"),
     );
     const f = recorder();
-    client(api).followSession(SID, f.handlers, { ...f.options, maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 300 });
+    client(api).followSession(SID, f.handlers, {
+      ...f.options,
+      maxAttempts: 4,
+      baseDelayMs: 100,
+      maxDelayMs: 300,
+    });
     await flush(20);
     expect(api.requestsTo(EVENTS)).toHaveLength(4);
     expect(f.sleeps).toEqual([7000, 200, 300]);

@@ -39,7 +39,8 @@ export class EventStream {
   }
 
   send(event: string, data: unknown, id?: number | string, retry?: number): this {
-    const head = (retry !== undefined ? `retry: ${retry}\n` : "") + (id !== undefined ? `id: ${id}\n` : "");
+    const head =
+      (retry !== undefined ? `retry: ${retry}\n` : "") + (id !== undefined ? `id: ${id}\n` : "");
     return this.raw(`${head}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
@@ -65,7 +66,11 @@ export class EventStream {
   }
 }
 
-export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+export function json(
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Response {
   return new Response(JSON.stringify(body), {
     status,
     headers: { "Content-Type": "application/json", ...headers },

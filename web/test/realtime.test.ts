@@ -43,7 +43,11 @@ class FakeRealtime implements RealtimeSource {
   }
 }
 
-function handlers(): SessionHandlers & { events: SyncEvent[]; connections: boolean[]; errors: ApiError[] } {
+function handlers(): SessionHandlers & {
+  events: SyncEvent[];
+  connections: boolean[];
+  errors: ApiError[];
+} {
   const out = {
     events: [] as SyncEvent[],
     connections: [] as boolean[],
@@ -64,13 +68,21 @@ describe("followRealtime", () => {
     expect(rt.name).toBe(`sync:${SID}`);
     expect(rt.opts).toEqual({ config: { private: true } });
     expect(rt.auth).toEqual(["jwt"]);
-    expect([...rt.listeners.keys()].sort()).toEqual(["sync-complete", "sync-error", "sync-progress"]);
+    expect([...rt.listeners.keys()].sort()).toEqual([
+      "sync-complete",
+      "sync-error",
+      "sync-progress",
+    ]);
     rt.status?.("SUBSCRIBED");
     await flush();
     rt.broadcast("sync-progress", progressData(2, 2, { ...ALPHA, status: "completed" }));
     rt.broadcast("sync-complete", completeData(2));
     expect(h.connections).toEqual([true, false]);
-    expect(h.events.map((e) => e.type)).toEqual(["sync-progress", "sync-progress", "sync-complete"]);
+    expect(h.events.map((e) => e.type)).toEqual([
+      "sync-progress",
+      "sync-progress",
+      "sync-complete",
+    ]);
     expect(sub.closed).toBe(true);
     await flush();
     expect(rt.removed).toBe(1);
@@ -81,7 +93,9 @@ describe("followRealtime", () => {
   it("a late joiner of an ended session gets its end from the state", async () => {
     const rt = new FakeRealtime();
     const h = handlers();
-    followRealtime(rt, SID, h, { currentState: async () => ({ type: "sync-complete", data: completeData(3) }) });
+    followRealtime(rt, SID, h, {
+      currentState: async () => ({ type: "sync-complete", data: completeData(3) }),
+    });
     rt.status?.("SUBSCRIBED");
     await flush();
     expect(h.events.map((e) => e.type)).toEqual(["sync-complete"]);
@@ -91,7 +105,9 @@ describe("followRealtime", () => {
   it("a channel that cannot be joined is an error", () => {
     const rt = new FakeRealtime();
     const h = handlers();
-    followRealtime(rt, SID, h, { currentState: async () => ({ type: "sync-complete", data: completeData(1) }) });
+    followRealtime(rt, SID, h, {
+      currentState: async () => ({ type: "sync-complete", data: completeData(1) }),
+    });
     rt.status?.("CHANNEL_ERROR", new Error("unauthorized"));
     expect(h.errors.map((e) => [e.code, e.message])).toEqual([
       ["stream_lost", "the live channel could not be joined: unauthorized"],

@@ -6,7 +6,10 @@ import { SseParser, type SseMessage } from "../src/sse";
 function parse(chunks: string[]): { messages: SseMessage[]; retries: number[] } {
   const messages: SseMessage[] = [];
   const retries: number[] = [];
-  const parser = new SseParser((m) => messages.push(m), (ms) => retries.push(ms));
+  const parser = new SseParser(
+    (m) => messages.push(m),
+    (ms) => retries.push(ms),
+  );
   for (const chunk of chunks) parser.push(chunk);
   return { messages, retries };
 }
@@ -18,7 +21,7 @@ describe("SseParser", () => {
   });
 
   it("joins events split anywhere across chunks, CRLF included", () => {
-    const text = 'id: 1\r\nevent: a\r\ndata: x\r\n\r\nid: 2\r\nevent: b\r\ndata: y\r\n\r\n';
+    const text = "id: 1\r\nevent: a\r\ndata: x\r\n\r\nid: 2\r\nevent: b\r\ndata: y\r\n\r\n";
     const chunks = text.split("").reduce<string[]>((acc, ch, i) => {
       if (i % 3 === 0) acc.push(ch);
       else acc[acc.length - 1] += ch;

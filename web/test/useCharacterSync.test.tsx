@@ -46,7 +46,13 @@ describe("useCharacterSync", () => {
     const stream = new EventStream();
     const api = new FakeApi().on("POST", "/api/v1/characters/sync", started()).streams(SID, stream);
     const { result } = setup(api);
-    expect(result.current).toMatchObject({ progress: null, error: null, isSyncing: false, isComplete: false, isConnected: false });
+    expect(result.current).toMatchObject({
+      progress: null,
+      error: null,
+      isSyncing: false,
+      isComplete: false,
+      isConnected: false,
+    });
 
     let sessionId: string | null = null;
     await step(() => {
@@ -64,15 +70,26 @@ describe("useCharacterSync", () => {
       ["Ghost", "pending"],
     ]);
 
-    await step(() => stream.send("sync-progress", progressData(0, 2, { ...ALPHA, status: "processing" }), 3));
+    await step(() =>
+      stream.send("sync-progress", progressData(0, 2, { ...ALPHA, status: "processing" }), 3),
+    );
     expect(result.current.progress?.currentCharacter).toEqual({ ...ALPHA, status: "processing" });
-    await step(() => stream.send("sync-progress", progressData(1, 2, { ...ALPHA, status: "completed" }), 4));
-    await step(() => stream.send("sync-progress", progressData(2, 2, { ...GHOST, status: "failed" }, 1), 5));
+    await step(() =>
+      stream.send("sync-progress", progressData(1, 2, { ...ALPHA, status: "completed" }), 4),
+    );
+    await step(() =>
+      stream.send("sync-progress", progressData(2, 2, { ...GHOST, status: "failed" }, 1), 5),
+    );
     expect(result.current.progress?.progressPercentage).toBe(100);
     expect(result.current.isComplete).toBe(false);
     await step(() => stream.send("sync-complete", completeData(2, 1), 6));
 
-    expect(result.current).toMatchObject({ isComplete: true, isSyncing: false, isConnected: false, error: null });
+    expect(result.current).toMatchObject({
+      isComplete: true,
+      isSyncing: false,
+      isConnected: false,
+      error: null,
+    });
     expect(result.current.progress).toMatchObject({
       status: "completed",
       progressPercentage: 100,
@@ -90,8 +107,13 @@ describe("useCharacterSync", () => {
     const api = new FakeApi().streams(SID, stream);
     const { result } = setup(api);
     await step(() => result.current.joinSession(SID));
-    await step(() => stream.send("sync-progress", progressData(3, 4, { ...GHOST, status: "completed" }), 41));
-    expect(result.current.progress).toMatchObject({ processedCharacters: 3, progressPercentage: 75 });
+    await step(() =>
+      stream.send("sync-progress", progressData(3, 4, { ...GHOST, status: "completed" }), 41),
+    );
+    expect(result.current.progress).toMatchObject({
+      processedCharacters: 3,
+      progressPercentage: 75,
+    });
     expect(result.current.progress?.currentCharacter?.name).toBe("Ghost");
     expect(result.current.isSyncing).toBe(true);
     expect(api.requestsTo(EVENTS)[0]?.headers.get("Last-Event-ID")).toBeNull();
@@ -109,7 +131,11 @@ describe("useCharacterSync", () => {
   it("a 409 sync_already_running joins that session", async () => {
     const stream = new EventStream();
     const api = new FakeApi()
-      .on("POST", "/api/v1/characters/sync", apiError(409, "sync_already_running", "already running", { sessionId: SID }))
+      .on(
+        "POST",
+        "/api/v1/characters/sync",
+        apiError(409, "sync_already_running", "already running", { sessionId: SID }),
+      )
       .streams(SID, stream);
     const { result } = setup(api);
     let sessionId: string | null = null;
@@ -124,7 +150,11 @@ describe("useCharacterSync", () => {
   });
 
   it("a 409 relogin_required is an error that asks for a new login", async () => {
-    const api = new FakeApi().on("POST", "/api/v1/characters/sync", apiError(409, "relogin_required", "log in again"));
+    const api = new FakeApi().on(
+      "POST",
+      "/api/v1/characters/sync",
+      apiError(409, "relogin_required", "log in again"),
+    );
     const { result } = setup(api);
     await step(() => void result.current.startSync());
     expect(result.current.error?.needsLogin).toBe(true);
@@ -138,19 +168,34 @@ describe("useCharacterSync", () => {
     const { result } = setup(api);
     await step(() => void result.current.startSync());
     await step(() => stream.send("sync-progress", progressData(1, 2), 1));
-    await step(() => stream.send("sync-error", { sessionId: SID, error: "no progress for 30 minutes" }, 2));
-    expect(result.current).toMatchObject({ isSyncing: false, isComplete: false, isConnected: false });
+    await step(() =>
+      stream.send("sync-error", { sessionId: SID, error: "no progress for 30 minutes" }, 2),
+    );
+    expect(result.current).toMatchObject({
+      isSyncing: false,
+      isComplete: false,
+      isConnected: false,
+    });
     expect(result.current.progress?.status).toBe("failed");
-    expect(result.current.error).toMatchObject({ code: "sync_failed", message: "no progress for 30 minutes" });
+    expect(result.current.error).toMatchObject({
+      code: "sync_failed",
+      message: "no progress for 30 minutes",
+    });
   });
 
   it("a dropped stream is resumed without losing or repeating an event", async () => {
     const first = new EventStream();
     const second = new EventStream();
-    const api = new FakeApi().on("POST", "/api/v1/characters/sync", started()).streams(SID, first, second);
+    const api = new FakeApi()
+      .on("POST", "/api/v1/characters/sync", started())
+      .streams(SID, first, second);
     const { result } = setup(api);
     await step(() => void result.current.startSync());
-    await step(() => first.send("sync-progress", progressData(0, 2), 0).send("sync-progress", progressData(1, 2, { ...ALPHA, status: "completed" }), 5));
+    await step(() =>
+      first
+        .send("sync-progress", progressData(0, 2), 0)
+        .send("sync-progress", progressData(1, 2, { ...ALPHA, status: "completed" }), 5),
+    );
     await step(() => first.drop());
     await waitFor(() => expect(api.requestsTo(EVENTS)).toHaveLength(2), { timeout: 3000 });
     expect(api.requestsTo(EVENTS)[1]?.headers.get("Last-Event-ID")).toBe("5");
@@ -176,7 +221,13 @@ describe("useCharacterSync", () => {
     await step(() => void result.current.startSync());
     await step(() => stream.send("sync-progress", progressData(1, 2), 1));
     await step(() => result.current.reset());
-    expect(result.current).toMatchObject({ progress: null, error: null, isSyncing: false, isComplete: false, isConnected: false });
+    expect(result.current).toMatchObject({
+      progress: null,
+      error: null,
+      isSyncing: false,
+      isComplete: false,
+      isConnected: false,
+    });
     await step(() => stream.send("sync-complete", completeData(2), 2));
     expect(result.current.progress).toBeNull();
     expect(stream.cancelled).toBe(true);
@@ -225,7 +276,11 @@ describe("useCharacterSync", () => {
     await step(() => onStatus?.("SUBSCRIBED"));
     expect(result.current.isConnected).toBe(true);
     expect(result.current.progress?.progressPercentage).toBe(0);
-    await step(() => listeners.get("sync-progress")?.({ payload: progressData(1, 2, { ...ALPHA, status: "completed" }) }));
+    await step(() =>
+      listeners.get("sync-progress")?.({
+        payload: progressData(1, 2, { ...ALPHA, status: "completed" }),
+      }),
+    );
     await step(() => listeners.get("sync-complete")?.({ payload: completeData(2) }));
     expect(result.current).toMatchObject({ isComplete: true, isSyncing: false });
     expect(api.requestsTo(EVENTS)).toHaveLength(0);
