@@ -85,6 +85,7 @@ export function followSse(
   const stop = new AbortController();
   let lastId: string | null = options.lastEventId ?? null;
   let connected = false;
+  let delivered = 0; // events handed to onEvent
 
   const setConnected = (value: boolean): void => {
     if (connected === value) return;
@@ -93,13 +94,12 @@ export function followSse(
   };
 
   /** One connection: resolves how it ended. */
-  async function connectOnce(): Promise<{ final: boolean; events: number; hintMs: number | null }> {
+  async function connectOnce(): Promise<{ final: boolean; hintMs: number | null }> {
     const attempt = new AbortController();
     const onStop = (): void => attempt.abort();
     stop.signal.addEventListener("abort", onStop);
     let timer = setTimeout(() => attempt.abort(), opts.connectTimeoutMs);
     let final = false;
-    let events = 0;
     let hintMs: number | null = null;
     try {
       let response: Response;
@@ -114,9 +114,7 @@ export function followSse(
       setConnected(true);
       const parser = new SseParser(
         (message) => {
-          const outcome = handle(message);
-          if (outcome === "event") events += 1;
-          if (outcome === "final") final = true;
+          if (handle(message) === "final") final = true;
         },
         (ms) => {
           hintMs = ms;
@@ -143,7 +141,7 @@ export function followSse(
       } finally {
         if (final || stop.signal.aborted) reader.cancel().catch(() => undefined);
       }
-      return { final, events, hintMs };
+      return { final, hintMs };
     } finally {
       clearTimeout(timer);
       stop.signal.removeEventListener("abort", onStop);
@@ -169,29 +167,30 @@ export function followSse(
     const repeat = alreadySeen(message.id, lastId);
     if (message.id !== null && !repeat) lastId = message.id;
     if (repeat && !isFinal(event)) return "skip";
+    delivered += 1;
     handlers.onEvent(event);
     return isFinal(event) ? "final" : "event";
   }
 
   async function run(): Promise<void> {
-    let failures = 0;
+    let failures = 0; // connections in a row that delivered nothing
     while (!stop.signal.aborted) {
       let waitMs: number | null = null;
+      const before = delivered;
       try {
         const result = await connectOnce();
         if (result.final) {
           stop.abort();
           return;
         }
-        failures = result.events > 0 ? 0 : failures + 1;
         waitMs = result.hintMs;
       } catch (error) {
         if (stop.signal.aborted) return;
         const apiError = asApiError(error);
         if (!apiError.retryable) return fail(apiError);
-        failures += 1;
         if (apiError.retryAfter !== null) waitMs = apiError.retryAfter * 1000;
       }
+      failures = delivered > before ? 0 : failures + 1;
       if (failures >= opts.maxAttempts) {
         return fail(
           new ApiError(0, ErrorCodes.streamLost, "lost the live connection to the sync session"),

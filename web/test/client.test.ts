@@ -285,6 +285,31 @@ describe("followSession", () => {
     expect(f.events).toEqual([]);
   });
 
+  it("keeps reconnecting while each connection makes progress", async () => {
+    const streams = Array.from({ length: 5 }, () => new EventStream());
+    const api = new FakeApi().streams(SID, ...streams);
+    const f = recorder();
+    client(api).followSession(SID, f.handlers, { ...f.options, maxAttempts: 2 });
+    for (const [i, stream] of streams.entries()) {
+      await flush();
+      if (i === streams.length - 1) {
+        stream.send("sync-complete", completeData(4), 10 + i);
+      } else {
+        stream.send("sync-progress", progressData(i + 1, 4), 10 + i);
+        await flush();
+        stream.drop();
+      }
+    }
+    await flush();
+    expect(f.errors).toEqual([]);
+    expect(f.events.map((e) => e.type)).toEqual([
+      ...Array(4).fill("sync-progress"),
+      "sync-complete",
+    ]);
+    const resumedFrom = api.requestsTo(EVENTS).map((r) => r.headers.get("Last-Event-ID"));
+    expect(resumedFrom).toEqual([null, "10", "11", "12", "13"]);
+  });
+
   it("does not retry an answer retrying cannot change (404)", async () => {
     const api = new FakeApi().on("GET", EVENTS, apiError(404, "not_found", "no such sync session"));
     const f = recorder();
