@@ -53,6 +53,19 @@ export function loadSession(
   }
 }
 
+/** The token this tab keeps (what loadSession stored), or null. */
+export function storedToken(
+  storage: Storage = window.sessionStorage,
+  nowSeconds: number = Date.now() / 1000,
+): string | null {
+  try {
+    const stored = JSON.parse(storage.getItem(KEY) ?? "null") as UserSession | null;
+    return valid(stored, nowSeconds)?.accessToken ?? null;
+  } catch {
+    return null;
+  }
+}
+
 export function clearSession(storage: Storage = window.sessionStorage): void {
   storage.removeItem(KEY);
 }

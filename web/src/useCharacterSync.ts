@@ -8,18 +8,21 @@
 //   joinSession(sessionId)  follow a session (late: it starts from the current state)
 //   reset()      stop following and forget everything
 // Events come from the SSE endpoint, or from Supabase Realtime when `realtime` (a supabase-js
-// client) is given.
+// client) is given. Without options it talks to the page's own origin with the session the
+// page's login kept (session.ts).
 
 import { useCallback, useEffect, useMemo, useReducer, useRef } from "react";
 
-import { ApiError, asApiError, ErrorCodes, type GuildSyncClient } from "./api";
+import { ApiError, asApiError, ErrorCodes, GuildSyncClient } from "./api";
 import type { Subscription } from "./events";
 import { applyEvent, initialProgress, type SyncProgress } from "./progress";
 import { followRealtime, type RealtimeSource } from "./realtime";
+import { storedToken } from "./session";
 import type { CharacterRef, GameVersion, SyncEvent } from "./types";
 
 export interface UseCharacterSyncOptions {
-  client: GuildSyncClient;
+  /** Defaults to the page's origin, with the token session.ts keeps. */
+  client?: GuildSyncClient;
   /** A supabase-js client: follow sessions on Realtime instead of the event stream. */
   realtime?: RealtimeSource | null;
   /** The user's JWT for Realtime's private channels (defaults to none). */
@@ -105,8 +108,16 @@ function reducer(state: State, action: Action): State {
   }
 }
 
-export function useCharacterSync(options: UseCharacterSyncOptions): CharacterSync {
-  const { client, realtime, realtimeToken } = options;
+let sameOriginClient: GuildSyncClient | null = null;
+
+function defaultClient(): GuildSyncClient {
+  sameOriginClient ??= new GuildSyncClient({ getToken: () => storedToken() });
+  return sameOriginClient;
+}
+
+export function useCharacterSync(options: UseCharacterSyncOptions = {}): CharacterSync {
+  const { realtime, realtimeToken } = options;
+  const client = options.client ?? defaultClient();
   const [state, dispatch] = useReducer(reducer, INITIAL);
   const subscription = useRef<Subscription | null>(null);
   const generation = useRef(0); // callbacks of an older start/join are ignored

@@ -1,5 +1,5 @@
 import { act, renderHook, waitFor } from "@testing-library/react";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 import { GuildSyncClient } from "../src/api";
 import type { RealtimeChannelLike, RealtimeSource } from "../src/realtime";
@@ -244,6 +244,30 @@ describe("useCharacterSync", () => {
     expect(result.current.progress).toBeNull();
     await step(() => two.send("sync-progress", progressData(1, 4, null, 0, OTHER), 3));
     expect(result.current.progress).toMatchObject({ sessionId: OTHER, progressPercentage: 25 });
+  });
+
+  it("without options: the page's origin and the session the login kept", async () => {
+    const api = new FakeApi().on(
+      "POST",
+      "/api/v1/characters/sync",
+      apiError(409, "relogin_required", "log in again"),
+    );
+    const expiresAt = Date.now() / 1000 + 60;
+    window.sessionStorage.setItem(
+      "guild-sync.session",
+      JSON.stringify({ accessToken: "kept.jwt", expiresAt, userId: "u" }),
+    );
+    vi.stubGlobal("fetch", api.fetch);
+    try {
+      const { result } = renderHook(() => useCharacterSync());
+      await step(() => void result.current.startSync());
+      expect(result.current.error?.needsLogin).toBe(true);
+      expect(api.requests[0]?.url).toBe("/api/v1/characters/sync");
+      expect(api.requests[0]?.headers.get("Authorization")).toBe("Bearer kept.jwt");
+    } finally {
+      vi.unstubAllGlobals();
+      window.sessionStorage.clear();
+    }
   });
 
   it("follows Supabase Realtime when a client is passed", async () => {
