@@ -9,19 +9,30 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
 PG_CRON := /usr/lib/postgresql/15/lib/pg_cron.so
 PG_BIN := /usr/lib/postgresql/15/bin/postgres
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CHROMIUM := /usr/bin/chromium
+# web/: npm ci when the lockfile changes, vite build when a source changes
+WEB_DEPS := web/node_modules/.installed-$(shell md5sum < web/package-lock.json | cut -c1-12)
+WEB_BUILD := web/dist/.built
+WEB_SRC := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts \
+	web/tsconfig.json web/package.json web/package-lock.json
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help deps system-deps venv run test lint typecheck unit integration functions-test e2e bench emulator demo requeue service-key clean
+.PHONY: help deps system-deps venv web web-deps web-test browser-test run test lint typecheck unit integration functions-test e2e bench emulator demo requeue service-key clean
 
 help: ## list the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-system-deps: ## install PostgreSQL 15 and pg_cron with apt when missing
+system-deps: ## install PostgreSQL 15, pg_cron and Chromium (browser tests) with apt when missing
 	@if [ ! -x $(PG_BIN) ] || [ ! -f $(PG_CRON) ]; then \
 	  echo "installing postgresql-15-cron (and postgresql-15 if missing) ..."; \
 	  $(SUDO) apt-get update -qq; \
 	  pkgs="postgresql-15-cron"; [ -x $(PG_BIN) ] || pkgs="postgresql-15 $$pkgs"; \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$pkgs >/dev/null; \
+	fi
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  echo "installing chromium (the browser tests drive Debian's Chromium) ..."; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; \
 	fi
 
 $(STAMP): pyproject.toml
@@ -34,11 +45,31 @@ venv: $(STAMP) ## create the virtualenv with the project and its dev tools
 
 deps: system-deps venv ## everything the project needs (apt packages and the venv)
 
-run: deps ## the local stack: Postgres+pg_cron+pgmq, emulator, gateway :54321, consumer loop
+$(WEB_DEPS): web/package-lock.json
+	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a * 100 + b >= 2019 ? 0 : 1)' \
+	  2>/dev/null || { echo "web/ needs Node.js >= 20.19 with npm (e.g. from nodejs.org or NodeSource)" >&2; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@rm -f web/node_modules/.installed-*; touch $@
+
+web-deps: $(WEB_DEPS) ## web/'s npm packages, from the lockfile (npm ci when it changed)
+
+$(WEB_BUILD): $(WEB_DEPS) $(WEB_SRC)
+	cd web && npm run -s build
+	@touch $@
+
+web: $(WEB_BUILD) ## build the page into web/dist (skipped when up to date)
+
+web-test: web-deps ## the web unit tests (tsc, vitest + Testing Library)
+	cd web && npm test -s
+
+run: deps web ## the local stack: Postgres+pg_cron+pgmq, emulator, gateway :54321 (and the page), consumer loop
 	$(PY) -m devtools.stack
 
-test: deps lint typecheck ## the whole suite: lint, types, unit, integration, handlers, end to end
+test: deps lint typecheck web-test web ## the whole suite: lint, types, web unit, integration, handlers, end to end, browser
 	$(PY) -m pytest -q
+
+browser-test: deps web ## the Chromium tests of the page alone
+	$(PY) -m pytest -q tests/e2e/test_browser.py
 
 lint: venv ## ruff on everything
 	$(VENV)/bin/ruff check shared functions devtools tests
@@ -75,5 +106,5 @@ requeue: venv ## put dead letters back as work (QUEUE= SINCE= REASON= LIMIT=; ne
 service-key: venv ## print the local service-role key
 	@$(PY) -m devtools.service_key
 
-clean: ## remove the local clusters and the venv
-	rm -rf .local $(VENV)
+clean: ## remove the local clusters, the venv and web/'s packages and build
+	rm -rf .local $(VENV) web/node_modules web/dist

@@ -2,7 +2,9 @@
 
 `/functions/v1/<name>[/...]` goes to that function's main.py (loaded with
 functions-framework's `create_app`), and `/api/v1/characters/...` to fetch_profile. The path
-is passed through unchanged, so a handler routes its own sub-paths.
+is passed through unchanged, so a handler routes its own sub-paths. Any other GET is the web
+page built in web/dist (`make web`): `/` is its index.html, assets under their paths; the API
+paths and /health are never shadowed by a file.
 `python -m devtools.gateway --port 54321` serves it (threaded: event streams stay open).
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import mimetypes
 import signal
 import sys
 from collections.abc import Callable, Iterable
@@ -20,6 +23,8 @@ from typing import Any
 from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
+WEB_DIST = ROOT / "web" / "dist"
+RESERVED_PREFIXES = ("/functions/v1", "/api/v1", "/health")
 FUNCTIONS: dict[str, str] = {
     "sync-static-data": "sync_static_data",
     "oauth-flow": "oauth_flow",
@@ -48,9 +53,57 @@ def _not_found(start_response: Callable[..., Any], path: str) -> list[bytes]:
     return [body.encode()]
 
 
+def _reserved(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in RESERVED_PREFIXES)
+
+
+class StaticSite:
+    """The built web page: files of one folder, read-only, GET and HEAD only. `/` is
+    index.html; hashed assets (under /assets/) are cached for good, the rest revalidated."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def file_for(self, path: str) -> Path | None:
+        relative = "index.html" if path in ("", "/") else path.lstrip("/")
+        parts = relative.split("/")
+        if "\\" in relative or any(not part or part.startswith(".") for part in parts):
+            return None
+        candidate = (self.root / relative).resolve()
+        if not candidate.is_relative_to(self.root) or not candidate.is_file():
+            return None
+        return candidate
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes] | None:
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return None
+        path = environ.get("PATH_INFO", "")
+        file = self.file_for(path)
+        if file is None:
+            return None
+        kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        if kind.startswith("text/") or kind in ("application/javascript", "image/svg+xml"):
+            kind += "; charset=utf-8"
+        body = file.read_bytes()
+        cache = "public, max-age=31536000, immutable" if path.startswith("/assets/") else "no-cache"
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", kind),
+                ("Content-Length", str(len(body))),
+                ("Cache-Control", cache),
+                ("X-Content-Type-Options", "nosniff"),
+            ],
+        )
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+
+
 class Gateway:
-    def __init__(self, apps: dict[str, WSGIApp]) -> None:
+    def __init__(self, apps: dict[str, WSGIApp], site: StaticSite | None = None) -> None:
         self.apps = apps
+        self.site = site
 
     def route(self, path: str) -> WSGIApp | None:
         if path.startswith("/functions/v1/"):
@@ -69,9 +122,13 @@ class Gateway:
             start_response("200 OK", [("Content-Type", "application/json")])
             return [json.dumps({"ok": True, "functions": sorted(self.apps)}).encode()]
         app = self.route(path)
-        if app is None:
-            return _not_found(start_response, path)
-        return app(environ, start_response)
+        if app is not None:
+            return app(environ, start_response)
+        if self.site is not None and not _reserved(path):
+            served = self.site(environ, start_response)
+            if served is not None:
+                return served
+        return _not_found(start_response, path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,7 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     from shared.settings import Settings
 
     Settings.load()  # a bad setting fails here, with one line naming it
-    server = make_server(args.host, args.port, Gateway(load_functions()), threaded=True)
+    site = StaticSite(WEB_DIST) if (WEB_DIST / "index.html").is_file() else None
+    if site is None:
+        logging.warning("no web page in %s (run `make web`): serving the API only", WEB_DIST)
+    server = make_server(args.host, args.port, Gateway(load_functions(), site), threaded=True)
     server.daemon_threads = True
 
     def stop(signum: int, frame: object) -> None:

@@ -338,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         _print_cron_jobs(stack)
         _say(
             f"\nGuild Sync is up in {time.monotonic() - started:.1f} s\n"
+            f"  web page   {stack.gateway_url}/\n"
             f"  functions  {stack.gateway_url}/functions/v1/<name>\n"
             f"  database   {stack.cluster.dsn()}\n"
             + (f"  emulator   {stack.emulator_url}\n" if stack.uses_emulator else "")

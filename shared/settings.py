@@ -66,7 +66,8 @@ class Settings(BaseSettings):
 
     token_encryption_key: SecretStr = SecretStr(DEV_TOKEN_KEY)
     oauth_redirect_uri: str = DEFAULT_GATEWAY + "/functions/v1/oauth-flow/callback"
-    oauth_allowed_redirects: str = "http://localhost:3000,http://127.0.0.1:3000"
+    # the web page `make run` serves (DEFAULT_GATEWAY) and a frontend's dev server
+    oauth_allowed_redirects: str = "http://localhost:3000,http://127.0.0.1:3000," + DEFAULT_GATEWAY
     session_ttl_seconds: int = Field(default=3600, gt=0)
 
     @field_validator("blizzard_api_url", "blizzard_oauth_url", "oauth_redirect_uri")

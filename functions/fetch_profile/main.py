@@ -96,7 +96,7 @@ def _query_user(request: flask.Request) -> uuid.UUID | None:
 
 def _event_stream(app: App, session_id: str, user: uuid.UUID | None) -> flask.Response:
     first = app.character_sync.state(session_id, user)  # 404 before the stream starts
-    stream = app.progress.events(session_id, first)
+    stream = app.progress.events(session_id, first, flask.request.headers.get("Last-Event-ID"))
     return flask.Response(
         flask.stream_with_context(stream),
         mimetype="text/event-stream",

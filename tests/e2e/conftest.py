@@ -23,7 +23,8 @@ from shared.settings import DEV_JWT_SECRET
 from tests.conftest import ROOT, TEST_EMULATOR_PORT, TEST_GATEWAY_PORT
 
 LOG_DIR = ROOT / ".local" / "test-logs"
-APP = "http://localhost:3000/app"
+APP_ORIGIN = "http://localhost:3000"
+APP = APP_ORIGIN + "/app"
 
 
 def stack_env(dsn: str) -> dict[str, str]:
@@ -33,6 +34,8 @@ def stack_env(dsn: str) -> dict[str, str]:
         if not k.startswith(("BLIZZARD_", "SUPABASE_", "TOKEN_", "OAUTH_", "DATABASE_"))
     }
     env["DATABASE_URL"] = dsn
+    # the app of the API tests, and the web page the gateway under test serves itself
+    env["OAUTH_ALLOWED_REDIRECTS"] = f"{APP_ORIGIN},http://127.0.0.1:{TEST_GATEWAY_PORT}"
     return env
 
 

@@ -1,0 +1,299 @@
+"""The web page in Debian's Chromium, driven by Playwright, against the e2e stack (gateway +
+emulator processes on the test cluster) with a consumer draining the queues: log in through
+the emulator, sync, watch the bar reach 100 and every name appear; a second tab joining late
+ends in the same state; a failed character shows as failed; errors are shown in words.
+
+Only the page's data-testids (DESIGN.md section 10) are used to drive it. The emulator's
+authorize page logs in as account N when `&user=N` is added: the test adds it to that one
+navigation, so the page itself knows nothing of the emulator. Screenshots of every test go to
+.local/browser-artifacts/; the time from the click to the first progress shown is printed.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, Route, sync_playwright
+
+from tests.conftest import ROOT
+from tests.e2e.conftest import E2E
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = ROOT / ".local" / "browser-artifacts"
+TIMEOUT_MS = 30_000
+# Records every aria-valuenow the bar shows, from the first render on (a MutationObserver, so
+# no value is missed between two polls of the test).
+RECORD_BAR = """
+window.__bar = [];
+new MutationObserver(() => {
+  const bar = document.querySelector('[data-testid="sync-progress"]');
+  if (!bar) return;
+  const value = Number(bar.getAttribute('aria-valuenow'));
+  if (window.__bar[window.__bar.length - 1] !== value) window.__bar.push(value);
+}).observe(document, {subtree: true, childList: true, attributes: true,
+                      attributeFilter: ['aria-valuenow']});
+"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make system-deps` installs Debian's chromium")
+    if not (ROOT / "web" / "dist" / "index.html").is_file():
+        pytest.fail("web/dist is not built: `make web` (make test does it first)")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+class Consumer:
+    """Calls queue-consumer again and again in a thread (as `make run`'s loop does), one
+    message per call so a sync advances character by character."""
+
+    def __init__(self, e2e: E2E, max_messages: int = 1) -> None:
+        self.url = f"{e2e.gw}/functions/v1/queue-consumer"
+        self.headers = e2e.service
+        self.body = {"maxMessages": max_messages, "maxSeconds": 5}
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.errors: list[str] = []
+
+    def loop(self) -> None:
+        with httpx.Client(timeout=30) as http:
+            while not self.stopping.is_set():
+                try:
+                    result = http.post(self.url, json=self.body, headers=self.headers).json()
+                except (httpx.HTTPError, ValueError) as exc:
+                    self.errors.append(str(exc))
+                    self.stopping.wait(0.5)
+                    continue
+                if not result.get("processed") and not result.get("failed"):
+                    self.stopping.wait(0.05)
+
+    def __enter__(self) -> Consumer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=30)
+
+
+@pytest.fixture
+def new_page(browser: Browser, e2e: E2E, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Open pages in fresh contexts (own sessionStorage); each gets a screenshot at the end."""
+    pages: list[Page] = []
+
+    def open_page() -> Page:
+        context = browser.new_context(viewport={"width": 900, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.add_init_script(RECORD_BAR)
+        pages.append(page)
+        return page
+
+    yield open_page
+    for i, page in enumerate(pages):
+        suffix = f"-tab{i + 1}" if len(pages) > 1 else ""
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}{suffix}.png"), full_page=True)
+        page.context.close()
+
+
+def login(page: Page, e2e: E2E, account: int) -> None:
+    """Log in with the page's own button. The emulator's authorize page logs in as account N
+    when `&user=N` is added: the test adds it to the login's redirect to that page (Playwright
+    does not intercept a redirect's target, so the login answer itself is rewritten)."""
+
+    def as_account(route: Route) -> None:
+        answer = route.fetch(max_redirects=0)
+        location = answer.headers.get("location", "")
+        assert answer.status == 302 and location.startswith(e2e.emu), answer.text()
+        route.fulfill(status=302, headers={"Location": f"{location}&user={account}"})
+
+    page.route(lambda url: "/functions/v1/oauth-flow/login" in url, as_account)
+    page.goto(e2e.gw + "/")
+    page.get_by_test_id("login-button").click()
+    page.get_by_test_id("sync-button").wait_for()
+    assert "access_token" not in page.url, "the session must leave the address bar"
+    e2e.drain_logins()  # each test starts its own sync
+
+
+def start_sync(page: Page, version: str = "retail") -> None:
+    page.get_by_test_id("game-version").select_option(version)
+    page.get_by_test_id("sync-button").click()
+
+
+def wait_completed(page: Page) -> None:
+    page.wait_for_function(
+        """() => {
+          const bar = document.querySelector('[data-testid="sync-progress"]');
+          const status = document.querySelector('[data-testid="sync-status"]');
+          return bar && bar.getAttribute('aria-valuenow') === '100'
+            && status && status.textContent === 'completed';
+        }""",
+        timeout=TIMEOUT_MS,
+    )
+
+
+def row_names(page: Page) -> list[str]:
+    return sorted(
+        page.get_by_test_id("character-row").evaluate_all(
+            "rows => rows.map(r => r.querySelector('strong').textContent)"
+        )
+    )
+
+
+def characters(
+    *names: str, inactive: tuple[str, ...] = (), guild: str | None = None
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": n,
+            "realm": "area-52",
+            "guild": guild if i % 2 == 0 else None,
+            **({"inactive": True} if n in inactive else {}),
+        }
+        for i, n in enumerate(names)
+    ]
+
+
+NAMES = ("Aelwyn", "Borin", "Cyrielle", "Dûnmar", "Elspeth", "Fáelan")
+
+
+def test_login_sync_progress_reaches_100_and_every_name_appears(
+    e2e: E2E, new_page: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    e2e.set_characters(201, characters(*NAMES, guild="Mythical Warriors"))
+    page = new_page()
+    login(page, e2e, 201)
+    e2e.emulator("POST", "/config", {"latency_ms": 100})
+    with Consumer(e2e):
+        started = time.monotonic()
+        start_sync(page)
+        page.wait_for_function(
+            "() => { const b = document.querySelector('[data-testid=\"sync-progress\"]');"
+            " const v = b && Number(b.getAttribute('aria-valuenow')); return v >= 50 && v < 100; }"
+        )
+        shot = {"x": 0, "y": 0, "width": 900, "height": 620}
+        page.screenshot(path=str(ARTIFACTS / "sync-in-progress.png"), clip=shot)
+        assert page.get_by_test_id("current-character").inner_text().strip()
+        wait_completed(page)
+        finished = time.monotonic() - started
+    first = page.evaluate(
+        "() => performance.getEntriesByName('guild-sync:click-to-first-progress')"
+        ".map(e => e.duration)"
+    )
+    assert len(first) == 1 and first[0] > 0
+    bar = page.evaluate("() => window.__bar")
+    assert bar[-1] == 100 and bar == sorted(bar), f"the bar went back: {bar}"
+    assert len(bar) >= 3, f"the bar should move in steps: {bar}"
+    page.get_by_test_id("character-row").nth(len(NAMES) - 1).wait_for()
+    assert row_names(page) == sorted(NAMES)
+    page.get_by_test_id("character-row").filter(has_text="<Mythical Warriors>").nth(2).wait_for()
+    assert page.get_by_test_id("error-message").count() == 0
+    metrics = {
+        "clickToFirstProgressMs": round(first[0], 1),
+        "clickToCompleteS": round(finished, 2),
+        "characters": len(NAMES),
+        "emulatorLatencyMs": 100,
+    }
+    (ARTIFACTS / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    with capsys.disabled():  # shown in `make test`'s output too
+        print(
+            f"\nweb page: click to first progress shown {first[0]:.0f} ms; "
+            f"{len(NAMES)} characters synced in {finished:.1f} s (emulator latency 100 ms)"
+        )
+
+
+def test_second_tab_joining_late_shows_the_same_final_state(e2e: E2E, new_page: Any) -> None:
+    e2e.set_characters(202, characters(*NAMES, inactive=("Cyrielle",)))
+    first, second = new_page(), new_page()
+    login(first, e2e, 202)
+    login(second, e2e, 202)
+    e2e.emulator("POST", "/config", {"latency_ms": 250})
+    with Consumer(e2e):
+        start_sync(first)
+        first.wait_for_function(
+            "() => { const b = document.querySelector('[data-testid=\"sync-progress\"]');"
+            " return b && Number(b.getAttribute('aria-valuenow')) >= 30; }"
+        )
+        start_sync(second)  # 409 sync_already_running: the tab joins the running session
+        second.get_by_test_id("sync-progress").wait_for(state="attached")
+        joined_at = second.evaluate("() => window.__bar")[0]
+        wait_completed(first)
+        wait_completed(second)
+    assert joined_at >= 30, "a late joiner starts from the current state, not from zero"
+    assert second.get_by_test_id("error-message").count() == 0
+
+    def final(page: Page) -> dict[str, Any]:
+        page.get_by_test_id("character-row").nth(len(NAMES) - 1).wait_for()
+        return {
+            "status": page.get_by_test_id("sync-status").inner_text(),
+            "value": page.get_by_test_id("sync-progress").get_attribute("aria-valuenow"),
+            "count": page.locator(".sync-progress__count").inner_text(),
+            "names": row_names(page),
+        }
+
+    assert final(first) == final(second)
+    assert final(second)["count"] == "6 / 6 (1 failed)"
+    sessions = e2e.rows("select count(*) as n from character_sync_sessions")[0]["n"]
+    assert sessions == 1, "the second tab joined; it did not start another sync"
+
+
+def test_a_failed_character_shows_as_failed(e2e: E2E, new_page: Any) -> None:
+    e2e.set_characters(203, characters("Alpha", "Ghost", "Kestrel", inactive=("Ghost",)))
+    page = new_page()
+    login(page, e2e, 203)
+    with Consumer(e2e, max_messages=10):
+        start_sync(page)
+        wait_completed(page)
+    items = page.get_by_test_id("sync-character")
+    statuses = dict(
+        zip(
+            items.locator(".sync-character__name").all_inner_texts(),
+            items.evaluate_all("els => els.map(e => e.dataset.status)"),
+            strict=True,
+        )
+    )
+    assert statuses == {"Alpha": "completed", "Ghost": "failed", "Kestrel": "completed"}
+    failed_icon = items.filter(has_text="Ghost").get_by_role("img", name="failed")
+    assert "status-icon--failed" in (failed_icon.get_attribute("class") or "")
+    ghost_row = page.get_by_test_id("character-row").filter(has_text="Ghost")
+    ghost_row.get_by_test_id("character-sync-status").wait_for()
+    assert ghost_row.get_by_test_id("character-sync-status").inner_text() == "failed"
+    assert "1 failed" in page.locator(".sync-progress__count").inner_text()
+
+
+def test_errors_are_shown_in_words(e2e: E2E, new_page: Any) -> None:
+    e2e.set_characters(204, characters("Alpha"))
+    page = new_page()
+    login(page, e2e, 204)
+    e2e.emulator("POST", "/config", {"fault_rate": 1.0})
+    start_sync(page)
+    message = page.get_by_test_id("error-message")
+    message.wait_for()
+    assert "Battle.net is unavailable, try again" in message.inner_text()
+    e2e.emulator("POST", "/config", {"fault_rate": 0.0})
+    e2e.emulator("POST", "/accounts/204/revoke")
+    start_sync(page)
+    page.get_by_role("button", name="Log in again").wait_for()
+    assert "Log in again to continue" in message.inner_text()
+    assert page.get_by_test_id("sync-button").is_enabled()
