@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,21 @@ def user_headers(settings: Settings, user_id: Any) -> dict[str, str]:
 def sample_json(name: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((SAMPLES / name).read_text())
     return data
+
+
+def make_user(app: App, battlenet_id: int = 2056856, hours: int = 24) -> str:
+    sealed = app.cipher.encrypt("user-token", associated=str(battlenet_id))
+    user = app.repo.upsert_login(
+        battlenet_id=battlenet_id,
+        battletag="Tester#1",
+        region="us",
+        ciphertext=sealed.ciphertext,
+        key_id=sealed.key_id,
+        expires_at=(datetime.now(UTC) + timedelta(hours=hours)).isoformat(),
+        scopes=["openid", "wow.profile"],
+        sync_queue=None,
+    )
+    return str(user["id"])
 
 
 class FakeBattleNet:

@@ -4,7 +4,6 @@ every event, Last-Event-ID resume without loss or repeat, a bad header answered 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -13,7 +12,13 @@ from flask.testing import FlaskClient
 
 from shared.bootstrap import App
 from shared.db.psycopg_adapter import PsycopgDatabase
-from tests.functions.conftest import FakeBattleNet, function_client, sample_json, user_headers
+from tests.functions.conftest import (
+    FakeBattleNet,
+    function_client,
+    make_user,
+    sample_json,
+    user_headers,
+)
 
 SYNC = "/api/v1/characters/sync"
 
@@ -40,21 +45,6 @@ def profiles(battlenet: FakeBattleNet) -> FakeBattleNet:
     )
     battlenet.route(r"/character-media$", lambda r: httpx.Response(200, json=media))
     return battlenet
-
-
-def make_user(app: App, battlenet_id: int = 2056856) -> str:
-    sealed = app.cipher.encrypt("user-token", associated=str(battlenet_id))
-    user = app.repo.upsert_login(
-        p_battlenet_id=battlenet_id,
-        p_battletag="Tester#1",
-        p_region="us",
-        p_ciphertext=sealed.ciphertext,
-        p_key_id=sealed.key_id,
-        p_expires_at=(datetime.now(UTC) + timedelta(hours=1)).isoformat(),
-        p_scopes=["openid", "wow.profile"],
-        p_sync_queue=None,
-    )
-    return str(user["id"])
 
 
 def parse(text: str) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@ Postgres and Battle.net faked at the HTTP boundary."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -13,7 +13,13 @@ from flask.testing import FlaskClient
 
 from shared.bootstrap import App
 from shared.db.psycopg_adapter import PsycopgDatabase
-from tests.functions.conftest import FakeBattleNet, function_client, sample_json, user_headers
+from tests.functions.conftest import (
+    FakeBattleNet,
+    function_client,
+    make_user,
+    sample_json,
+    user_headers,
+)
 
 SYNC = "/api/v1/characters/sync"
 
@@ -26,21 +32,6 @@ def client() -> FlaskClient:
 @pytest.fixture
 def consumer() -> FlaskClient:
     return function_client("queue_consumer")
-
-
-def make_user(app: App, battlenet_id: int = 2056856, hours: int = 24) -> str:
-    sealed = app.cipher.encrypt("user-token", associated=str(battlenet_id))
-    user = app.repo.upsert_login(
-        battlenet_id=battlenet_id,
-        battletag="Tester#1",
-        region="us",
-        ciphertext=sealed.ciphertext,
-        key_id=sealed.key_id,
-        expires_at=(datetime.now(UTC) + timedelta(hours=hours)).isoformat(),
-        scopes=["openid", "wow.profile"],
-        sync_queue=None,
-    )
-    return str(user["id"])
 
 
 @pytest.fixture
