@@ -1,17 +1,21 @@
 """The composition root: settings, the data layer, the Battle.net client and the services,
 wired once. Handlers reach it through `get_app()` (a lazily created module global, so a cold
 start pays only for what it uses); tests build their own with `bootstrap(...)` and pass fakes.
+Each function's main.py calls `check_settings()` when imported, so a bad deploy never starts.
 """
 
 from __future__ import annotations
 
 import functools
+import sys
 import threading
 from dataclasses import dataclass, field
+from types import TracebackType
 
 from shared.blizzard.client import BlizzardClient
 from shared.crypto import TokenCipher
 from shared.db.protocol import Database, Repository
+from shared.errors import ConfigError
 from shared.ratelimit import PostgresRateLimiter
 from shared.services.character_sync import CharacterSyncService, ProfileSyncJob
 from shared.services.enrichment import CharacterEnricher
@@ -19,7 +23,8 @@ from shared.services.login import LoginService
 from shared.services.progress import ProgressStream
 from shared.services.refresh import GuildRosterJob, RefreshCharacterJob, StaticDataJob
 from shared.services.static_data import StaticDataService
-from shared.settings import Settings
+from shared.services.users import UserDirectory
+from shared.settings import Settings, get_settings
 from shared.worker import QueueWorker, WorkerOptions
 from shared.worker_types import Job
 
@@ -62,6 +67,10 @@ class App:
     @functools.cached_property
     def character_sync(self) -> CharacterSyncService:
         return CharacterSyncService(self.blizzard, self.repo, self.cipher)
+
+    @functools.cached_property
+    def users(self) -> UserDirectory:
+        return UserDirectory(self.repo)
 
     @functools.cached_property
     def progress(self) -> ProgressStream:
@@ -114,6 +123,32 @@ def bootstrap(
 
 _app: App | None = None
 _lock = threading.Lock()
+
+
+def check_settings() -> Settings:
+    """Read and check the settings when a function's main.py is imported, so a deploy with a
+    missing or refused setting fails to start. If the ConfigError ends the process (as when
+    functions-framework imports main.py), it prints as one line naming the variable, without
+    a traceback."""
+    try:
+        return get_settings()
+    except ConfigError:
+        if not isinstance(sys.excepthook, _OneLineConfigErrors):
+            sys.excepthook = _OneLineConfigErrors(sys.excepthook)
+        raise
+
+
+class _OneLineConfigErrors:
+    def __init__(self, previous: object) -> None:
+        self.previous = previous
+
+    def __call__(
+        self, kind: type[BaseException], exc: BaseException, tb: TracebackType | None
+    ) -> None:
+        if isinstance(exc, ConfigError):
+            print(exc, file=sys.stderr, flush=True)
+        elif callable(self.previous):
+            self.previous(kind, exc, tb)
 
 
 def get_app() -> App:

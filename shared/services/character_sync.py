@@ -21,13 +21,12 @@ from shared.errors import (
     BlizzardUnauthorized,
     Conflict,
     NotFound,
+    ReloginRequired,
+    SyncAlreadyRunning,
     TokenDecryptionError,
 )
 from shared.queues import Queue
 from shared.worker_types import Outcome, Retry
-
-ALREADY_RUNNING = "a character sync is already running for this user"
-RELOGIN = "the user's Battle.net login has expired or was revoked; log in with Battle.net again"
 
 
 @dataclass(frozen=True)
@@ -68,8 +67,8 @@ class CharacterSyncService:
         self.cipher = cipher
 
     def user_token(self, user_id: uuid.UUID | str) -> tuple[str, Region]:
-        """The user's Battle.net token, decrypted; Conflict (and re-login marked) when it is
-        expired, revoked or unreadable."""
+        """The user's Battle.net token, decrypted; ReloginRequired (and re-login marked) when
+        it is expired or revoked; TokenDecryptionError (re-login marked) when unreadable."""
         row = self.repo.get_user_token(user_id)
         if row is None:
             raise NotFound("unknown user")
@@ -77,7 +76,7 @@ class CharacterSyncService:
         expired = expires is None or datetime.fromisoformat(expires) <= datetime.now(UTC)
         if row["loginState"] != "active" or row.get("ciphertext") is None or expired:
             self.repo.mark_relogin_required(user_id)
-            raise Conflict(RELOGIN)
+            raise ReloginRequired()
         try:
             token = self.cipher.decrypt(row["ciphertext"], associated=str(row["battlenetId"]))
         except TokenDecryptionError:
@@ -100,7 +99,7 @@ class CharacterSyncService:
             return region, [], False
         except BlizzardUnauthorized:
             self.repo.mark_relogin_required(user_id)
-            raise Conflict(RELOGIN) from None
+            raise ReloginRequired() from None
         return region, [character_row(c) for c in profile.characters], True
 
     def start(
@@ -110,7 +109,7 @@ class CharacterSyncService:
         queue: Queue = Queue.CHARACTER_SYNC,
     ) -> SyncStarted:
         if (active := self.repo.active_sync_session(user_id)) is not None:
-            raise Conflict(ALREADY_RUNNING, public={"sessionId": active})
+            raise SyncAlreadyRunning(active)
         region, rows, archive_missing = self.account_characters(user_id, game_version)
         result = self.repo.start_character_sync(
             p_user_id=user_id,
@@ -122,7 +121,7 @@ class CharacterSyncService:
             p_archive_missing=archive_missing,
         )
         if result["conflict"]:
-            raise Conflict(ALREADY_RUNNING, public={"sessionId": str(result["sessionId"])})
+            raise SyncAlreadyRunning(str(result["sessionId"]))
         return SyncStarted(str(result["sessionId"]), result["characters"])
 
     def refresh(self, user_id: uuid.UUID | str, game_version: GameVersion) -> int:

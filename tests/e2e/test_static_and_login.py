@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from tests.e2e.conftest import APP, E2E
+from shared.errors import BlizzardError
+from tests.e2e.conftest import APP, E2E, LOG_DIR
 
 
 def test_static_sync_over_the_gateway(e2e: E2E) -> None:
@@ -35,8 +36,12 @@ def test_static_sync_502_when_battlenet_fails(e2e: E2E) -> None:
     response = e2e.http.post(
         f"{e2e.gw}/functions/v1/sync-static-data", json={}, headers=e2e.service
     )
-    assert response.status_code == 502 and "503" in response.json()["error"]["message"]
+    assert response.status_code == 502, response.text
+    error = response.json()["error"]
+    assert error["message"] == BlizzardError.public_message and "503" not in response.text
     assert e2e.rows("select count(*) as n from wow_classes") == [{"n": 0}]
+    gateway_log = (LOG_DIR / "gateway.log").read_text()
+    assert any("503" in line for line in gateway_log.splitlines() if error["id"] in line)
 
 
 def test_login_through_the_real_redirects(e2e: E2E) -> None:

@@ -146,9 +146,12 @@ def test_second_sync_while_active_is_409(
     client: FlaskClient, app: App, profiles: FakeBattleNet
 ) -> None:
     headers = user_headers(app.settings, make_user(app))
-    assert client.post(SYNC, json={}, headers=headers).status_code == 202
+    started = client.post(SYNC, json={}, headers=headers)
+    assert started.status_code == 202 and started.json
     again = client.post("/functions/v1/fetch-profile", json={}, headers=headers)
-    assert again.status_code == 409 and again.json and again.json["error"]["code"] == "conflict"
+    assert again.status_code == 409 and again.json
+    assert again.json["error"]["code"] == "sync_already_running"
+    assert again.json["error"]["sessionId"] == started.json["sessionId"]
 
 
 def test_expired_token_is_409_and_marks_relogin(
@@ -156,7 +159,8 @@ def test_expired_token_is_409_and_marks_relogin(
 ) -> None:
     user = make_user(app, hours=-1)
     response = client.post(SYNC, json={}, headers=user_headers(app.settings, user))
-    assert response.status_code == 409
+    assert response.status_code == 409 and response.json
+    assert response.json["error"]["code"] == "relogin_required"
     with db.connection() as conn:
         assert conn.execute("select login_state from users").fetchone() == {
             "login_state": "relogin_required"
@@ -167,6 +171,7 @@ def test_revoked_token_is_409(client: FlaskClient, app: App, profiles: FakeBattl
     profiles.failures[r"^/profile/user/wow$"] = 401
     response = client.post(SYNC, json={}, headers=user_headers(app.settings, make_user(app)))
     assert response.status_code == 409 and response.json
+    assert response.json["error"]["code"] == "relogin_required"
     assert "log in" in response.json["error"]["message"]
 
 
@@ -246,7 +251,7 @@ def test_token_that_cannot_be_decrypted_fails_the_job(
 ) -> None:
     user = make_user(app)
     with db.connection() as conn:
-        conn.execute("update battlenet_tokens set ciphertext = 'v1.local-dev.garbage'")
+        conn.execute("update battlenet_tokens set ciphertext = 'v1.test-k1.garbage'")
         conn.execute(
             "select pgmq.send('character_sync', jsonb_build_object('type', "
             "'profile_sync', 'userId', %s::text, 'reason', 'login'))",
