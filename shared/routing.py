@@ -64,16 +64,17 @@ class IdConverter(BaseConverter):
 class Routes:
     def __init__(self) -> None:
         self.map = Map(converters={"id": IdConverter}, strict_slashes=False, merge_slashes=False)
+        # Rules are kept without a trailing slash and matched against the path without one
+        # (Werkzeug's own slash handling answers 404 instead of 405 for a wrong method).
         self.views: dict[str, tuple[Access, View]] = {}
 
     def route(self, method: str, *paths: str, caller: Access) -> Callable[[View], View]:
         def register(view: View) -> View:
             name = view.__name__
-            if name in self.views:
-                raise ValueError(f"a view named {name!r} is already routed")
-            self.views[name] = (caller, view)
+            if self.views.setdefault(name, (caller, view)) != (caller, view):
+                raise ValueError(f"another view named {name!r}, or another caller, is routed")
             for path in paths:
-                self.map.add(Rule(path.rstrip("/") + "/", methods=[method], endpoint=name))
+                self.map.add(Rule(path.rstrip("/") or "/", methods=[method], endpoint=name))
             return view
 
         return register
@@ -87,7 +88,7 @@ class Routes:
     def dispatch(self, request: flask.Request, jwt_secret: str) -> flask.typing.ResponseReturnValue:
         adapter = self.map.bind("localhost")
         try:
-            name, values = adapter.match(request.path, method=request.method)
+            name, values = adapter.match(request.path.rstrip("/") or "/", method=request.method)
         except WerkzeugMethodNotAllowed as exc:
             allow = sorted(exc.valid_methods or [])
             use = " or ".join(m for m in allow if m not in ("HEAD", "OPTIONS"))

@@ -182,3 +182,12 @@ def test_status_endpoint(consumer: FlaskClient, app: App, service_headers: dict[
     assert response.status_code == 200 and response.json
     assert set(response.json["queues"]) >= {"character_sync", "character_refresh"}
     assert consumer.get(f"{CONSUMER}/status").status_code == 401
+
+
+def test_wrong_methods_are_405(
+    consumer: FlaskClient, app: App, service_headers: dict[str, str]
+) -> None:
+    status = consumer.post(f"{CONSUMER}/status", headers=service_headers)
+    assert status.status_code == 405 and status.headers["Allow"] == "GET, HEAD"
+    drain = consumer.get(CONSUMER, headers=service_headers)
+    assert drain.status_code == 405 and drain.headers["Allow"] == "POST"

@@ -310,3 +310,10 @@ def test_battlenet_down_during_exchange_is_502_with_an_error_id(
     [line] = [r.getMessage() for r in caplog.records if error["id"] in r.getMessage()]
     assert "503" in line and "/token" in line  # the real detail, in the log only
     assert users(db) == 0
+
+
+def test_login_and_callback_are_get_only(client: FlaskClient, app: App) -> None:
+    for path in (LOGIN, CALLBACK):
+        response = client.post(path)
+        assert response.status_code == 405 and response.headers["Allow"] == "GET, HEAD"
+    assert client.get("/functions/v1/oauth-flow/elsewhere").status_code == 404

@@ -196,3 +196,13 @@ def test_cors_for_the_app_origins_only(client: FlaskClient, app: App) -> None:
     assert error.status_code == 401 and error.headers["Access-Control-Allow-Origin"]
     other = client.options(PATH, headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_wrong_method_or_path(
+    client: FlaskClient, app: App, service_headers: dict[str, str]
+) -> None:
+    response = client.get(PATH, headers=service_headers)
+    assert response.status_code == 405 and response.headers["Allow"] == "POST"
+    trailing = client.post(PATH + "/", json={"regions": ["mars"]}, headers=service_headers)
+    assert trailing.status_code == 400  # routed: a trailing slash is optional
+    assert client.post(PATH + "/extra", json={}, headers=service_headers).status_code == 404
