@@ -63,9 +63,9 @@ class IdConverter(BaseConverter):
 
 class Routes:
     def __init__(self) -> None:
-        self.map = Map(converters={"id": IdConverter}, strict_slashes=False, merge_slashes=False)
         # Rules are kept without a trailing slash and matched against the path without one
         # (Werkzeug's own slash handling answers 404 instead of 405 for a wrong method).
+        self.map = Map(converters={"id": IdConverter}, merge_slashes=False)
         self.views: dict[str, tuple[Access, View]] = {}
 
     def route(self, method: str, *paths: str, caller: Access) -> Callable[[View], View]:
@@ -94,7 +94,7 @@ class Routes:
             use = " or ".join(m for m in allow if m not in ("HEAD", "OPTIONS"))
             raise MethodNotAllowed(f"use {use}", allow=allow) from None
         except WerkzeugNotFound:
-            raise NotFound(f"no route {request.method} {request.path}") from None
+            raise NotFound(f"no route {request.method} {request.path[:200]}") from None
         access, view = self.views[str(name)]
         return view(request, authorize(access, request, jwt_secret), **values)
 

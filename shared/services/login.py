@@ -159,7 +159,8 @@ class LoginService:
                 "start the login again"
             )
         if error:
-            raise BadRequest(f"Battle.net login was not completed: {error}")
+            reason = "".join(c for c in error[:100] if unicodedata.category(c) != "Cc")
+            raise BadRequest(f"Battle.net login was not completed: {reason}")
         if not code:
             raise BadRequest("the callback has no code")
         region = Region.parse(stored["region"])
