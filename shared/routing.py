@@ -15,6 +15,10 @@ An unknown path answers 404, a wrong method 405 with `Allow`; then the caller is
 for the route's kind, and the view gets the request, the caller and the path's values. Path
 values are bounded: `<id:...>` is 1 to 18 digits (an int), `<uuid:...>` a UUID; anything else
 does not match (404). A trailing slash is optional.
+
+Routes keep their full paths (the local gateway and a path-preserving load balancer pass them
+on). A path that is not a full one (`/`, `/status`, `/callback`: what a function's own URL on
+Cloud Functions or Cloud Run delivers) is taken relative to the function's `mount`.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from shared.auth import Caller, bearer_token, require_service, verify
 from shared.errors import MethodNotAllowed, NotFound
 
 View = Callable[..., flask.typing.ResponseReturnValue]
+FULL_PATHS = ("/functions/v1/", "/api/v1/")
 
 
 class Access(enum.Enum):
@@ -62,7 +67,8 @@ class IdConverter(BaseConverter):
 
 
 class Routes:
-    def __init__(self) -> None:
+    def __init__(self, mount: str) -> None:
+        self.mount = mount.rstrip("/")  # the function's own path: /functions/v1/<name>
         # Rules are kept without a trailing slash and matched against the path without one
         # (Werkzeug's own slash handling answers 404 instead of 405 for a wrong method).
         self.map = Map(converters={"id": IdConverter}, merge_slashes=False)
@@ -86,9 +92,12 @@ class Routes:
         return self.route("POST", *paths, caller=caller)
 
     def dispatch(self, request: flask.Request, jwt_secret: str) -> flask.typing.ResponseReturnValue:
+        path = request.path.rstrip("/")
+        if not path.startswith(FULL_PATHS):
+            path = self.mount + path
         adapter = self.map.bind("localhost")
         try:
-            name, values = adapter.match(request.path.rstrip("/") or "/", method=request.method)
+            name, values = adapter.match(path, method=request.method)
         except WerkzeugMethodNotAllowed as exc:
             allow = sorted(exc.valid_methods or [])
             use = " or ".join(m for m in allow if m not in ("HEAD", "OPTIONS"))

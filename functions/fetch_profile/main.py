@@ -27,7 +27,7 @@ from shared.routing import OWNER, USER, Routes
 from shared.services.users import UserSelector
 
 check_settings()
-routes = Routes()
+routes = Routes(mount="/functions/v1/fetch-profile")
 
 
 class SyncRequest(UserSelector):

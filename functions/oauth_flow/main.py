@@ -24,7 +24,7 @@ from shared.routing import ANYONE, Routes
 from shared.services.login import LoginCookie
 
 check_settings()
-routes = Routes()
+routes = Routes(mount="/functions/v1/oauth-flow")
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache", "Referrer-Policy": "no-referrer"}
 
 

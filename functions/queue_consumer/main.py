@@ -20,7 +20,7 @@ from shared.routing import SERVICE, Routes
 from shared.worker import DEFAULT_VISIBILITY_TIMEOUT, WorkerOptions
 
 check_settings()
-routes = Routes()
+routes = Routes(mount="/functions/v1/queue-consumer")
 
 
 class ConsumeRequest(BaseModel):

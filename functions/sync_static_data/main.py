@@ -18,7 +18,7 @@ from shared.http import endpoint, json_response, parse_body
 from shared.routing import SERVICE, Routes
 
 check_settings()
-routes = Routes()
+routes = Routes(mount="/functions/v1/sync-static-data")
 
 
 class SyncStaticDataRequest(BaseModel):

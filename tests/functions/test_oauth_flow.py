@@ -317,3 +317,10 @@ def test_login_and_callback_are_get_only(client: FlaskClient, app: App) -> None:
         response = client.post(path)
         assert response.status_code == 405 and response.headers["Allow"] == "GET, HEAD"
     assert client.get("/functions/v1/oauth-flow/elsewhere").status_code == 404
+
+
+def test_login_on_the_functions_own_url(client: FlaskClient, app: App) -> None:
+    response = client.get(
+        "/login"
+    )  # https://<region>-<project>.cloudfunctions.net/oauth-flow/login
+    assert response.status_code == 302 and response.headers["Set-Cookie"].startswith(COOKIE)

@@ -13,26 +13,26 @@ from shared.errors import MethodNotAllowed, NotFound, Unauthorized
 from shared.routing import ANYONE, OWNER, SERVICE, USER, Routes
 
 SECRET = "r" * 40
-routes = Routes()
+routes = Routes(mount="/functions/v1/things")
 
 
-@routes.get("/open", caller=ANYONE)
+@routes.get("/functions/v1/things/open", caller=ANYONE)
 def open_view(request: flask.Request, caller: Caller) -> Any:
     return {"role": caller.role}
 
 
-@routes.post("/things/<id:thing_id>/poke", caller=USER)
+@routes.post("/api/v1/things/<id:thing_id>/poke", caller=USER)
 def poke(request: flask.Request, caller: Caller, thing_id: int) -> Any:
     return {"thing": thing_id, "user": str(caller.user_id)}
 
 
-@routes.get("/sessions/<uuid:session_id>", caller=OWNER)
+@routes.get("/api/v1/sessions/<uuid:session_id>", caller=OWNER)
 def session(request: flask.Request, caller: Caller, session_id: uuid.UUID) -> Any:
     return {"session": str(session_id), "owner": str(caller.owner)}
 
 
-@routes.get("/ops", caller=SERVICE)
-@routes.post("/ops", caller=SERVICE)
+@routes.get("/functions/v1/things", caller=SERVICE)
+@routes.post("/functions/v1/things", caller=SERVICE)
 def ops(request: flask.Request, caller: Caller) -> Any:
     return {"service": caller.is_service}
 
@@ -50,26 +50,29 @@ def user_token(user: uuid.UUID) -> str:
 
 def test_routes_pass_the_caller_and_bounded_values() -> None:
     user = uuid.uuid4()
-    assert call("GET", "/open") == {"role": "anon"}
-    assert call("POST", "/things/123456789012345678/poke", user_token(user)) == {
+    assert call("GET", "/functions/v1/things/open") == {"role": "anon"}
+    assert call("GET", "/open/") == {"role": "anon"}  # relative to the function's own path
+    assert call("POST", "/api/v1/things/123456789012345678/poke", user_token(user)) == {
         "thing": 123456789012345678,
         "user": str(user),
     }
-    assert call("POST", "/things/7/poke/", user_token(user))["thing"] == 7  # trailing slash
+    assert call("POST", "/api/v1/things/7/poke/", user_token(user))["thing"] == 7
     sid = uuid.uuid4()
-    assert call("GET", f"/sessions/{sid}", user_token(user))["owner"] == str(user)
-    assert call("GET", f"/sessions/{sid}", mint_service_key(SECRET))["owner"] == "None"
+    assert call("GET", f"/api/v1/sessions/{sid}", user_token(user))["owner"] == str(user)
+    assert call("GET", f"/api/v1/sessions/{sid}", mint_service_key(SECRET))["owner"] == "None"
+    assert call("POST", "/", mint_service_key(SECRET)) == {"service": True}
 
 
 @pytest.mark.parametrize(
     "path",
     [
-        "/things/1234567890123456789/poke",  # 19 digits
-        "/things/-1/poke",
-        "/things/abc/poke",
-        "/sessions/not-a-uuid",
-        "/sessions/" + "1" * 2000,
+        "/api/v1/things/1234567890123456789/poke",  # 19 digits
+        "/api/v1/things/-1/poke",
+        "/api/v1/things/abc/poke",
+        "/api/v1/sessions/not-a-uuid",
+        "/api/v1/sessions/" + "1" * 2000,
         "/nowhere",
+        "/functions/v1/other",
     ],
 )
 def test_unknown_or_unbounded_paths_are_404(path: str) -> None:
@@ -79,26 +82,27 @@ def test_unknown_or_unbounded_paths_are_404(path: str) -> None:
 
 def test_wrong_method_is_405_with_allow() -> None:
     with pytest.raises(MethodNotAllowed) as info:
-        call("DELETE", "/ops")
+        call("DELETE", "/functions/v1/things")
     assert info.value.headers["Allow"] == "GET, HEAD, POST"
     assert str(info.value) == "use GET or POST"
     with pytest.raises(MethodNotAllowed) as info:
-        call("GET", "/things/1/poke")
+        call("GET", "/api/v1/things/1/poke")
     assert info.value.allow == ["POST"]
 
 
 def test_callers_are_authenticated_for_the_route_kind() -> None:
     with pytest.raises(Unauthorized, match="missing"):
-        call("GET", "/ops")
+        call("GET", "/functions/v1/things")
     with pytest.raises(Unauthorized, match="service-role key"):
-        call("GET", "/ops", user_token(uuid.uuid4()))
-    assert call("GET", "/ops", mint_service_key(SECRET)) == {"service": True}
+        call("GET", "/functions/v1/things", user_token(uuid.uuid4()))
+    assert call("GET", "/functions/v1/things", mint_service_key(SECRET)) == {"service": True}
     with pytest.raises(Unauthorized):
-        call("POST", "/things/1/poke", mint_service_key("another-secret-of-at-least-32-chars"))
+        other_key = mint_service_key("another-secret-of-at-least-32-chars")
+        call("POST", "/api/v1/things/1/poke", other_key)
 
 
 def test_a_view_has_one_caller_kind() -> None:
-    other = Routes()
+    other = Routes(mount="/functions/v1/other")
     other.get("/a", caller=ANYONE)(open_view)
     other.post("/a", caller=ANYONE)(open_view)
     with pytest.raises(ValueError, match="another caller"):
