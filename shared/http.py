@@ -51,12 +51,16 @@ def to_response(exc: Exception) -> flask.Response:
                 exc.status, exc.code, exc.public_message, {**exc.public, "id": error_id}
             )
         else:
-            log.exception("error %s: unexpected %s", error_id, type(exc).__name__)
+            log.error(
+                "error %s: unexpected %s: %s", error_id, type(exc).__name__, exc, exc_info=exc
+            )
             response = error_response(
                 500, GuildSyncError.code, GuildSyncError.public_message, {"id": error_id}
             )
     if isinstance(exc, GuildSyncError):
         response.headers.update(exc.headers)
+        if (retry_after := exc.public.get("retryAfter")) is not None:
+            response.headers["Retry-After"] = str(retry_after)
     return response
 
 
