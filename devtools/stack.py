@@ -233,11 +233,12 @@ class Stack:
         return StaticDataWatch(source, self.config.check_interval, log=log)
 
     def service_key(self) -> str:
+        """The service-role key for this stack's functions (signed with the secret its
+        environment gives them)."""
         from shared.auth import mint_service_key
-        from shared.settings import Settings
+        from shared.settings import DEV_JWT_SECRET
 
-        secret = Settings.load().supabase_jwt_secret.get_secret_value()
-        return mint_service_key(secret)
+        return mint_service_key(self.base_env.get("SUPABASE_JWT_SECRET") or DEV_JWT_SECRET)
 
 
 def _already_running(pid_file: Path) -> int | None:

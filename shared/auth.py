@@ -2,7 +2,9 @@
 and the service-role key.
 
 The service-role key carries `role: service_role` (and no `aud`); a user's session carries
-`role: authenticated`, `aud: authenticated` and `sub` (the user's id).
+`role: authenticated`, `aud: authenticated` and `sub` (the user's id). Every token must carry
+`exp`. In production mode the settings refuse the public Supabase CLI secret, so a token signed
+with it never verifies there.
 """
 
 from __future__ import annotations
@@ -32,6 +34,15 @@ class Caller:
     def is_service(self) -> bool:
         return self.role == SERVICE_ROLE
 
+    @property
+    def owner(self) -> uuid.UUID | None:
+        """Whose rows the caller may see: their own, or everyone's (None) for the service key."""
+        if self.is_service:
+            return None
+        if self.user_id is None:
+            raise Unauthorized("this call needs a user's token or the service-role key")
+        return self.user_id
+
 
 def bearer_token(authorization: str | None) -> str:
     if not authorization:
@@ -43,17 +54,20 @@ def bearer_token(authorization: str | None) -> str:
 
 
 def verify(token: str, secret: str) -> Caller:
-    """Check signature and expiry; return who is calling. Raises Unauthorized."""
+    """Check signature and expiry (`exp` required); return who is calling. Raises
+    Unauthorized."""
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
             secret,
             algorithms=[ALGORITHM],
-            options={"verify_aud": False, "require": []},
+            options={"verify_aud": False, "require": ["exp"]},
             leeway=5,
         )
     except jwt.ExpiredSignatureError:
         raise Unauthorized("the token has expired") from None
+    except jwt.MissingRequiredClaimError:
+        raise Unauthorized("the token has no expiry ('exp')") from None
     except jwt.PyJWTError:
         raise Unauthorized("the token is not valid") from None
     role = claims.get("role")

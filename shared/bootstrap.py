@@ -1,13 +1,16 @@
 """The composition root: settings, the data layer, the Battle.net client and the services,
 wired once. Handlers reach it through `get_app()` (a lazily created module global, so a cold
 start pays only for what it uses); tests build their own with `bootstrap(...)` and pass fakes.
+Each function's main.py calls `check_settings()` when imported, so a bad deploy never starts.
 """
 
 from __future__ import annotations
 
 import functools
+import sys
 import threading
 from dataclasses import dataclass, field
+from types import TracebackType
 
 from shared.blizzard.client import BlizzardClient
 from shared.blizzard.regions import Region
@@ -16,6 +19,7 @@ from shared.budget import BudgetLimits, PostgresBudget
 from shared.crypto import TokenCipher
 from shared.db.protocol import Database
 from shared.db.repository import Repository, SqlRepository
+from shared.errors import ConfigError
 from shared.jobs.accounts import ProfileSyncJob
 from shared.jobs.enrich import EnrichCharacterJob
 from shared.jobs.registry import Registry
@@ -27,7 +31,8 @@ from shared.services.login import LoginService
 from shared.services.progress import ProgressStream
 from shared.services.refresh import CharacterRefresher, RosterSync
 from shared.services.static_data import StaticDataService
-from shared.settings import Settings
+from shared.services.users import UserDirectory
+from shared.settings import Settings, get_settings
 
 
 def make_database(settings: Settings) -> Database:
@@ -68,6 +73,10 @@ class App:
     @functools.cached_property
     def character_sync(self) -> CharacterSyncService:
         return CharacterSyncService(self.blizzard, self.repo, self.cipher)
+
+    @functools.cached_property
+    def users(self) -> UserDirectory:
+        return UserDirectory(self.repo)
 
     @functools.cached_property
     def progress(self) -> ProgressStream:
@@ -136,6 +145,32 @@ def bootstrap(
 
 _app: App | None = None
 _lock = threading.Lock()
+
+
+def check_settings() -> Settings:
+    """Read and check the settings when a function's main.py is imported, so a deploy with a
+    missing or refused setting fails to start. If the ConfigError ends the process (as when
+    functions-framework imports main.py), it prints as one line naming the variable, without
+    a traceback."""
+    try:
+        return get_settings()
+    except ConfigError:
+        if not isinstance(sys.excepthook, _OneLineConfigErrors):
+            sys.excepthook = _OneLineConfigErrors(sys.excepthook)
+        raise
+
+
+class _OneLineConfigErrors:
+    def __init__(self, previous: object) -> None:
+        self.previous = previous
+
+    def __call__(
+        self, kind: type[BaseException], exc: BaseException, tb: TracebackType | None
+    ) -> None:
+        if isinstance(exc, ConfigError):
+            print(exc, file=sys.stderr, flush=True)
+        elif callable(self.previous):
+            self.previous(kind, exc, tb)
 
 
 def get_app() -> App:

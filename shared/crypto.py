@@ -1,15 +1,16 @@
 """Battle.net tokens at rest: AES-256-GCM with a key id, so keys can rotate.
 
 TOKEN_ENCRYPTION_KEY is a comma-separated key ring of `key_id:base64url(32 bytes)`; the first
-key encrypts, every key decrypts. A ciphertext is `v1.<key_id>.<base64url(nonce|ct|tag)>` and
-is bound to its user by the associated data (the Battle.net account id), so a ciphertext
-copied onto another user does not decrypt.
+key encrypts, every key decrypts, and a key id may appear only once. A ciphertext is
+`v1.<key_id>.<base64url(nonce|ct|tag)>` and is bound to its user by the associated data (the
+Battle.net account id), so a ciphertext copied onto another user does not decrypt.
 """
 
 from __future__ import annotations
 
 import base64
 import os
+import re
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -17,6 +18,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from shared.errors import ConfigError, TokenDecryptionError
 
+VARIABLE = "TOKEN_ENCRYPTION_KEY"
+KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # no '.': it separates a ciphertext's parts
 VERSION = "v1"
 NONCE_BYTES = 12
 
@@ -31,26 +34,39 @@ class Encrypted:
     ciphertext: str
 
 
+def parse_key_ring(key_ring: str) -> dict[str, bytes]:
+    """`key_id:base64url(32 bytes)[,key_id:...]` as {key_id: key}, in order (the first
+    encrypts). Raises ConfigError naming TOKEN_ENCRYPTION_KEY, never showing key material."""
+    keys: dict[str, bytes] = {}
+    for entry in (e.strip() for e in key_ring.split(",") if e.strip()):
+        key_id, sep, material = entry.partition(":")
+        key_id = key_id.strip()
+        try:
+            raw = _b64decode(material.strip()) if sep else b""
+        except ValueError:
+            raw = b""
+        if not KEY_ID.fullmatch(key_id) or len(raw) != 32:
+            raise ConfigError(
+                "invalid setting TOKEN_ENCRYPTION_KEY: expected key_id:base64url(32 bytes)"
+                "[,key_id:...] (key ids of letters, digits, - and _)",
+                variable=VARIABLE,
+            )
+        if key_id in keys:
+            raise ConfigError(
+                f"invalid setting TOKEN_ENCRYPTION_KEY: key id {key_id!r} appears twice",
+                variable=VARIABLE,
+            )
+        keys[key_id] = raw
+    if not keys:
+        raise ConfigError("invalid setting TOKEN_ENCRYPTION_KEY: empty", variable=VARIABLE)
+    return keys
+
+
 class TokenCipher:
     def __init__(self, key_ring: str) -> None:
-        self._keys: dict[str, AESGCM] = {}
-        self.primary = ""
-        for entry in (e.strip() for e in key_ring.split(",") if e.strip()):
-            key_id, sep, material = entry.partition(":")
-            try:
-                raw = _b64decode(material) if sep else b""
-            except ValueError:
-                raw = b""
-            if not key_id or len(raw) != 32:
-                raise ConfigError(
-                    "invalid setting TOKEN_ENCRYPTION_KEY: expected key_id:base64url(32 bytes)"
-                    "[,key_id:...]",
-                    variable="TOKEN_ENCRYPTION_KEY",
-                )
-            self._keys[key_id] = AESGCM(raw)
-            self.primary = self.primary or key_id
-        if not self._keys:
-            raise ConfigError("TOKEN_ENCRYPTION_KEY is empty", variable="TOKEN_ENCRYPTION_KEY")
+        keys = parse_key_ring(key_ring)
+        self._keys = {key_id: AESGCM(raw) for key_id, raw in keys.items()}
+        self.primary = next(iter(keys))
 
     def encrypt(self, plaintext: str, associated: str) -> Encrypted:
         nonce = os.urandom(NONCE_BYTES)

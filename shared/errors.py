@@ -7,8 +7,11 @@
     │   ├── Unauthorized          401  no, wrong or expired Bearer token
     │   ├── Forbidden             403  a valid token without the needed role
     │   ├── NotFound              404  unknown resource, or one of another user
-    │   ├── MethodNotAllowed      405
-    │   └── Conflict              409  a sync already active, Battle.net login expired
+    │   ├── MethodNotAllowed      405  (carries the `Allow` header)
+    │   └── Conflict              409
+    │       ├── SyncAlreadyRunning    sync_already_running: a sync is active (body: sessionId)
+    │       └── ReloginRequired       relogin_required: the Battle.net login expired or was
+    │                                 revoked; the user must log in with Battle.net again
     ├── BlizzardError             Battle.net failed us (answered with 502); carries
     │   │                         status, url, region, namespace
     │   ├── BlizzardTransportError    timeout, connection refused, ...
@@ -27,7 +30,9 @@
     └── DataError                 the database failed (driver errors wrapped here)
 
 Messages never carry secrets: URLs are stored without query strings and token values are
-never formatted into a message.
+never formatted into a message. A 4xx answer shows the message; a 5xx answer shows only the
+class's `public_message` and an error id, and the log line carries the id with the message
+(`shared.http.to_response`).
 """
 
 from __future__ import annotations
@@ -40,14 +45,22 @@ class GuildSyncError(Exception):
 
     status: ClassVar[int] = 500
     code: ClassVar[str] = "internal_error"
+    #: What a 5xx answer says instead of the message (which may carry driver or Battle.net text).
+    public_message: ClassVar[str] = "internal error"
 
     def __init__(
-        self, message: str, *, public: dict[str, Any] | None = None, **context: Any
+        self,
+        message: str,
+        *,
+        public: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        **context: Any,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.context = context
         self.public = public or {}  # extra fields safe to show the caller in the error body
+        self.headers = headers or {}  # extra response headers (Allow, Retry-After)
 
     def __str__(self) -> str:
         return self.message
@@ -86,10 +99,33 @@ class MethodNotAllowed(RequestError):
     status = 405
     code = "method_not_allowed"
 
+    def __init__(self, message: str, *, allow: list[str]) -> None:
+        super().__init__(message, headers={"Allow": ", ".join(allow)})
+        self.allow = allow
+
 
 class Conflict(RequestError):
     status = 409
     code = "conflict"
+
+
+class SyncAlreadyRunning(Conflict):
+    code = "sync_already_running"
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(
+            "a character sync is already running for this user", public={"sessionId": session_id}
+        )
+        self.session_id = session_id
+
+
+class ReloginRequired(Conflict):
+    code = "relogin_required"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the user's Battle.net login has expired or was revoked; log in with Battle.net again"
+        )
 
 
 class BlizzardError(GuildSyncError):
@@ -97,6 +133,7 @@ class BlizzardError(GuildSyncError):
 
     status = 502
     code = "blizzard_error"
+    public_message = "Battle.net did not answer as expected; try again in a minute"
 
     def __init__(
         self,
@@ -171,6 +208,7 @@ class WaitForBattlenet(GuildSyncError):
 
     status = 503
     code = "blizzard_unavailable"
+    public_message = "Battle.net cannot be called right now; try again after Retry-After seconds"
 
     def __init__(self, message: str, *, retry_after: float, reason: str | None = None) -> None:
         super().__init__(message, public={"retryAfter": max(1, round(retry_after))})
@@ -197,6 +235,7 @@ class TokenDecryptionError(GuildSyncError):
 
 class DataError(GuildSyncError):
     code = "database_error"
+    public_message = "the database is not available; try again in a minute"
 
 
 def blizzard_error_for_status(status: int) -> type[BlizzardHTTPError]:

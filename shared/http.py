@@ -1,20 +1,24 @@
 """HTTP plumbing every handler shares: the JSON error shape, the mapping of the exception tree
-to statuses (in exactly one place), request bodies parsed into pydantic models, and callers
-authenticated from their Bearer JWT."""
+to statuses (in exactly one place), CORS, and request bodies parsed into pydantic models.
+Routes and who may call them: `shared.routing`.
+
+A 4xx answer says what was wrong. A 5xx answer never carries driver or Battle.net text: it
+says `{"error": {"code", "message": <generic>, "id"}}` and the log line with the real detail
+carries the same id."""
 
 from __future__ import annotations
 
 import functools
 import json
 import logging
+import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import flask
 from pydantic import BaseModel, ValidationError
 
-from shared.auth import Caller, bearer_token, verify
-from shared.errors import BadRequest, GuildSyncError, RequestError
+from shared.errors import BadRequest, GuildSyncError
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -36,15 +40,28 @@ def json_response(payload: Any, status: int = 200) -> flask.Response:
 
 def to_response(exc: Exception) -> flask.Response:
     """The one mapping from exceptions to HTTP answers."""
-    if isinstance(exc, GuildSyncError):
-        if not isinstance(exc, RequestError):
-            log.warning("%s: %s", type(exc).__name__, exc.message)
+    if isinstance(exc, GuildSyncError) and exc.status < 500:
         response = error_response(exc.status, exc.code, exc.message, exc.public)
+    else:
+        error_id = uuid.uuid4().hex
+        if isinstance(exc, GuildSyncError):
+            detail = {k: v for k, v in exc.context.items() if v is not None}
+            log.error("error %s: %s: %s %s", error_id, type(exc).__name__, exc.message, detail)
+            response = error_response(
+                exc.status, exc.code, exc.public_message, {**exc.public, "id": error_id}
+            )
+        else:
+            log.error(
+                "error %s: unexpected %s: %s", error_id, type(exc).__name__, exc, exc_info=exc
+            )
+            response = error_response(
+                500, GuildSyncError.code, GuildSyncError.public_message, {"id": error_id}
+            )
+    if isinstance(exc, GuildSyncError):
+        response.headers.update(exc.headers)
         if (retry_after := exc.public.get("retryAfter")) is not None:
             response.headers["Retry-After"] = str(retry_after)
-        return response
-    log.exception("unexpected error")
-    return error_response(500, "internal_error", "internal error")
+    return response
 
 
 CORS_ALLOW_HEADERS = "authorization, content-type, apikey, x-client-info"
@@ -116,7 +133,3 @@ def describe_validation_error(exc: ValidationError) -> str:
             msg = str(ctx["error"])
         parts.append(f"{where}: {msg}")
     return "; ".join(parts)
-
-
-def authenticate(request: flask.Request, jwt_secret: str) -> Caller:
-    return verify(bearer_token(request.headers.get("Authorization")), jwt_secret)

@@ -2,6 +2,11 @@
 
 A missing or malformed setting fails at start with one clear line naming the variable
 (`Settings.load()` raises `ConfigError`).
+
+Production mode (`BLIZZARD_CLIENT_ID` set, or `K_SERVICE` as on Cloud Run / Cloud Functions)
+refuses the development defaults of SUPABASE_JWT_SECRET and TOKEN_ENCRYPTION_KEY (an unset
+variable is the default), a JWT secret under 32 characters, and keeps no localhost origin in
+the default redirect allow-list. Locally nothing needs to be set.
 """
 
 from __future__ import annotations
@@ -10,11 +15,12 @@ import base64
 import functools
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.blizzard.regions import DEFAULT_API_TEMPLATE as DEFAULT_API_URL
 from shared.blizzard.regions import DEFAULT_OAUTH_URL
+from shared.crypto import parse_key_ring
 from shared.errors import ConfigError, GuildSyncError
 
 #: The Supabase CLI's well-known local JWT secret: fine for a laptop, never for production.
@@ -28,6 +34,12 @@ EMULATOR_CLIENT_ID = "local-client-id"
 EMULATOR_CLIENT_SECRET = "local-client-secret"
 
 DEFAULT_GATEWAY = "http://127.0.0.1:54321"
+#: Where a login may return to when OAUTH_ALLOWED_REDIRECTS is unset: a frontend's dev server and
+#: the page `make run` serves (production mode keeps only the entries that are not localhost).
+DEFAULT_ALLOWED_REDIRECTS = "http://localhost:3000,http://127.0.0.1:3000," + DEFAULT_GATEWAY
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+MIN_JWT_SECRET_LENGTH = 32
+PRODUCTION = "production mode (BLIZZARD_CLIENT_ID or K_SERVICE is set)"
 
 
 def _region(value: str) -> str:
@@ -66,9 +78,42 @@ class Settings(BaseSettings):
 
     token_encryption_key: SecretStr = SecretStr(DEV_TOKEN_KEY)
     oauth_redirect_uri: str = DEFAULT_GATEWAY + "/functions/v1/oauth-flow/callback"
-    # the web page `make run` serves (DEFAULT_GATEWAY) and a frontend's dev server
-    oauth_allowed_redirects: str = "http://localhost:3000,http://127.0.0.1:3000," + DEFAULT_GATEWAY
+    oauth_allowed_redirects: str = DEFAULT_ALLOWED_REDIRECTS
     session_ttl_seconds: int = Field(default=3600, gt=0)
+    k_service: str | None = None  # set by Cloud Run and Cloud Functions: production mode
+
+    @field_validator("token_encryption_key")
+    @classmethod
+    def _key_ring(cls, value: SecretStr) -> SecretStr:
+        parse_key_ring(value.get_secret_value())  # ConfigError naming the variable
+        return value
+
+    @model_validator(mode="after")
+    def _production_secrets(self) -> Settings:
+        """Production never runs on the public development secrets (ConfigError naming the
+        variable; the message never shows a secret)."""
+        if not self.production:
+            return self
+        secret = self.supabase_jwt_secret.get_secret_value().strip()
+        if secret == DEV_JWT_SECRET:
+            raise _refused(
+                "SUPABASE_JWT_SECRET",
+                "unset or the public Supabase CLI secret",
+                "set the project's JWT secret",
+            )
+        if len(secret) < MIN_JWT_SECRET_LENGTH:
+            raise _refused(
+                "SUPABASE_JWT_SECRET", f"shorter than {MIN_JWT_SECRET_LENGTH} characters"
+            )
+        dev_key = next(iter(parse_key_ring(DEV_TOKEN_KEY).values()))
+        if dev_key in parse_key_ring(self.token_encryption_key.get_secret_value()).values():
+            raise _refused(
+                "TOKEN_ENCRYPTION_KEY",
+                "unset or holding the development key",
+                "generate one with `python -c 'from shared.crypto import generate_key; "
+                'print(generate_key("k1"))\'`',
+            )
+        return self
 
     @field_validator("blizzard_api_url", "blizzard_oauth_url", "oauth_redirect_uri")
     @classmethod
@@ -93,8 +138,14 @@ class Settings(BaseSettings):
         return self.blizzard_regions.split(",")
 
     @property
+    def production(self) -> bool:
+        return bool(self.blizzard_client_id or self.k_service)
+
+    @property
     def allowed_redirect_origins(self) -> list[str]:
-        return [o.strip().rstrip("/") for o in self.oauth_allowed_redirects.split(",") if o.strip()]
+        origins = [o.strip().rstrip("/") for o in self.oauth_allowed_redirects.split(",")]
+        keep_local = not self.production or "oauth_allowed_redirects" in self.model_fields_set
+        return [o for o in origins if o and (keep_local or urlsplit(o).hostname not in LOCAL_HOSTS)]
 
     @property
     def client_id(self) -> str:
@@ -118,6 +169,11 @@ class Settings(BaseSettings):
             err = exc.errors()[0]
             name = str(err["loc"][0]).upper() if err["loc"] else "settings"
             raise ConfigError(f"invalid setting {name}: {err['msg']}", variable=name) from None
+
+
+def _refused(variable: str, problem: str, fix: str = "") -> ConfigError:
+    message = f"invalid setting {variable}: {problem}, refused in {PRODUCTION}"
+    return ConfigError(message + (f"; {fix}" if fix else ""), variable=variable)
 
 
 @functools.cache

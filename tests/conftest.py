@@ -8,6 +8,7 @@ between tests.
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,15 +32,22 @@ TEST_GATEWAY_PORT = int(os.environ.get("TEST_GATEWAY_PORT", "25431"))
 TEST_EMULATOR_PORT = int(os.environ.get("TEST_EMULATOR_PORT", "25433"))
 TEST_API = "https://test.api.invalid"
 TEST_OAUTH = "https://oauth.test.invalid"
+#: Secrets for settings in production mode (a client id is set): strong, and not the defaults.
+TEST_JWT_SECRET = "test-jwt-secret-" + "0123456789abcdef" * 3
+TEST_TOKEN_KEY = "test-k1:" + base64.urlsafe_b64encode(b"guild-sync-test-key-of-32-bytes!").decode()
 
 
 def make_settings(**overrides: object) -> Settings:
+    """Settings as a deploy has them (production mode: a client id, strong secrets)."""
     values: dict[str, object] = {
         "database_url": f"postgresql://postgres@127.0.0.1:{TEST_DB_PORT}/postgres",
         "blizzard_client_id": "test-client",
         "blizzard_client_secret": "test-secret",
         "blizzard_api_url": TEST_API,
         "blizzard_oauth_url": TEST_OAUTH,
+        "supabase_jwt_secret": TEST_JWT_SECRET,
+        "token_encryption_key": TEST_TOKEN_KEY,
+        "oauth_allowed_redirects": "http://localhost:3000,http://127.0.0.1:3000",
     }
     values.update(overrides)
     return Settings.model_validate(values)

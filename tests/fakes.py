@@ -273,7 +273,8 @@ class FakeRepository:
     def _unused(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("not faked: test this on Postgres")
 
-    upsert_static_data = save_oauth_state = consume_oauth_state = upsert_login = _unused
+    upsert_static_data = save_oauth_state = consume_login_state = upsert_login = _unused
+    find_user_id = _unused
     enqueue_character_enrichment = get_sync_state = sync_events_since = _unused
     list_user_characters = refresh_account_characters = apply_guild_roster = _unused
     touch_guild_roster = run_job = requeue_dead_letters = _unused

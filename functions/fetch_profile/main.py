@@ -6,92 +6,82 @@ GET  /api/v1/characters/sync/{sessionId}                 current progress (sync-
 GET  /api/v1/characters/sync/{sessionId}/events          Server-Sent Events, current state first
 GET  /api/v1/characters                                  the caller's characters
 
-A user calls with their session JWT; an operator with the service key and `userId`.
+A user calls with their session JWT; an operator with the service key, naming the user by
+`userId` / `user_id` or `battlenet_id` (query string or JSON body).
 """
 
 from __future__ import annotations
 
-import re
 import uuid
 
 import flask
 import functions_framework
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, ConfigDict, Field, ValidationError
 
 from shared.auth import Caller
 from shared.blizzard.regions import GameVersion
-from shared.bootstrap import App, get_app
-from shared.errors import BadRequest, MethodNotAllowed, NotFound
-from shared.http import authenticate, endpoint, json_response, parse_body
+from shared.bootstrap import App, check_settings, get_app
+from shared.errors import BadRequest
+from shared.http import describe_validation_error, endpoint, json_response, parse_body
+from shared.routing import OWNER, USER, Routes
+from shared.services.users import UserSelector
 
-SYNC = re.compile(r"^/(functions/v1/fetch-profile|api/v1/characters/sync)/?$")
-ENRICH = re.compile(r"^/api/v1/characters/(\d+)/enrich/?$")
-STATE = re.compile(r"^/api/v1/characters/sync/([^/]+)/?$")
-EVENTS = re.compile(r"^/api/v1/characters/sync/([^/]+)/events/?$")
-LIST = re.compile(r"^/api/v1/characters/?$")
-
-
-class SyncRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    game_version: str = Field(default=GameVersion.RETAIL.value, alias="gameVersion")
-    user_id: uuid.UUID | None = Field(default=None, alias="userId")
+check_settings()
+routes = Routes(mount="/functions/v1/fetch-profile")
 
 
-def acting_user(caller: Caller, user_id: uuid.UUID | None) -> uuid.UUID:
-    """The user a call is about: the caller, or `userId` when the service key calls."""
-    if caller.is_service:
-        if user_id is None:
-            raise BadRequest("userId is required with the service key")
-        return user_id
-    assert caller.user_id is not None
-    return caller.user_id
+class SyncRequest(UserSelector):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    game_version: str = Field(
+        default=GameVersion.RETAIL.value, validation_alias=AliasChoices("gameVersion")
+    )
 
 
-def owner(caller: Caller) -> uuid.UUID | None:
-    return None if caller.is_service else caller.user_id
+@routes.post("/functions/v1/fetch-profile", "/api/v1/characters/sync", caller=USER)
+def start_sync(request: flask.Request, caller: Caller) -> flask.typing.ResponseReturnValue:
+    app = get_app()
+    body = parse_body(request, SyncRequest)
+    version = GameVersion.parse(body.game_version)
+    user = app.users.acting_user(caller, query_selector(request).combine(body))
+    return json_response(app.character_sync.start(user, version).as_json(), 202)
 
 
-def require(method: str, request: flask.Request) -> None:
-    if request.method != method:
-        raise MethodNotAllowed(f"use {method}")
+@routes.post("/api/v1/characters/<id:character_id>/enrich", caller=OWNER)
+def enrich(request: flask.Request, caller: Caller, character_id: int) -> flask.Response:
+    app = get_app()
+    user = app.users.acting_user(caller, query_selector(request))
+    return json_response(app.character_sync.enqueue_one(user, character_id), 202)
+
+
+@routes.get("/api/v1/characters/sync/<uuid:session_id>", caller=OWNER)
+def sync_state(request: flask.Request, caller: Caller, session_id: uuid.UUID) -> flask.Response:
+    return json_response(get_app().character_sync.state(str(session_id), caller.owner)["data"])
+
+
+@routes.get("/api/v1/characters/sync/<uuid:session_id>/events", caller=OWNER)
+def sync_events(request: flask.Request, caller: Caller, session_id: uuid.UUID) -> flask.Response:
+    return _event_stream(get_app(), str(session_id), caller.owner)
+
+
+@routes.get("/api/v1/characters", caller=USER)
+def list_characters(request: flask.Request, caller: Caller) -> flask.Response:
+    app = get_app()
+    user = app.users.acting_user(caller, query_selector(request))
+    return json_response({"characters": app.repo.list_user_characters(user)})
 
 
 @functions_framework.http
 @endpoint
 def fetch_profile(request: flask.Request) -> flask.typing.ResponseReturnValue:
-    app = get_app()
-    caller = authenticate(request, app.settings.supabase_jwt_secret.get_secret_value())
-    path = request.path
-    if SYNC.match(path):
-        require("POST", request)
-        body = parse_body(request, SyncRequest)
-        version = GameVersion.parse(body.game_version)
-        started = app.character_sync.start(acting_user(caller, body.user_id), version)
-        return json_response(started.as_json(), 202)
-    if match := ENRICH.match(path):
-        require("POST", request)
-        user = acting_user(caller, _query_user(request))
-        return json_response(app.character_sync.enqueue_one(user, int(match.group(1))), 202)
-    if match := EVENTS.match(path):
-        require("GET", request)
-        return _event_stream(app, match.group(1), owner(caller))
-    if match := STATE.match(path):
-        require("GET", request)
-        return json_response(app.character_sync.state(match.group(1), owner(caller))["data"])
-    if LIST.match(path):
-        require("GET", request)
-        user = acting_user(caller, _query_user(request))
-        return json_response({"characters": app.repo.list_user_characters(user)})
-    raise NotFound(f"no route {request.method} {path}")
+    return routes.dispatch(request, get_app().settings.supabase_jwt_secret.get_secret_value())
 
 
-def _query_user(request: flask.Request) -> uuid.UUID | None:
-    raw = request.args.get("userId")
+def query_selector(request: flask.Request) -> UserSelector:
     try:
-        return uuid.UUID(raw) if raw else None
-    except ValueError:
-        raise BadRequest("userId must be a UUID") from None
+        return UserSelector.model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        raise BadRequest(describe_validation_error(exc)) from None
 
 
 def _event_stream(app: App, session_id: str, user: uuid.UUID | None) -> flask.Response:

@@ -19,12 +19,15 @@ import flask
 import functions_framework
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.auth import require_service
-from shared.bootstrap import get_app
-from shared.errors import MethodNotAllowed
-from shared.http import authenticate, endpoint, json_response, parse_body
+from shared.auth import Caller
+from shared.bootstrap import check_settings, get_app
+from shared.http import endpoint, json_response, parse_body
 from shared.jobs.queues import Queue
 from shared.jobs.worker import DEFAULT_VISIBILITY_TIMEOUT, WorkerOptions
+from shared.routing import SERVICE, Routes
+
+check_settings()
+routes = Routes(mount="/functions/v1/queue-consumer")
 
 
 class RequeueRequest(BaseModel):
@@ -49,24 +52,30 @@ class ConsumeRequest(BaseModel):
     )
 
 
-@functions_framework.http
-@endpoint
-def queue_consumer(request: flask.Request) -> flask.typing.ResponseReturnValue:
+@routes.post("/functions/v1/queue-consumer", caller=SERVICE)
+def consume(request: flask.Request, caller: Caller) -> flask.Response:
     app = get_app()
-    require_service(authenticate(request, app.settings.supabase_jwt_secret.get_secret_value()))
-    if request.path.rstrip("/").endswith("/status"):
-        if request.method != "GET":
-            raise MethodNotAllowed("use GET")
-        return json_response(app.repo.queue_status())
-    if request.path.rstrip("/").endswith("/requeue"):
-        if request.method != "POST":
-            raise MethodNotAllowed("use POST")
-        ask = parse_body(request, RequeueRequest)
-        queue = ask.queue.value if ask.queue else None
-        return json_response(app.repo.requeue_dead_letters(queue, ask.since, ask.reason, ask.limit))
-    if request.method != "POST":
-        raise MethodNotAllowed("use POST")
     body = parse_body(request, ConsumeRequest)
     worker = app.worker(WorkerOptions(visibility_timeout=body.visibility_timeout))
     result = worker.run(max_messages=body.max_messages, max_seconds=body.max_seconds)
     return json_response(result.as_json())
+
+
+@routes.post("/functions/v1/queue-consumer/requeue", caller=SERVICE)
+def requeue(request: flask.Request, caller: Caller) -> flask.Response:
+    ask = parse_body(request, RequeueRequest)
+    queue = ask.queue.value if ask.queue else None
+    return json_response(
+        get_app().repo.requeue_dead_letters(queue, ask.since, ask.reason, ask.limit)
+    )
+
+
+@routes.get("/functions/v1/queue-consumer/status", caller=SERVICE)
+def status(request: flask.Request, caller: Caller) -> flask.Response:
+    return json_response(get_app().repo.queue_status())
+
+
+@functions_framework.http
+@endpoint
+def queue_consumer(request: flask.Request) -> flask.typing.ResponseReturnValue:
+    return routes.dispatch(request, get_app().settings.supabase_jwt_secret.get_secret_value())

@@ -11,11 +11,14 @@ import flask
 import functions_framework
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shared.auth import require_service
+from shared.auth import Caller
 from shared.blizzard.regions import GameVersion, Region
-from shared.bootstrap import get_app
-from shared.errors import MethodNotAllowed
-from shared.http import authenticate, endpoint, json_response, parse_body
+from shared.bootstrap import check_settings, get_app
+from shared.http import endpoint, json_response, parse_body
+from shared.routing import SERVICE, Routes
+
+check_settings()
+routes = Routes(mount="/functions/v1/sync-static-data")
 
 
 class SyncStaticDataRequest(BaseModel):
@@ -32,15 +35,17 @@ class SyncStaticDataRequest(BaseModel):
         return value
 
 
-@functions_framework.http
-@endpoint
-def sync_static_data(request: flask.Request) -> flask.typing.ResponseReturnValue:
+@routes.post("/functions/v1/sync-static-data", caller=SERVICE)
+def sync(request: flask.Request, caller: Caller) -> flask.Response:
     app = get_app()
-    require_service(authenticate(request, app.settings.supabase_jwt_secret.get_secret_value()))
-    if request.method != "POST":
-        raise MethodNotAllowed("use POST")
     body = parse_body(request, SyncStaticDataRequest)
     regions = [Region.parse(r) for r in body.regions or app.settings.regions]
     versions = [GameVersion.parse(v) for v in body.game_versions or [GameVersion.RETAIL]]
     result = app.static_data.sync(list(dict.fromkeys(regions)), list(dict.fromkeys(versions)))
     return json_response(result.as_json())
+
+
+@functions_framework.http
+@endpoint
+def sync_static_data(request: flask.Request) -> flask.typing.ResponseReturnValue:
+    return routes.dispatch(request, get_app().settings.supabase_jwt_secret.get_secret_value())

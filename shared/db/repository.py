@@ -69,8 +69,19 @@ class Repository(Protocol):
     def upsert_static_data(self, entries: list[JSON]) -> list[JSON]: ...
 
     # login
-    def save_oauth_state(self, row: JSON) -> None: ...
-    def consume_oauth_state(self, state: str) -> JSON | None: ...
+    def save_oauth_state(
+        self,
+        state: str,
+        code_verifier: str,
+        redirect_to: str | None,
+        region: str,
+        browser_hash: str,
+        expires_at: datetime,
+    ) -> None: ...
+    def consume_login_state(self, state: str, browser_hash: str | None) -> JSON | None: ...
+    def find_user_id(
+        self, user_id: UserId | None = None, battlenet_id: int | None = None
+    ) -> uuid.UUID | None: ...
     def upsert_login(
         self,
         *,
@@ -183,12 +194,40 @@ class SqlRepository:
 
     # --- login ----------------------------------------------------------------------------
 
-    def save_oauth_state(self, row: JSON) -> None:
-        self.db.upsert_rows("oauth_states", [row], on_conflict="state")
+    def save_oauth_state(
+        self,
+        state: str,
+        code_verifier: str,
+        redirect_to: str | None,
+        region: str,
+        browser_hash: str,
+        expires_at: datetime,
+    ) -> None:
+        """Store a login's state (purging expired ones)."""
+        self._call(
+            "save_oauth_state",
+            p_state=state,
+            p_code_verifier=code_verifier,
+            p_redirect_to=redirect_to,
+            p_region=region,
+            p_browser_hash=browser_hash,
+            p_expires_at=expires_at.isoformat(),
+        )
 
-    def consume_oauth_state(self, state: str) -> JSON | None:
-        result: JSON | None = self._call("consume_oauth_state", p_state=state)
+    def consume_login_state(self, state: str, browser_hash: str | None) -> JSON | None:
+        """The state once, for its browser: None when unknown, expired or used;
+        {"browserMismatch": true} when another browser brings it."""
+        result: JSON | None = self._call(
+            "consume_login_state", p_state=state, p_browser_hash=browser_hash
+        )
         return result
+
+    def find_user_id(
+        self, user_id: UserId | None = None, battlenet_id: int | None = None
+    ) -> uuid.UUID | None:
+        """The id of the user named by id or Battle.net account id, if there is one."""
+        result = self._call("find_user_id", p_user_id=_id(user_id), p_battlenet_id=battlenet_id)
+        return None if result is None else uuid.UUID(str(result))
 
     def upsert_login(
         self,

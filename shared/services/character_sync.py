@@ -11,21 +11,19 @@ from typing import Any
 
 from shared.blizzard import endpoints as ep
 from shared.blizzard.client import BlizzardClient
-from shared.blizzard.models import AccountCharacter, ref_id, ref_name, type_of
+from shared.blizzard.models import AccountCharacter
 from shared.blizzard.regions import GameVersion, Region
 from shared.crypto import TokenCipher
 from shared.db.repository import Repository
 from shared.errors import (
     BlizzardNotFound,
     BlizzardUnauthorized,
-    Conflict,
     NotFound,
+    ReloginRequired,
+    SyncAlreadyRunning,
     TokenDecryptionError,
 )
 from shared.jobs.queues import Queue
-
-ALREADY_RUNNING = "a character sync is already running for this user"
-RELOGIN = "the user's Battle.net login has expired or was revoked; log in with Battle.net again"
 
 
 @dataclass(frozen=True)
@@ -50,12 +48,12 @@ def character_row(c: AccountCharacter) -> dict[str, Any]:
         "realm_slug": c.realm.slug,
         "realm_name": c.realm.name,
         "level": c.level,
-        "class_id": ref_id(c.playable_class),
-        "class_name": ref_name(c.playable_class),
-        "race_id": ref_id(c.playable_race),
-        "race_name": ref_name(c.playable_race),
-        "faction": type_of(c.faction),
-        "gender": type_of(c.gender),
+        "class_id": c.playable_class.id if c.playable_class else None,
+        "class_name": c.playable_class.name if c.playable_class else None,
+        "race_id": c.playable_race.id if c.playable_race else None,
+        "race_name": c.playable_race.name if c.playable_race else None,
+        "faction": c.faction.type if c.faction else None,
+        "gender": c.gender.type if c.gender else None,
     }
 
 
@@ -66,8 +64,8 @@ class CharacterSyncService:
         self.cipher = cipher
 
     def user_token(self, user_id: uuid.UUID | str) -> tuple[str, Region]:
-        """The user's Battle.net token, decrypted; Conflict (and re-login marked) when it is
-        expired, revoked or unreadable."""
+        """The user's Battle.net token, decrypted; ReloginRequired (and re-login marked) when
+        it is expired or revoked; TokenDecryptionError (re-login marked) when unreadable."""
         row = self.repo.get_user_token(user_id)
         if row is None:
             raise NotFound("unknown user")
@@ -75,7 +73,7 @@ class CharacterSyncService:
         expired = expires is None or datetime.fromisoformat(expires) <= datetime.now(UTC)
         if row["loginState"] != "active" or row.get("ciphertext") is None or expired:
             self.repo.mark_relogin_required(user_id)
-            raise Conflict(RELOGIN)
+            raise ReloginRequired()
         try:
             token = self.cipher.decrypt(row["ciphertext"], associated=str(row["battlenetId"]))
         except TokenDecryptionError:
@@ -98,7 +96,7 @@ class CharacterSyncService:
             return region, [], False
         except BlizzardUnauthorized:
             self.repo.mark_relogin_required(user_id)
-            raise Conflict(RELOGIN) from None
+            raise ReloginRequired() from None
         return region, [character_row(c) for c in profile.characters], True
 
     def start(
@@ -108,7 +106,7 @@ class CharacterSyncService:
         queue: Queue = Queue.CHARACTER_SYNC,
     ) -> SyncStarted:
         if (active := self.repo.active_sync_session(user_id)) is not None:
-            raise Conflict(ALREADY_RUNNING, public={"sessionId": active})
+            raise SyncAlreadyRunning(active)
         region, rows, archive_missing = self.account_characters(user_id, game_version)
         result = self.repo.start_character_sync(
             user_id=user_id,
@@ -120,7 +118,7 @@ class CharacterSyncService:
             archive_missing=archive_missing,
         )
         if result["conflict"]:
-            raise Conflict(ALREADY_RUNNING, public={"sessionId": str(result["sessionId"])})
+            raise SyncAlreadyRunning(str(result["sessionId"]))
         return SyncStarted(str(result["sessionId"]), result["characters"])
 
     def refresh(self, user_id: uuid.UUID | str, game_version: GameVersion) -> int:

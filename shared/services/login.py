@@ -1,8 +1,11 @@
-"""Battle.net login (OAuth authorization code with state and PKCE S256).
+"""Battle.net login (OAuth authorization code with state and PKCE S256, as the OAuth security
+BCP asks).
 
-`begin()` stores a random state with its PKCE verifier and an expiry and returns the authorize
-URL. `complete()` consumes the state (single use), exchanges the code, reads /userinfo, upserts
-the user with the token encrypted, queues the first profile sync (one SQL function, one
+`begin()` stores a random state with its PKCE verifier, an expiry and the hash of a random
+browser key, and returns the authorize URL and that key (the handler puts it in an HttpOnly
+cookie, so the state is bound to the browser that started the login). `complete()` consumes
+the state (single use, only with the same browser's key), exchanges the code, reads /userinfo,
+upserts the user with the token encrypted, queues the first profile sync (one SQL function, one
 transaction) and mints the user's session JWT.
 """
 
@@ -11,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,6 +32,11 @@ from shared.settings import Settings
 
 SCOPES = "openid wow.profile"
 STATE_TTL = timedelta(minutes=10)
+MAX_REDIRECT_BYTES = 2048
+#: The browser key's cookie: `__Host-` (Secure, Path=/, no Domain) when the callback is https;
+#: over plain http (local) a host-only cookie without the prefix, which browsers would refuse.
+COOKIE_NAME = "guild_sync_login"
+SECURE_COOKIE_NAME = "__Host-" + COOKIE_NAME
 
 
 def pkce_challenge(verifier: str) -> str:
@@ -35,9 +44,29 @@ def pkce_challenge(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
+def browser_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 def origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+@dataclass(frozen=True)
+class LoginCookie:
+    """Where the browser keeps its login key: HttpOnly, SameSite=Lax, Path=/, for the state's
+    lifetime."""
+
+    name: str
+    secure: bool
+    max_age: int = int(STATE_TTL.total_seconds())
+
+
+@dataclass(frozen=True)
+class LoginStarted:
+    authorize_url: str
+    browser_key: str  # the cookie's value; only its hash is stored
 
 
 @dataclass(frozen=True)
@@ -60,32 +89,43 @@ class LoginService:
         self.repo = repo
         self.cipher = cipher
 
+    @property
+    def cookie(self) -> LoginCookie:
+        secure = urlsplit(self.settings.oauth_redirect_uri).scheme == "https"
+        return LoginCookie(SECURE_COOKIE_NAME if secure else COOKIE_NAME, secure)
+
     def check_redirect(self, redirect_to: str | None) -> str | None:
         if redirect_to is None:
             return None
+        if len(redirect_to.encode()) > MAX_REDIRECT_BYTES:
+            raise BadRequest(f"redirect_to is longer than {MAX_REDIRECT_BYTES} bytes")
+        if any(unicodedata.category(c) == "Cc" for c in redirect_to):
+            raise BadRequest("redirect_to must not contain control characters")
         parts = urlsplit(redirect_to)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise BadRequest("redirect_to must be an absolute http(s) URL")
         allowed = [o.lower() for o in self.settings.allowed_redirect_origins]
         if origin(redirect_to) not in allowed:
             raise BadRequest(
-                f"redirect_to {origin(redirect_to)} is not allowed; allowed: {', '.join(allowed)}"
+                f"redirect_to {origin(redirect_to)} is not allowed; allowed: "
+                f"{', '.join(allowed) or 'none (set OAUTH_ALLOWED_REDIRECTS)'}"
             )
         return redirect_to
 
-    def begin(self, redirect_to: str | None, region: Region) -> str:
-        """Store a state and return the Battle.net authorize URL to redirect to."""
+    def begin(self, redirect_to: str | None, region: Region) -> LoginStarted:
+        """Store a state bound to a new browser key; return the Battle.net authorize URL to
+        redirect to and the key for the browser's cookie."""
         redirect_to = self.check_redirect(redirect_to)
         state = secrets.token_urlsafe(32)
         verifier = secrets.token_urlsafe(64)
+        browser_key = secrets.token_urlsafe(32)
         self.repo.save_oauth_state(
-            {
-                "state": state,
-                "code_verifier": verifier,
-                "redirect_to": redirect_to,
-                "region": region.value,
-                "expires_at": (datetime.now(UTC) + STATE_TTL).isoformat(),
-            }
+            state=state,
+            code_verifier=verifier,
+            redirect_to=redirect_to,
+            region=region.value,
+            browser_hash=browser_hash(browser_key),
+            expires_at=datetime.now(UTC) + STATE_TTL,
         )
         query = urlencode(
             {
@@ -98,16 +138,29 @@ class LoginService:
                 "code_challenge_method": "S256",
             }
         )
-        return f"{self.client.oauth_url(region)}/authorize?{query}"
+        return LoginStarted(f"{self.client.oauth_url(region)}/authorize?{query}", browser_key)
 
-    def complete(self, code: str | None, state: str | None, error: str | None) -> LoginResult:
+    def complete(
+        self, code: str | None, state: str | None, error: str | None, browser_key: str | None
+    ) -> LoginResult:
         if not state:
             raise BadRequest("the callback has no state")
-        stored = self.repo.consume_oauth_state(state)
+        if not browser_key:
+            raise BadRequest(
+                "the login cookie is missing: start the login again in this browser, on the "
+                "callback's host, with cookies allowed"
+            )
+        stored = self.repo.consume_login_state(state, browser_hash(browser_key))
         if stored is None:
             raise BadRequest("unknown, expired or already used login state; start the login again")
+        if stored.get("browserMismatch"):
+            raise BadRequest(
+                "this login was started in another browser (the login cookie does not match); "
+                "start the login again"
+            )
         if error:
-            raise BadRequest(f"Battle.net login was not completed: {error}")
+            reason = "".join(c for c in error[:100] if unicodedata.category(c) != "Cc")
+            raise BadRequest(f"Battle.net login was not completed: {reason}")
         if not code:
             raise BadRequest("the callback has no code")
         region = Region.parse(stored["region"])

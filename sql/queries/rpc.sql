@@ -11,8 +11,19 @@ select public.upsert_login(
   p_expires_at => %(p_expires_at)s::timestamptz, p_scopes => %(p_scopes)s::text[],
   p_sync_queue => %(p_sync_queue)s) as value;
 
--- name: consume_oauth_state
-select public.consume_oauth_state(p_state => %(p_state)s) as value;
+-- name: save_oauth_state
+select public.save_oauth_state(
+  p_state => %(p_state)s, p_code_verifier => %(p_code_verifier)s,
+  p_redirect_to => %(p_redirect_to)s, p_region => %(p_region)s,
+  p_browser_hash => %(p_browser_hash)s, p_expires_at => %(p_expires_at)s::timestamptz) as value;
+
+-- name: consume_login_state
+select public.consume_login_state(
+  p_state => %(p_state)s, p_browser_hash => %(p_browser_hash)s) as value;
+
+-- name: find_user_id
+select public.find_user_id(
+  p_user_id => %(p_user_id)s::uuid, p_battlenet_id => %(p_battlenet_id)s::bigint) as value;
 
 -- name: get_user_token
 select public.get_user_token(p_user_id => %(p_user_id)s::uuid) as value;

@@ -9,10 +9,13 @@ import pytest
 
 from devtools.pgcluster import Cluster
 from devtools.stack import Stack, StackConfig
+from shared.crypto import generate_key
 from shared.db.psycopg_adapter import PsycopgDatabase
+from tests.conftest import TEST_GATEWAY_PORT
 from tests.e2e.conftest import LOG_DIR, stack_env
 
-OTHER_API_PORT, OTHER_GATEWAY_PORT = 25436, 25435
+# Beside the suite's own ports (25435/25436 by default), so parallel suites do not collide.
+OTHER_API_PORT, OTHER_GATEWAY_PORT = TEST_GATEWAY_PORT + 5, TEST_GATEWAY_PORT + 4
 
 
 @pytest.fixture
@@ -21,6 +24,9 @@ def other(cluster: Cluster, db: PsycopgDatabase) -> Iterator[Stack]:
         **stack_env(cluster.dsn()),
         "BLIZZARD_CLIENT_ID": "other-id",
         "BLIZZARD_CLIENT_SECRET": "other-secret",
+        # a client id means production mode: strong secrets, not the development defaults
+        "SUPABASE_JWT_SECRET": "other-server-jwt-secret-" + "x" * 24,
+        "TOKEN_ENCRYPTION_KEY": generate_key("other"),
     }
     server = Stack(
         StackConfig(

@@ -184,3 +184,23 @@ def test_status_endpoint(consumer: FlaskClient, app: App, service_headers: dict[
     assert response.status_code == 200 and response.json
     assert set(response.json["queues"]) >= {"character_sync", "character_refresh"}
     assert consumer.get(f"{CONSUMER}/status").status_code == 401
+
+
+def test_wrong_methods_are_405(
+    consumer: FlaskClient, app: App, service_headers: dict[str, str]
+) -> None:
+    status = consumer.post(f"{CONSUMER}/status", headers=service_headers)
+    assert status.status_code == 405 and status.headers["Allow"] == "GET, HEAD"
+    drain = consumer.get(CONSUMER, headers=service_headers)
+    assert drain.status_code == 405 and drain.headers["Allow"] == "POST"
+
+
+def test_the_function_answers_on_its_own_url_too(
+    consumer: FlaskClient, app: App, service_headers: dict[str, str]
+) -> None:
+    """Cloud Functions' and Cloud Run's own URLs deliver `/` and `/status` (pg_net posts to
+    `<functions url>/queue-consumer`): taken relative to /functions/v1/queue-consumer."""
+    drained = consumer.post("/", json={"maxMessages": 1}, headers=service_headers)
+    assert drained.status_code == 200 and drained.json and drained.json["remaining"] == 0
+    assert consumer.get("/status", headers=service_headers).status_code == 200
+    assert consumer.get("/elsewhere", headers=service_headers).status_code == 404

@@ -8,11 +8,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from flask.testing import FlaskClient
 
+from shared.auth import mint_user_token
 from shared.bootstrap import App
 from shared.db.psycopg_adapter import PsycopgDatabase
+from shared.settings import DEV_JWT_SECRET
 from tests.functions.conftest import (
     FakeBattleNet,
     function_client,
@@ -151,9 +154,12 @@ def test_second_sync_while_active_is_409(
     client: FlaskClient, app: App, profiles: FakeBattleNet
 ) -> None:
     headers = user_headers(app.settings, make_user(app))
-    assert client.post(SYNC, json={}, headers=headers).status_code == 202
+    started = client.post(SYNC, json={}, headers=headers)
+    assert started.status_code == 202 and started.json
     again = client.post("/functions/v1/fetch-profile", json={}, headers=headers)
-    assert again.status_code == 409 and again.json and again.json["error"]["code"] == "conflict"
+    assert again.status_code == 409 and again.json
+    assert again.json["error"]["code"] == "sync_already_running"
+    assert again.json["error"]["sessionId"] == started.json["sessionId"]
 
 
 def test_expired_token_is_409_and_marks_relogin(
@@ -161,7 +167,8 @@ def test_expired_token_is_409_and_marks_relogin(
 ) -> None:
     user = make_user(app, hours=-1)
     response = client.post(SYNC, json={}, headers=user_headers(app.settings, user))
-    assert response.status_code == 409
+    assert response.status_code == 409 and response.json
+    assert response.json["error"]["code"] == "relogin_required"
     with db.connection() as conn:
         assert conn.execute("select login_state from users").fetchone() == {
             "login_state": "relogin_required"
@@ -172,6 +179,7 @@ def test_revoked_token_is_409(client: FlaskClient, app: App, profiles: FakeBattl
     profiles.failures[r"^/profile/user/wow$"] = 401
     response = client.post(SYNC, json={}, headers=user_headers(app.settings, make_user(app)))
     assert response.status_code == 409 and response.json
+    assert response.json["error"]["code"] == "relogin_required"
     assert "log in" in response.json["error"]["message"]
 
 
@@ -251,7 +259,7 @@ def test_token_that_cannot_be_decrypted_fails_the_job(
 ) -> None:
     user = make_user(app)
     with db.connection() as conn:
-        conn.execute("update battlenet_tokens set ciphertext = 'v1.local-dev.garbage'")
+        conn.execute("update battlenet_tokens set ciphertext = 'v1.test-k1.garbage'")
         conn.execute(
             "select pgmq.send('character_sync', jsonb_build_object('type', "
             "'profile_sync', 'userId', %s::text, 'reason', 'login'))",
@@ -265,3 +273,127 @@ def test_token_that_cannot_be_decrypted_fails_the_job(
     assert dead and "token_decryption_failed" in dead["message"]["deadLetter"]["error"]
     assert state == {"login_state": "relogin_required"}
     assert not any(r.url.path == "/profile/user/wow" for r in profiles.requests)
+
+
+def test_operator_names_the_user_by_id_or_battlenet_id(
+    client: FlaskClient,
+    app: App,
+    profiles: FakeBattleNet,
+    service_headers: dict[str, str],
+    db: PsycopgDatabase,
+) -> None:
+    """Seed 000's operator calls: `fetch-profile?user_id=` or `?battlenet_id=`, query or body."""
+    first, second, third = make_user(app, 11), make_user(app, 22), make_user(app, 33)
+    calls = [
+        ("/functions/v1/fetch-profile?battlenet_id=11", {}),
+        (SYNC, {"user_id": second}),
+        (f"/functions/v1/fetch-profile?user_id={third}", {"gameVersion": "retail"}),
+    ]
+    for path, body in calls:
+        response = client.post(path, json=body, headers=service_headers)
+        assert response.status_code == 202, response.json
+    with db.connection() as conn:
+        owners = conn.execute("select user_id::text from character_sync_sessions").fetchall()
+    assert sorted(o["user_id"] for o in owners) == sorted([first, second, third])
+    # the three share one sample account: its characters went to the last one synced
+    listed = client.get("/api/v1/characters?battlenet_id=33", headers=service_headers)
+    assert listed.status_code == 200 and listed.json and len(listed.json["characters"]) == 3
+    listed = client.get(f"/api/v1/characters?user_id={first}", headers=service_headers)
+    assert listed.status_code == 200 and listed.json == {"characters": []}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "needle"),
+    [
+        ("/functions/v1/fetch-profile?battlenet_id=404", {}, 404, "Battle.net account id 404"),
+        (f"{SYNC}?user_id={uuid.UUID(int=1)}", {}, 404, "no user"),
+        (SYNC, {"battlenet_id": 404}, 404, "Battle.net account id 404"),
+        ("/api/v1/characters?user_id=" + str(uuid.UUID(int=1)), None, 404, "no user"),
+        (f"{SYNC}?battlenet_id=11&user_id={uuid.UUID(int=1)}", {}, 400, "not both"),
+        (SYNC, {"battlenet_id": "eleven"}, 400, "battlenet_id"),
+        (f"{SYNC}?battlenet_id=0", {}, 400, "battlenet_id"),
+        (f"{SYNC}?battlenet_id=99999999999999999999", {}, 400, "battlenet_id"),
+        (f"{SYNC}?user_id=nope", {}, 400, "user_id"),
+        (f"{SYNC}?battlenet_id=11", {"battlenet_id": 12}, 400, "different users"),
+        (SYNC, {}, 400, "name the user"),
+    ],
+)
+def test_operator_calls_answer_404_for_an_unknown_user_and_400_for_bad_input(
+    client: FlaskClient,
+    app: App,
+    profiles: FakeBattleNet,
+    service_headers: dict[str, str],
+    path: str,
+    body: dict[str, Any] | None,
+    status: int,
+    needle: str,
+) -> None:
+    make_user(app, 11)
+    if body is None:
+        response = client.get(path, headers=service_headers)
+    else:
+        response = client.post(path, json=body, headers=service_headers)
+    assert response.status_code == status and response.json
+    assert needle in response.json["error"]["message"]
+    assert not any(r.url.path == "/profile/user/wow" for r in profiles.requests)
+
+
+def test_a_user_token_acts_for_its_user_only(
+    client: FlaskClient, app: App, profiles: FakeBattleNet
+) -> None:
+    me, other = make_user(app, 11), make_user(app, 22)
+    headers = user_headers(app.settings, me)
+    for path, body in [(SYNC, {"userId": other}), (f"{SYNC}?battlenet_id=22", {})]:
+        response = client.post(path, json=body, headers=headers)
+        assert response.status_code == 403 and response.json
+    assert client.post(SYNC, json={"userId": me}, headers=headers).status_code == 202
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("GET", SYNC, "POST"),
+        ("PUT", "/functions/v1/fetch-profile", "POST"),
+        ("POST", f"{SYNC}/{uuid.UUID(int=1)}", "GET, HEAD"),
+        ("DELETE", "/api/v1/characters", "GET, HEAD"),
+        ("GET", "/api/v1/characters/12/enrich", "POST"),
+    ],
+)
+def test_wrong_method_is_405_with_allow(
+    client: FlaskClient, app: App, method: str, path: str, allow: str
+) -> None:
+    response = client.open(path, method=method, headers=user_headers(app.settings, uuid.uuid4()))
+    assert response.status_code == 405 and response.headers["Allow"] == allow
+    assert response.json and response.json["error"]["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/characters/1234567890123456789/enrich",
+        "/api/v1/characters/12a/enrich",
+        "/api/v1/characters/sync/not-a-session",
+        "/api/v1/characters/sync/" + "9" * 500 + "/events",
+        "/api/v1/elsewhere",
+    ],
+)
+def test_unbounded_ids_and_unknown_paths_are_404(client: FlaskClient, app: App, path: str) -> None:
+    method = "POST" if path.endswith("enrich") else "GET"
+    headers = user_headers(app.settings, uuid.uuid4())
+    response = client.open(path, method=method, headers=headers)
+    assert response.status_code == 404 and response.json
+    assert response.json["error"]["message"].startswith("no route")
+
+
+def test_tokens_without_exp_or_signed_with_the_cli_secret_are_401(
+    client: FlaskClient, app: App, profiles: FakeBattleNet
+) -> None:
+    user = make_user(app)
+    secret = app.settings.supabase_jwt_secret.get_secret_value()
+    claims = {"role": "authenticated", "aud": "authenticated", "sub": user}
+    no_exp = jwt.encode(claims, secret, algorithm="HS256")
+    cli, _ = mint_user_token(uuid.UUID(user), DEV_JWT_SECRET, 3600)
+    for token in (no_exp, cli):
+        response = client.post(SYNC, json={}, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401
+    assert client.post(SYNC, json={}, headers=user_headers(app.settings, user)).status_code == 202

@@ -8,6 +8,7 @@ from flask.testing import FlaskClient
 
 from shared.bootstrap import App
 from shared.db.psycopg_adapter import PsycopgDatabase
+from shared.errors import BlizzardError
 from tests.functions.conftest import FakeBattleNet, function_client, sample_json, user_headers
 
 PATH = "/functions/v1/sync-static-data"
@@ -100,7 +101,8 @@ def test_battlenet_failure_is_502_and_writes_nothing(
     response = client.post(PATH, json={}, headers=service_headers)
     assert response.status_code == 502
     assert response.json and response.json["error"]["code"] == "blizzard_server_error"
-    assert "503" in response.json["error"]["message"]
+    assert response.json["error"]["message"] == BlizzardError.public_message
+    assert response.json["error"]["id"] and "503" not in response.get_data(as_text=True)
     assert table_counts(db) == before
     with db.connection() as conn:
         assert conn.execute("select name from wow_classes where id = 1").fetchone() == {
@@ -194,3 +196,13 @@ def test_cors_for_the_app_origins_only(client: FlaskClient, app: App) -> None:
     assert error.status_code == 401 and error.headers["Access-Control-Allow-Origin"]
     other = client.options(PATH, headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_wrong_method_or_path(
+    client: FlaskClient, app: App, service_headers: dict[str, str]
+) -> None:
+    response = client.get(PATH, headers=service_headers)
+    assert response.status_code == 405 and response.headers["Allow"] == "POST"
+    trailing = client.post(PATH + "/", json={"regions": ["mars"]}, headers=service_headers)
+    assert trailing.status_code == 400  # routed: a trailing slash is optional
+    assert client.post(PATH + "/extra", json={}, headers=service_headers).status_code == 404

@@ -1,0 +1,100 @@
+"""A function refuses to start on a bad or unsafe setting: functions-framework, run as a deploy
+runs it, exits non-zero with one line naming the variable (DESIGN.md section 3)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from shared.crypto import generate_key
+from shared.settings import DEV_JWT_SECRET, DEV_TOKEN_KEY
+from tests.conftest import ROOT
+
+STRONG_SECRET = "s" * 40
+KEY = generate_key("prod")
+
+
+def run_python(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("BLIZZARD_", "SUPABASE_", "TOKEN_", "OAUTH_", "K_SERVICE"))
+    }
+    return subprocess.run(
+        [sys.executable, *args],
+        env={**base, **env, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("target", "env", "variable"),
+    [
+        ("fetch_profile", {"BLIZZARD_CLIENT_ID": "id"}, "SUPABASE_JWT_SECRET"),
+        (
+            "oauth_flow",
+            {"BLIZZARD_CLIENT_ID": "id", "SUPABASE_JWT_SECRET": STRONG_SECRET},
+            "TOKEN_ENCRYPTION_KEY",
+        ),
+        (
+            "sync_static_data",
+            {"K_SERVICE": "sync-static-data", "SUPABASE_JWT_SECRET": "short-secret"},
+            "SUPABASE_JWT_SECRET",
+        ),
+        (
+            "queue_consumer",
+            {
+                "K_SERVICE": "queue-consumer",
+                "SUPABASE_JWT_SECRET": DEV_JWT_SECRET,
+                "TOKEN_ENCRYPTION_KEY": KEY,
+            },
+            "SUPABASE_JWT_SECRET",
+        ),
+        (
+            "fetch_profile",
+            {
+                "K_SERVICE": "fetch-profile",
+                "SUPABASE_JWT_SECRET": STRONG_SECRET,
+                "TOKEN_ENCRYPTION_KEY": f"{KEY},{DEV_TOKEN_KEY}",
+            },
+            "TOKEN_ENCRYPTION_KEY",
+        ),
+        (
+            "queue_consumer",
+            {"TOKEN_ENCRYPTION_KEY": f"{KEY},{generate_key('prod')}"},  # a duplicate key id
+            "TOKEN_ENCRYPTION_KEY",
+        ),
+    ],
+)
+def test_functions_framework_refuses_to_start(
+    target: str, env: dict[str, str], variable: str
+) -> None:
+    source = f"functions/{target}/main.py"
+    done = run_python(env, "-m", "functions_framework", "--target", target, "--source", source)
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"invalid setting {variable}:")
+    assert all(secret not in done.stderr for secret in (STRONG_SECRET, KEY.split(":")[1]))
+
+
+def test_functions_start_with_production_secrets_and_locally_without_any() -> None:
+    load_all = (
+        "import functions_framework as ff\n"
+        "for t in ('fetch_profile', 'oauth_flow', 'sync_static_data', 'queue_consumer'):\n"
+        "    ff.create_app(target=t, source=f'functions/{t}/main.py')\n"
+    )
+    production = {
+        "BLIZZARD_CLIENT_ID": "id",
+        "SUPABASE_JWT_SECRET": STRONG_SECRET,
+        "TOKEN_ENCRYPTION_KEY": KEY,
+    }
+    for env in (production, {}):
+        done = run_python(env, "-c", load_all)
+        assert done.returncode == 0, done.stderr
