@@ -204,3 +204,24 @@ def test_the_function_answers_on_its_own_url_too(
     assert drained.status_code == 200 and drained.json and drained.json["remaining"] == 0
     assert consumer.get("/status", headers=service_headers).status_code == 200
     assert consumer.get("/elsewhere", headers=service_headers).status_code == 404
+
+
+def test_a_poison_message_cannot_loop_forever(
+    consumer: FlaskClient,
+    app: App,
+    db: PsycopgDatabase,
+    service_headers: dict[str, str],
+    battlenet: FakeBattleNet,
+) -> None:
+    """A message whose consumer dies every time (claimed, never settled): once its deliveries
+    pass the job's last attempt it is dead-lettered when claimed, without calling Battle.net."""
+    rows(db, "select pgmq.send('static_data', '{\"type\": \"static_data\"}')")
+    for _ in range(5):  # five consumers died holding it (StaticDataJob.max_attempts)
+        assert len(app.repo.queue_claim("static_data", 0, 1, fair=False)) == 1
+    before = len(battlenet.requests)
+    result = consumer.post(CONSUMER, json={}, headers=service_headers).json
+    assert result and result["deadLettered"] == 1 and result["remaining"] == 0
+    assert len(battlenet.requests) == before
+    [dead] = rows(db, "select message from pgmq.a_static_data")
+    assert "consumer died" in dead["message"]["deadLetter"]["error"]
+    assert dead["message"]["deadLetter"]["attempts"] == 6
