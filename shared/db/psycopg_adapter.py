@@ -1,5 +1,13 @@
 """The psycopg adapter: a connection pool, named SQL blocks, driver errors wrapped in
-DataError. The local default and the fast path (Supabase's direct connection works too)."""
+DataError. The local default and the fast path.
+
+Safe behind a transaction-mode pooler (Supabase's port 6543, pgbouncer `pool_mode =
+transaction`), always: such a pooler lends a server connection for one transaction only, so
+nothing may outlive one. No prepared statements (`prepare_threshold=None`); no startup
+`options` (poolers refuse or drop them); the statement timeout is set per call with
+`set_config(..., true)`, pipelined with the call's statement so both run in one implicit
+transaction and cost one round trip; no session advisory locks, `SET` or `LISTEN`.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +42,9 @@ def _adapt(value: Any) -> Any:
 
 
 class PsycopgDatabase:
-    def __init__(self, dsn: str, *, max_size: int = 10) -> None:
+    def __init__(
+        self, dsn: str, *, max_size: int = 10, statement_timeout_ms: int = STATEMENT_TIMEOUT_MS
+    ) -> None:
         self.dsn = dsn
         self.pool = ConnectionPool(
             dsn,
@@ -47,9 +57,10 @@ class PsycopgDatabase:
                 "autocommit": True,
                 "row_factory": dict_row,
                 "connect_timeout": CONNECT_TIMEOUT,
-                "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+                "prepare_threshold": None,
             },
         )
+        self.statement_timeout_ms = statement_timeout_ms
         self._opened = False
 
     def _check(self, conn: psycopg.Connection[Any]) -> None:
@@ -75,10 +86,20 @@ class PsycopgDatabase:
         except TimeoutError as exc:  # the pool had no connection in time
             raise DataError(f"database unavailable: {exc}") from exc
 
+    def _run(self, statement: str | sql.Composed, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Run one statement under the statement timeout, in one round trip: the timeout
+        (`set_config(..., true)`, transaction-local) and the statement go out pipelined
+        before a single Sync, so they share the implicit transaction that Sync ends."""
+        with self.connection() as conn:
+            with conn.pipeline():
+                timeout = {"ms": str(self.statement_timeout_ms)}
+                conn.execute(query("set_statement_timeout"), timeout)  # type: ignore[arg-type]
+                cursor = conn.execute(statement, params)  # type: ignore[arg-type]
+            return cursor.fetchall()
+
     def fetch_all(self, name: str, params: JSON) -> list[dict[str, Any]]:
         adapted = {k: _adapt(v) for k, v in params.items()}
-        with self.connection() as conn:
-            return conn.execute(query(name), adapted).fetchall()  # type: ignore[arg-type]
+        return self._run(query(name), adapted)
 
     def fetch_value(self, name: str, params: JSON) -> Any:
         rows = self.fetch_all(name, params)
@@ -110,8 +131,7 @@ class PsycopgDatabase:
             if updates
             else sql.SQL("nothing"),
         )
-        with self.connection() as conn:
-            return conn.execute(statement, {"rows": Jsonb(rows)}).fetchall()
+        return self._run(statement, {"rows": Jsonb(rows)})
 
     def queue_send_batch(self, queue: str, messages: list[JSON], delay: int = 0) -> list[int]:
         if not messages:

@@ -18,7 +18,7 @@ OTHER_API_PORT, OTHER_GATEWAY_PORT = 25436, 25435
 @pytest.fixture
 def other(cluster: Cluster, db: PsycopgDatabase) -> Iterator[Stack]:
     server_env = {
-        **stack_env(cluster.dsn()),
+        **stack_env(db.dsn),
         "BLIZZARD_CLIENT_ID": "other-id",
         "BLIZZARD_CLIENT_SECRET": "other-secret",
     }
