@@ -5,8 +5,9 @@ Safe behind a transaction-mode pooler (Supabase's port 6543, pgbouncer `pool_mod
 transaction`), always: such a pooler lends a server connection for one transaction only, so
 nothing may outlive one. No prepared statements (`prepare_threshold=None`); no startup
 `options` (poolers refuse or drop them); the statement timeout is set per call with
-`set_config(..., true)`, pipelined with the call's statement so both run in one implicit
-transaction and cost one round trip; no session advisory locks, `SET` or `LISTEN`.
+`set_config(..., true)`, sent in one message with the call's statement (client-side binding)
+so both run in one implicit transaction and cost one round trip; no session advisory locks,
+`SET` or `LISTEN`.
 """
 
 from __future__ import annotations
@@ -61,6 +62,9 @@ class PsycopgDatabase:
             },
         )
         self.statement_timeout_ms = statement_timeout_ms
+        self._timeout = sql.SQL(query("set_statement_timeout")).format(  # type: ignore[arg-type]
+            ms=sql.Literal(str(statement_timeout_ms))
+        )
         self._opened = False
 
     def _check(self, conn: psycopg.Connection[Any]) -> None:
@@ -86,15 +90,17 @@ class PsycopgDatabase:
         except TimeoutError as exc:  # the pool had no connection in time
             raise DataError(f"database unavailable: {exc}") from exc
 
-    def _run(self, statement: str | sql.Composed, params: dict[str, Any]) -> list[dict[str, Any]]:
+    def _run(self, statement: str | sql.Composable, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Run one statement under the statement timeout, in one round trip: the timeout
-        (`set_config(..., true)`, transaction-local) and the statement go out pipelined
-        before a single Sync, so they share the implicit transaction that Sync ends."""
+        (`set_config(..., true)`: transaction-local) and the statement travel as one message
+        with the parameters bound client-side, so both run in the implicit transaction of
+        that message and the timeout is armed anew for the statement."""
+        if isinstance(statement, str):
+            statement = sql.SQL(statement)  # type: ignore[arg-type]
         with self.connection() as conn:
-            with conn.pipeline():
-                timeout = {"ms": str(self.statement_timeout_ms)}
-                conn.execute(query("set_statement_timeout"), timeout)  # type: ignore[arg-type]
-                cursor = conn.execute(statement, params)  # type: ignore[arg-type]
+            cursor = psycopg.ClientCursor(conn)
+            cursor.execute(sql.Composed([self._timeout, statement]), params)
+            cursor.nextset()
             return cursor.fetchall()
 
     def fetch_all(self, name: str, params: JSON) -> list[dict[str, Any]]:

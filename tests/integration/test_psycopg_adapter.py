@@ -88,8 +88,12 @@ def test_a_call_is_one_round_trip_and_prepares_nothing(db: PsycopgDatabase, tmp_
         conn.pgconn.untrace()
     trace.close()
     one.close()
-    sent = [line.split("\t") for line in (tmp_path / "protocol.trace").read_text().splitlines()]
-    syncs = [m for m in sent if m[1:2] == ["F"] and m[3:4] == ["Sync"]]
-    named = [m for m in sent if m[1:2] == ["F"] and m[3:4] == ["Parse"] and '"_pg' in m[4]]
-    assert len(syncs) == calls  # the timeout and the statement travel together
-    assert named == []
+    sent = [
+        line.split("\t")
+        for line in (tmp_path / "protocol.trace").read_text().splitlines()
+        if line.split("\t")[1:2] == ["F"]
+    ]
+    queries = [m for m in sent if m[3] == "Query" and m[4] != ' ""']  # '""': the pool's check
+    assert len(queries) == calls  # the timeout and the statement travel in one message
+    assert all("statement_timeout" in m[4] for m in queries)
+    assert [m for m in sent if m[3] in ("Parse", "Sync")] == []  # nothing is prepared
