@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata as metadata
+import os
 import shutil
 import sys
 import tomllib
@@ -153,11 +154,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"make package: {exc}", file=sys.stderr)
         return 1
     for path in built:
-        print(f"wrote {path}")
+        print(f"wrote {os.path.relpath(path)}")
+    print("deploy each function (README, Production, for the settings):")
     for kebab, target in FUNCTIONS.items():
         print(
             f"  gcloud functions deploy {kebab} --gen2 --runtime=python311 "
-            f"--source={args.dist / 'functions' / target} --entry-point={target} "
+            f"--source={os.path.relpath(args.dist / 'functions' / target)} --entry-point={target} "
             "--trigger-http --allow-unauthenticated"
         )
     return 0
