@@ -7,6 +7,7 @@ serves it (FUNCTION_TARGET picks the function)."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -43,7 +44,7 @@ def bundles(tmp_path_factory: pytest.TempPathFactory) -> Bundles:
     venv = tmp_path_factory.mktemp("bundle") / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     requirements = dist / "functions" / "fetch_profile" / "requirements.txt"
-    subprocess.run(  # this venv's pip installs into the fresh one (its cache makes it quick)
+    subprocess.run(  # this venv's pip installs into the fresh one (pip's cache)
         [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
          "-q", "--disable-pip-version-check", "-r", str(requirements)],
         check=True, timeout=INSTALL_TIMEOUT, env=bare_env(),
@@ -65,9 +66,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(folder: Path, bundles: Bundles, name: str, e2e: E2E, **env: str) -> Iterator[str]:
-    """functions-framework from `folder` (its cwd), in the fresh venv, with the test stack's
-    database and emulator; yields the base URL."""
+def serving(
+    folder: Path, command: list[str], bundles: Bundles, name: str, e2e: E2E, **env: str
+) -> Iterator[str]:
+    """`command` (functions-framework, from the fresh venv) run in `folder` with the test
+    stack's database and emulator, and PORT; yields the base URL."""
     port = free_port()
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     settings = {
@@ -77,11 +80,9 @@ def serving(folder: Path, bundles: Bundles, name: str, e2e: E2E, **env: str) -> 
         "OAUTH_REDIRECT_URI": e2e.gw + "/functions/v1/oauth-flow/callback",
     }
     with (LOG_DIR / f"{name}.log").open("ab") as log:
-        proc = subprocess.Popen(
-            [str(bundles.venv / "bin" / "functions-framework"), f"--port={port}", *(
-                [] if "FUNCTION_TARGET" in env else ["--target=fetch_profile"])],
-            cwd=folder, env=bare_env(**settings, **env), stdout=log, stderr=log,
-        )  # fmt: skip
+        environment = bare_env(**settings, **env, PORT=str(port))
+        environment["PATH"] = f"{bundles.venv / 'bin'}{os.pathsep}{environment.get('PATH', '')}"
+        proc = subprocess.Popen(command, cwd=folder, env=environment, stdout=log, stderr=log)
     try:
         url = f"http://127.0.0.1:{port}"
         wait_http(url + "/", proc=proc)
@@ -115,7 +116,8 @@ def test_a_sync_through_the_served_bundle(e2e: E2E, bundles: Bundles) -> None:
     e2e.set_characters(140, [{"name": f"Bundle{c}", "realm": "area-52"} for c in "abc"])
     session = e2e.login(140)  # through the gateway: the bundle is fetch_profile alone
     bundle = bundles.dist / "functions" / "fetch_profile"
-    with serving(bundle, bundles, "bundle-fetch-profile", e2e) as url:
+    command = ["functions-framework", "--target=fetch_profile", "--port=$PORT"]
+    with serving(bundle, shell(command), bundles, "bundle-fetch-profile", e2e) as url:
         started = e2e.http.post(
             f"{url}/api/v1/characters/sync", json={"gameVersion": "retail"}, headers=session.headers
         )
@@ -142,10 +144,16 @@ def test_a_sync_through_the_served_bundle(e2e: E2E, bundles: Bundles) -> None:
 def test_the_container_context_serves_the_function_named_by_function_target(
     e2e: E2E, bundles: Bundles
 ) -> None:
+    """dist/container served by the Dockerfile's own CMD line (no Docker engine here)."""
     context = bundles.dist / "container"
-    with serving(
-        context, bundles, "container-oauth-flow", e2e, FUNCTION_TARGET="oauth_flow"
-    ) as url:
+    cmd = re.search(r"^CMD (.+)$", (context / "Dockerfile").read_text(), re.MULTILINE)
+    assert cmd, "the Dockerfile has a CMD in shell form"
+    command = ["/bin/sh", "-c", cmd.group(1)]
+    with serving(context, command, bundles, "container", e2e, FUNCTION_TARGET="oauth_flow") as url:
         login = e2e.http.get(f"{url}/functions/v1/oauth-flow/login", params={"redirect_to": APP})
         assert login.status_code == 302, login.text
         assert login.headers["Location"].startswith(e2e.emu + "/oauth/authorize?")
+
+
+def shell(command: list[str]) -> list[str]:
+    return ["/bin/sh", "-c", "exec " + " ".join(command)]
