@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -26,6 +28,12 @@ STOP_TIMEOUT = 10.0
 
 class PoolerError(RuntimeError):
     pass
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1.0)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 @dataclass
@@ -46,6 +54,10 @@ class Pooler:
     @property
     def log_file(self) -> Path:
         return self.root / "pgbouncer.log"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.root / "pgbouncer.pid"
 
     def dsn(self, dbname: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
@@ -70,6 +82,7 @@ class Pooler:
                     f"default_pool_size = {self.pool_size}",
                     "max_client_conn = 1000",
                     "ignore_startup_parameters = extra_float_digits",
+                    f"pidfile = {self.pid_file}",
                     "server_login_retry = 1",
                     "log_connections = 0",
                     "log_disconnections = 0",
@@ -79,10 +92,33 @@ class Pooler:
         )
         for path in (self.root, users, self.config_file):
             path.chmod(0o755 if path.is_dir() else 0o644)
+        if os.geteuid() == 0:  # pgbouncer runs as postgres and writes its pid file here
+            shutil.chown(self.root, "postgres", "postgres")
+
+    def stop_stale(self) -> None:
+        """End a pgbouncer that an earlier, killed run of ours left on this config (found by
+        its pid file and command line), so the port is ours again."""
+        try:
+            pid = int(self.pid_file.read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            return
+        if str(self.config_file).encode() not in cmdline:
+            return
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
 
     def start(self) -> None:
         if not Path(PGBOUNCER).exists():
             raise PoolerError(f"pgbouncer not found ({PGBOUNCER}): apt-get install pgbouncer")
+        self.stop_stale()
+        if _listening(self.port):
+            raise PoolerError(
+                f"port {self.port} is already in use (a pgbouncer left running?): "
+                "stop it or choose another TEST_POOLER_PORT"
+            )
         self.write_config()
         as_root = os.geteuid() == 0
         with self.log_file.open("ab") as log:
@@ -106,9 +142,11 @@ class Pooler:
             try:
                 with psycopg.connect(self.dsn(), connect_timeout=2, prepare_threshold=None) as conn:
                     conn.execute("select 1")
-                return
             except psycopg.OperationalError:
                 time.sleep(0.1)
+                continue
+            if self.proc is None or self.proc.poll() is None:
+                return
         raise PoolerError(f"pgbouncer on port {self.port} not ready after {timeout:.0f} s")
 
     def stop(self) -> None:
