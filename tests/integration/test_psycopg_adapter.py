@@ -64,6 +64,8 @@ def test_statement_timeout_is_per_call_and_leaves_nothing_on_the_session(
     short = PsycopgDatabase(db.dsn, max_size=1, statement_timeout_ms=300)
     row = [{"flavor": "retail", "id": 1, "name": "Warrior"}]
     with psycopg.connect(cluster.dsn()) as locker:  # holds a lock in a transaction of its own
+        # bounded even without the timeout under test: the server ends the locker after 5 s
+        locker.execute("set idle_in_transaction_session_timeout = 5000")
         locker.execute("lock table wow_classes in access exclusive mode")
         started = time.monotonic()
         with pytest.raises(DataError, match="QueryCanceled"):
