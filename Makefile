@@ -8,6 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
 PG_CRON := /usr/lib/postgresql/15/lib/pg_cron.so
 PG_BIN := /usr/lib/postgresql/15/bin/postgres
+PGBOUNCER := /usr/sbin/pgbouncer
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM := /usr/bin/chromium
 # web/: npm ci when the lockfile changes, vite build when a source changes
@@ -17,12 +18,12 @@ WEB_SRC := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.con
 	web/tsconfig.json web/package.json web/package-lock.json
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help deps system-deps venv web web-deps web-test browser-test run test lint typecheck unit integration functions-test e2e bench emulator demo requeue service-key clean
+.PHONY: help deps system-deps venv web web-deps web-test browser-test run test lint typecheck unit integration functions-test e2e pooler-test package bench emulator demo requeue service-key clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-system-deps: ## install PostgreSQL 15, pg_cron and Chromium (browser tests) with apt when missing
+system-deps: ## install PostgreSQL 15, pg_cron, pgbouncer and Chromium (browser tests) with apt when missing
 	@if [ ! -x $(PG_BIN) ] || [ ! -f $(PG_CRON) ]; then \
 	  echo "installing postgresql-15-cron (and postgresql-15 if missing) ..."; \
 	  $(SUDO) apt-get update -qq; \
@@ -33,6 +34,11 @@ system-deps: ## install PostgreSQL 15, pg_cron and Chromium (browser tests) with
 	  echo "installing chromium (the browser tests drive Debian's Chromium) ..."; \
 	  $(SUDO) apt-get update -qq; \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@if [ ! -x $(PGBOUNCER) ]; then \
+	  echo "installing pgbouncer (the tests run once more through it, in transaction mode) ..."; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq pgbouncer >/dev/null; \
 	fi
 
 $(STAMP): pyproject.toml
@@ -65,8 +71,9 @@ web-test: web-deps ## the web unit tests (tsc, vitest + Testing Library)
 run: deps web ## the local stack: Postgres+pg_cron+pgmq, emulator, gateway :54321 (and the page), consumer loop
 	$(PY) -m devtools.stack
 
-test: deps lint typecheck web-test web ## the whole suite: lint, types, web unit, integration, handlers, end to end, browser
+test: deps lint typecheck web-test web ## the whole suite: lint, types, web unit, Python tests, browser; handlers and e2e again through pgbouncer
 	$(PY) -m pytest -q
+	GUILD_SYNC_TEST_POOLER=1 $(PY) -m pytest -q tests/functions tests/e2e
 
 browser-test: deps web ## the Chromium tests of the page alone
 	$(PY) -m pytest -q tests/e2e/test_browser.py
@@ -90,6 +97,12 @@ functions-test: deps ## handler tests through functions-framework
 e2e: deps ## end-to-end tests over the gateway and the emulator
 	$(PY) -m pytest -q tests/e2e
 
+pooler-test: deps ## handler and end-to-end tests through pgbouncer in transaction mode (as Supabase's pooler)
+	GUILD_SYNC_TEST_POOLER=1 $(PY) -m pytest -q tests/functions tests/e2e
+
+package: venv ## deployable bundles: dist/functions/<name>/ per function, dist/container/ for deploy/Dockerfile
+	$(PY) -m devtools.package
+
 bench: deps ## benchmarks against the emulator (numbers and ratios)
 	$(PY) -m devtools.bench
 
@@ -106,5 +119,5 @@ requeue: venv ## put dead letters back as work (QUEUE= SINCE= REASON= LIMIT=; ne
 service-key: venv ## print the local service-role key
 	@$(PY) -m devtools.service_key
 
-clean: ## remove the local clusters, the venv and web/'s packages and build
-	rm -rf .local $(VENV) web/node_modules web/dist
+clean: ## remove the local clusters, the venv, dist/ and web/'s packages and build
+	rm -rf .local $(VENV) dist web/node_modules web/dist

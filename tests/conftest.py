@@ -4,6 +4,11 @@ Integration, handler and end-to-end tests run on a real PostgreSQL 15 cluster wi
 pgmq: the suite's own cluster under `.local/test-pg` on port 25432 (below the ephemeral port
 range, and beside `make run`'s), schema applied by the same migration runner, tables truncated
 between tests.
+
+With GUILD_SYNC_TEST_POOLER=1 the code under test reaches that cluster through pgbouncer in
+transaction mode (port TEST_POOLER_PORT, 25434), as on Supabase's pooler: the `db` fixtures and
+the end-to-end stack use `database_url`. The migration runner and checks that need a session
+of their own keep the direct connection (`cluster.dsn()`).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import pytest
 
 from devtools.migrate import migrate
 from devtools.pgcluster import Cluster
+from devtools.pooler import Pooler
 from shared.db.psycopg_adapter import PsycopgDatabase
 from shared.settings import Settings
 
@@ -30,6 +36,8 @@ SAMPLES = next(
 TEST_DB_PORT = int(os.environ.get("TEST_DB_PORT", "25432"))
 TEST_GATEWAY_PORT = int(os.environ.get("TEST_GATEWAY_PORT", "25431"))
 TEST_EMULATOR_PORT = int(os.environ.get("TEST_EMULATOR_PORT", "25433"))
+TEST_POOLER_PORT = int(os.environ.get("TEST_POOLER_PORT", "25434"))
+THROUGH_POOLER = os.environ.get("GUILD_SYNC_TEST_POOLER", "") == "1"
 TEST_API = "https://test.api.invalid"
 TEST_OAUTH = "https://oauth.test.invalid"
 #: Secrets for settings in production mode (a client id is set): strong, and not the defaults.
@@ -68,6 +76,29 @@ def cluster() -> Iterator[Cluster]:
     cluster.stop()
 
 
+def pytest_report_header() -> str:
+    mode = "pgbouncer (transaction mode)" if THROUGH_POOLER else "direct"
+    return f"guild-sync database connections: {mode}"
+
+
+@pytest.fixture(scope="session")
+def pooler(cluster: Cluster) -> Iterator[Pooler]:
+    """pgbouncer in transaction mode in front of the test cluster."""
+    running = Pooler(ROOT / ".local" / "test-pooler", TEST_POOLER_PORT, cluster.port)
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(request: pytest.FixtureRequest, cluster: Cluster) -> str:
+    """The DSN the code under test uses: the cluster, or the pooler in front of it."""
+    if THROUGH_POOLER:
+        pooled: Pooler = request.getfixturevalue("pooler")
+        return pooled.dsn()
+    return cluster.dsn()
+
+
 def truncate_all(database: PsycopgDatabase) -> None:
     with database.connection() as conn:
         conn.execute(
@@ -88,8 +119,8 @@ def truncate_all(database: PsycopgDatabase) -> None:
 
 
 @pytest.fixture
-def db(cluster: Cluster) -> Iterator[PsycopgDatabase]:
-    database = PsycopgDatabase(cluster.dsn(), max_size=4)
+def db(database_url: str) -> Iterator[PsycopgDatabase]:
+    database = PsycopgDatabase(database_url, max_size=4)
     truncate_all(database)
     yield database
     database.close()

@@ -1,5 +1,14 @@
 """The psycopg adapter: a connection pool, named SQL blocks, driver errors wrapped in
-DataError. The local default and the fast path (Supabase's direct connection works too)."""
+DataError. The local default and the fast path.
+
+Safe behind a transaction-mode pooler (Supabase's port 6543, pgbouncer `pool_mode =
+transaction`), always: such a pooler lends a server connection for one transaction only, so
+nothing may outlive one. No prepared statements (`prepare_threshold=None`); no startup
+`options` (poolers refuse or drop them); the statement timeout is set per call with
+`set_config(..., true)`, sent in one message with the call's statement (client-side binding)
+so both run in one implicit transaction and cost one round trip; no session advisory locks,
+`SET` or `LISTEN`.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +43,9 @@ def _adapt(value: Any) -> Any:
 
 
 class PsycopgDatabase:
-    def __init__(self, dsn: str, *, max_size: int = 10) -> None:
+    def __init__(
+        self, dsn: str, *, max_size: int = 10, statement_timeout_ms: int = STATEMENT_TIMEOUT_MS
+    ) -> None:
         self.dsn = dsn
         self.pool = ConnectionPool(
             dsn,
@@ -47,8 +58,12 @@ class PsycopgDatabase:
                 "autocommit": True,
                 "row_factory": dict_row,
                 "connect_timeout": CONNECT_TIMEOUT,
-                "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+                "prepare_threshold": None,
             },
+        )
+        self.statement_timeout_ms = statement_timeout_ms
+        self._timeout = sql.SQL(query("set_statement_timeout")).format(  # type: ignore[arg-type]
+            ms=sql.Literal(str(statement_timeout_ms))
         )
         self._opened = False
 
@@ -75,10 +90,22 @@ class PsycopgDatabase:
         except TimeoutError as exc:  # the pool had no connection in time
             raise DataError(f"database unavailable: {exc}") from exc
 
+    def _run(self, statement: str | sql.Composable, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Run one statement under the statement timeout, in one round trip: the timeout
+        (`set_config(..., true)`: transaction-local) and the statement travel as one message
+        with the parameters bound client-side, so both run in the implicit transaction of
+        that message and the timeout is armed anew for the statement."""
+        if isinstance(statement, str):
+            statement = sql.SQL(statement)  # type: ignore[arg-type]
+        with self.connection() as conn:
+            cursor = psycopg.ClientCursor(conn)
+            cursor.execute(sql.Composed([self._timeout, statement]), params)
+            cursor.nextset()
+            return cursor.fetchall()
+
     def fetch_all(self, name: str, params: JSON) -> list[dict[str, Any]]:
         adapted = {k: _adapt(v) for k, v in params.items()}
-        with self.connection() as conn:
-            return conn.execute(query(name), adapted).fetchall()  # type: ignore[arg-type]
+        return self._run(query(name), adapted)
 
     def fetch_value(self, name: str, params: JSON) -> Any:
         rows = self.fetch_all(name, params)
@@ -110,8 +137,7 @@ class PsycopgDatabase:
             if updates
             else sql.SQL("nothing"),
         )
-        with self.connection() as conn:
-            return conn.execute(statement, {"rows": Jsonb(rows)}).fetchall()
+        return self._run(statement, {"rows": Jsonb(rows)})
 
     def close(self) -> None:
         if self._opened:

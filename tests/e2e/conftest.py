@@ -40,7 +40,7 @@ def stack_env(dsn: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def stack(cluster: Cluster) -> Iterator[Stack]:
+def stack(cluster: Cluster, database_url: str) -> Iterator[Stack]:
     for log in LOG_DIR.glob("*.log"):
         log.unlink()
     config = StackConfig(
@@ -52,7 +52,7 @@ def stack(cluster: Cluster) -> Iterator[Stack]:
         consumer=False,
         log_dir=LOG_DIR,
     )
-    running = Stack(config, base_env=stack_env(cluster.dsn()))
+    running = Stack(config, base_env=stack_env(database_url))
     running.start_emulator()
     running.start_gateway()
     yield running

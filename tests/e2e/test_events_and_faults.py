@@ -80,7 +80,7 @@ def test_consumer_killed_mid_batch(e2e: E2E) -> None:
     session = e2e.login(70)
     body = e2e.sync(session).json()
     total = body["syncedCharacters"]
-    env = {**stack_env(e2e.stack.cluster.dsn()), **_emulator_urls(e2e), "PYTHONPATH": str(ROOT)}
+    env = {**stack_env(e2e.db.dsn), **_emulator_urls(e2e), "PYTHONPATH": str(ROOT)}
     worker = subprocess.Popen(
         [sys.executable, "-m", "devtools.consumer_loop", "--direct", "--visibility-timeout", "3"],
         env=env,

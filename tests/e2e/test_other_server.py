@@ -21,7 +21,7 @@ OTHER_API_PORT, OTHER_GATEWAY_PORT = TEST_GATEWAY_PORT + 5, TEST_GATEWAY_PORT + 
 @pytest.fixture
 def other(cluster: Cluster, db: PsycopgDatabase) -> Iterator[Stack]:
     server_env = {
-        **stack_env(cluster.dsn()),
+        **stack_env(db.dsn),
         "BLIZZARD_CLIENT_ID": "other-id",
         "BLIZZARD_CLIENT_SECRET": "other-secret",
         # a client id means production mode: strong secrets, not the development defaults

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import time
+from pathlib import Path
 
+import psycopg
+import pytest
+from psycopg.pq import TransactionStatus
+
+from devtools.pgcluster import Cluster
 from shared.db.psycopg_adapter import PsycopgDatabase
 from shared.errors import DataError
 
@@ -28,3 +34,46 @@ def test_unreachable_database_is_a_data_error() -> None:
     with pytest.raises(DataError):
         dead.rpc("upsert_static_data", {"p_data": []})
     dead.close()
+
+
+def test_statement_timeout_is_per_call_and_leaves_nothing_on_the_session(
+    cluster: Cluster, db: PsycopgDatabase
+) -> None:
+    short = PsycopgDatabase(db.dsn, max_size=1, statement_timeout_ms=300)
+    row = [{"flavor": "retail", "id": 1, "name": "Warrior"}]
+    with psycopg.connect(cluster.dsn()) as locker:  # holds a lock in a transaction of its own
+        # bounded even without the timeout under test: the server ends the locker after 5 s
+        locker.execute("set idle_in_transaction_session_timeout = 5000")
+        locker.execute("lock table wow_classes in access exclusive mode")
+        started = time.monotonic()
+        with pytest.raises(DataError, match="QueryCanceled"):
+            short.upsert_rows("wow_classes", row, "flavor,id")
+        assert time.monotonic() - started < 5
+    assert short.upsert_rows("wow_classes", row, "flavor,id")[0]["name"] == "Warrior"
+    with short.connection() as conn:  # the pool's only connection: the one the calls used
+        assert conn.execute("show statement_timeout").fetchone() == {"statement_timeout": "0"}
+        assert conn.info.transaction_status == TransactionStatus.IDLE
+    short.close()
+
+
+def test_a_call_is_one_round_trip_and_prepares_nothing(db: PsycopgDatabase, tmp_path: Path) -> None:
+    one = PsycopgDatabase(db.dsn, max_size=1)
+    trace = (tmp_path / "protocol.trace").open("w")
+    with one.connection() as conn:
+        conn.pgconn.trace(trace.fileno())
+    calls = 8  # past psycopg's default prepare threshold (5)
+    for _ in range(calls):
+        one.fetch_all("queue_read", {"queue_name": "character_sync", "sleep_seconds": 1, "n": 1})
+    with one.connection() as conn:
+        conn.pgconn.untrace()
+    trace.close()
+    one.close()
+    sent = [
+        line.split("\t")
+        for line in (tmp_path / "protocol.trace").read_text().splitlines()
+        if line.split("\t")[1:2] == ["F"]
+    ]
+    queries = [m for m in sent if m[3] == "Query" and m[4] != ' ""']  # '""': the pool's check
+    assert len(queries) == calls  # the timeout and the statement travel in one message
+    assert all("statement_timeout" in m[4] for m in queries)
+    assert [m for m in sent if m[3] in ("Parse", "Sync")] == []  # nothing is prepared
