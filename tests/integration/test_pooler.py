@@ -28,11 +28,8 @@ def test_concurrent_calls_through_a_transaction_pooler(pooled: PsycopgDatabase) 
         pooled.upsert_rows(
             "wow_classes", [{"flavor": "retail", "id": i % 7, "name": f"c{i}"}], "flavor,id"
         )
-        return len(
-            pooled.fetch_all(
-                "queue_read", {"queue_name": "character_sync", "sleep_seconds": 1, "n": 1}
-            )
-        )
+        claim = {"p_queue": "character_sync", "p_vt": 1, "p_qty": 1, "p_fair": True}
+        return len(pooled.rpc("queue_claim", claim))
 
     with ThreadPoolExecutor(4) as pool:
         assert sum(pool.map(call, range(CALLS))) == 0

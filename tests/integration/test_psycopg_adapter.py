@@ -58,16 +58,18 @@ def test_statement_timeout_is_per_call_and_leaves_nothing_on_the_session(
 
 def test_a_call_is_one_round_trip_and_prepares_nothing(db: PsycopgDatabase, tmp_path: Path) -> None:
     one = PsycopgDatabase(db.dsn, max_size=1)
-    trace = (tmp_path / "protocol.trace").open("w")
-    with one.connection() as conn:
-        conn.pgconn.trace(trace.fileno())
+    claim = {"p_queue": "character_sync", "p_vt": 1, "p_qty": 1, "p_fair": True}
     calls = 8  # past psycopg's default prepare threshold (5)
-    for _ in range(calls):
-        one.fetch_all("queue_read", {"queue_name": "character_sync", "sleep_seconds": 1, "n": 1})
-    with one.connection() as conn:
-        conn.pgconn.untrace()
-    trace.close()
-    one.close()
+    with (tmp_path / "protocol.trace").open("w") as trace:
+        with one.connection() as conn:
+            conn.pgconn.trace(trace.fileno())
+        try:
+            for _ in range(calls):
+                one.fetch_all("queue_claim", claim)
+        finally:
+            with one.connection() as conn:
+                conn.pgconn.untrace()
+            one.close()
     sent = [
         line.split("\t")
         for line in (tmp_path / "protocol.trace").read_text().splitlines()
