@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .data import Character, h
 from .gamedata import CLASSES
-from .shapes import Hrefs, Json, character_path, type_name
+from .shapes import Hrefs, Json, character_path
 
 #: (slot type, slot name, item name stem); SHIRT and TABARD are cosmetic (no item level).
 SLOTS = (
@@ -63,7 +63,11 @@ def _item(hr: Hrefs, char: Character, index: int, slot: tuple[str, str, str]) ->
         item["sockets"] = [
             {
                 "socket_type": {"type": "PRISMATIC", "name": "Prismatic Socket"},
-                "item": {**hr.key(f"/data/wow/item/{gem}", "static"), "name": "Quick Ruby", "id": gem},
+                "item": {
+                    **hr.key(f"/data/wow/item/{gem}", "static"),
+                    "name": "Quick Ruby",
+                    "id": gem,
+                },
                 "display_string": "+147 Haste",
             }
         ]

@@ -103,7 +103,8 @@ def talents_content(body: CharacterSpecializations) -> JSON:
         (
             s
             for s in body.specializations
-            if active is not None and s.specialization is not None
+            if active is not None
+            and s.specialization is not None
             and s.specialization.id == active.id
         ),
         None,
