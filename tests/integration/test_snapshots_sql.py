@@ -102,11 +102,17 @@ def test_talents_snapshot_shape(db: PsycopgDatabase, people: dict[str, Any]) -> 
     assert listed == {
         "characterId": a,
         "kind": "talents",
-        "snapshots": [{"id": stored[0], "takenAt": listed["snapshots"][0]["takenAt"], "spec": "Arcane"}],
+        "snapshots": [
+            {"id": stored[0], "takenAt": listed["snapshots"][0]["takenAt"], "spec": "Arcane"}
+        ],
     }
     whole = repo.character_snapshot(people["alice"], a, stored[0])
     assert whole is not None
-    assert (whole["spec"], whole["loadoutCode"], whole["talents"]) == ("Arcane", "C4DA", [{"id": 1}])
+    assert (whole["spec"], whole["loadoutCode"], whole["talents"]) == (
+        "Arcane",
+        "C4DA",
+        [{"id": 1}],
+    )
 
 
 def test_owner_and_guildmate_read_a_stranger_does_not(
