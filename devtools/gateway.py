@@ -31,7 +31,10 @@ FUNCTIONS: dict[str, str] = {
     "fetch-profile": "fetch_profile",
     "queue-consumer": "queue_consumer",
 }
-API_PREFIXES: dict[str, str] = {"/api/v1/characters": "fetch-profile"}
+API_PREFIXES: dict[str, str] = {
+    "/api/v1/characters": "fetch-profile",
+    "/api/v1/guilds": "fetch-profile",
+}
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

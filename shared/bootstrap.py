@@ -30,6 +30,7 @@ from shared.services.enrichment import CharacterEnricher
 from shared.services.login import LoginService
 from shared.services.progress import ProgressStream
 from shared.services.refresh import CharacterRefresher, RosterSync
+from shared.services.snapshots import SnapshotCapture, SnapshotReader
 from shared.services.static_data import StaticDataService
 from shared.services.users import UserDirectory
 from shared.settings import Settings, get_settings
@@ -79,6 +80,10 @@ class App:
         return UserDirectory(self.repo)
 
     @functools.cached_property
+    def snapshots(self) -> SnapshotReader:
+        return SnapshotReader(self.repo)
+
+    @functools.cached_property
     def progress(self) -> ProgressStream:
         return ProgressStream(self.repo)
 
@@ -87,11 +92,14 @@ class App:
         """Every job, wired. Their Battle.net client makes one attempt per call (429 aside):
         retries happen through the queue's visibility timeout instead."""
         client = self.blizzard.with_attempts(1)
+        snapshots = (
+            SnapshotCapture(client, self.repo) if self.settings.guild_sync_snapshots else None
+        )
         return Registry(
             [
-                EnrichCharacterJob(CharacterEnricher(client, self.repo), self.repo),
+                EnrichCharacterJob(CharacterEnricher(client, self.repo), self.repo, snapshots),
                 ProfileSyncJob(CharacterSyncService(client, self.repo, self.cipher), self.repo),
-                RefreshCharacterJob(CharacterRefresher(client, self.repo)),
+                RefreshCharacterJob(CharacterRefresher(client, self.repo, snapshots)),
                 GuildRosterJob(RosterSync(client, self.repo)),
                 StaticDataJob(StaticDataService(client, self.repo), self.settings.regions),
             ]

@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     blizzard_breaker_failures: int = Field(default=10, ge=0)  # 0: no circuit breaker
     blizzard_breaker_probe_seconds: float = Field(default=1.0, gt=0, le=60)
     blizzard_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Gear and talent snapshots in enrichment and refresh (GUILD_SYNC_SNAPSHOTS=off: none).
+    guild_sync_snapshots: bool = True
 
     token_encryption_key: SecretStr = SecretStr(DEV_TOKEN_KEY)
     oauth_redirect_uri: str = DEFAULT_GATEWAY + "/functions/v1/oauth-flow/callback"

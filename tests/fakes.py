@@ -67,6 +67,8 @@ class FakeRepository:
         self.budget: list[BudgetAnswer] = []
         self.budget_calls: list[tuple[str, int]] = []
         self.refreshes: list[tuple[int, str]] = []
+        self.snapshot_state: dict[int, dict[str, JSON]] = {}
+        self.snapshots: dict[tuple[int, str], list[JSON]] = {}
         self.relogin: set[str] = set()
         self.breaker: dict[str, Any] = {"open": False, "failures": 0, "refused": 0, "probe_at": 0.0}
         self._ids = itertools.count(1)
@@ -248,6 +250,28 @@ class FakeRepository:
     def record_character_refresh(self, character_id: int, result: str, data: JSON | None) -> None:
         self.refreshes.append((character_id, result))
 
+    # --- snapshots ---------------------------------------------------------------------------
+
+    def snapshot_sources(self, character_id: int) -> JSON:
+        return dict(self.snapshot_state.get(character_id, {}))
+
+    def record_character_snapshots(self, character_id: int, entries: list[JSON]) -> JSON:
+        """As the SQL: move each kind's source, store a content unlike the newest one."""
+        stored = []
+        for e in entries:
+            kind = e["kind"]
+            state = self.snapshot_state.setdefault(character_id, {})
+            previous = state.get(kind, {})
+            state[kind] = {
+                "lastModified": e.get("lastModified") or previous.get("lastModified"),
+                "profileModified": e.get("profileModified"),
+            }
+            kept = self.snapshots.setdefault((character_id, kind), [])
+            if "content" in e and (not kept or kept[-1] != e["content"]):
+                kept.append(e["content"])
+                stored.append(len(kept))
+        return {"stored": stored}
+
     # --- outages ----------------------------------------------------------------------------
 
     def breaker_state(self, bucket: str, refused: int) -> JSON:
@@ -278,6 +302,7 @@ class FakeRepository:
     enqueue_character_enrichment = get_sync_state = sync_events_since = _unused
     list_user_characters = refresh_account_characters = apply_guild_roster = _unused
     touch_guild_roster = run_job = requeue_dead_letters = _unused
+    character_snapshots = character_snapshot = guild_page = _unused
 
 
 def in_hours(hours: float) -> str:

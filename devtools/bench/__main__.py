@@ -7,14 +7,16 @@ import sys
 
 import httpx
 
-from devtools.bench import budget, load, scheduling, sync
+from devtools.bench import budget, load, scheduling, snapshots, sync
 from devtools.bench.common import bench_stack, reset, table
 from devtools.client import StackClient
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["sync", "throughput", "economy", "scheduling", "budget"])
+    parser.add_argument(
+        "--only", choices=["sync", "throughput", "economy", "scheduling", "budget", "snapshots"]
+    )
     args = parser.parse_args(argv)
     stack = bench_stack()
     stack.start_database()
@@ -122,6 +124,35 @@ def main(argv: list[str] | None = None) -> int:
                 "characters one client id keeps fresh per day (36,000/h, 80 % for bulk)",
                 ("", "characters"),
                 rows,
+            )
+        if args.only in (None, "snapshots"):
+            reset(stack, client)
+            n = snapshots.run(stack, client)
+            on, off, seed = n["on"], n["off"], n["seed"]
+            table(
+                "snapshots: daily refresh of 20 characters, 5 changed (gear)",
+                ("", "snapshots on", "snapshots off", "seed (1 + 2 x 20)"),
+                [
+                    (
+                        "Battle.net requests",
+                        f"{on['requests']:.0f}",
+                        f"{off['requests']:.0f}",
+                        f"{seed['requests']:.0f}",
+                    ),
+                    ("answered 304", f"{on['not_modified']:.0f}", f"{off['not_modified']:.0f}", ""),
+                    (
+                        "equipment + specializations requests",
+                        f"{on['equipment'] + on['specializations']:.0f}",
+                        f"{off['equipment'] + off['specializations']:.0f}",
+                        "",
+                    ),
+                    (
+                        "snapshots stored (first sync + refresh)",
+                        f"{on['snapshots_stored']:.0f}",
+                        f"{off['snapshots_stored']:.0f}",
+                        "",
+                    ),
+                ],
             )
         if args.only in (None, "scheduling"):
             reset(stack, client)

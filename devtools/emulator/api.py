@@ -10,7 +10,7 @@ from math import ceil
 
 from flask import Blueprint, Response, request
 
-from . import profiles, shapes
+from . import gear, profiles, shapes
 from .data import WORLD_EPOCH_MS, Character, Guild
 from .gamedata import Namespace, classes_for, races_for
 from .realms import connected_realms, realm_by_id, realm_by_slug, realms_for
@@ -35,6 +35,8 @@ ENDPOINT_NAMES = {
     "api.character_profile": "character-profile",
     "api.character_media": "character-media",
     "api.character_status": "character-status",
+    "api.character_equipment": "character-equipment",
+    "api.character_specializations": "character-specializations",
     "api.guild": "guild",
     "api.guild_roster": "guild-roster",
 }
@@ -204,6 +206,22 @@ def character_media(realm_slug: str, name: str) -> Response:
 def character_status(realm_slug: str, name: str) -> Response:
     ns, char = _character(realm_slug, name)
     body = profiles.character_status(hrefs(ns), char)
+    return respond(body, get_state().world.character_modified(char))
+
+
+@bp.get("/profile/wow/character/<realm_slug>/<name>/equipment")
+def character_equipment(realm_slug: str, name: str) -> Response:
+    ns, char = _character(realm_slug, name)
+    hr = hrefs(ns)
+    body = gear.character_equipment(hr, char, profiles.character_ref(hr, char))
+    return respond(body, get_state().world.character_modified(char))
+
+
+@bp.get("/profile/wow/character/<realm_slug>/<name>/specializations")
+def character_specializations(realm_slug: str, name: str) -> Response:
+    ns, char = _character(realm_slug, name)
+    hr = hrefs(ns)
+    body = gear.character_specializations(hr, char, profiles.character_ref(hr, char))
     return respond(body, get_state().world.character_modified(char))
 
 

@@ -77,6 +77,7 @@ class World:
         """Replace account n's characters (None: back to the generated ones)."""
         with self._lock:
             now = self._clock()
+            before = {c.id: c for c in self.characters(n)}
             self._unregister(self.characters(n))
             for key in [k for k, c in self._by_name.items() if c.account == n]:
                 del self._by_name[key]
@@ -84,7 +85,9 @@ class World:
                 self._overrides.pop(n, None)
                 chars = list(self._generated_account(n).characters)
             else:
-                chars = [replace(c, modified=now) for c in chars]
+                # Only a character that changed gets a new Last-Modified (as on Battle.net,
+                # where an untouched character keeps answering 304).
+                chars = [self._touched(before.get(c.id), c, now) for c in chars]
                 self._overrides[n] = chars
                 for c in chars:
                     key = (c.region, c.flavor, name_key(c.realm.slug), name_key(c.name))
@@ -92,6 +95,12 @@ class World:
             self._override_times[n] = now
             self._register(chars)
             return list(chars)
+
+    @staticmethod
+    def _touched(before: Character | None, char: Character, now: float) -> Character:
+        if before is not None and replace(before, modified=0.0) == replace(char, modified=0.0):
+            return replace(char, modified=before.modified)
+        return replace(char, modified=now)
 
     def _generated_account(self, n: int) -> Account:
         account = self._generated.get(n)

@@ -5,6 +5,9 @@ POST /api/v1/characters/{id}/enrich                                            2
 GET  /api/v1/characters/sync/{sessionId}                 current progress (sync-progress shape)
 GET  /api/v1/characters/sync/{sessionId}/events          Server-Sent Events, current state first
 GET  /api/v1/characters                                  the caller's characters
+GET  /api/v1/characters/{id}/snapshots?kind=equipment|talents   owner or guildmate
+GET  /api/v1/characters/{id}/snapshots/{snapshotId}             one whole snapshot
+GET  /api/v1/guilds/{id}                   a guild with members from its connected realms
 
 A user calls with their session JWT; an operator with the service key, naming the user by
 `userId` / `user_id` or `battlenet_id` (query string or JSON body).
@@ -69,6 +72,29 @@ def list_characters(request: flask.Request, caller: Caller) -> flask.Response:
     app = get_app()
     user = app.users.acting_user(caller, query_selector(request))
     return json_response({"characters": app.repo.list_user_characters(user)})
+
+
+@routes.get("/api/v1/characters/<id:character_id>/snapshots", caller=USER)
+def list_snapshots(request: flask.Request, caller: Caller, character_id: int) -> flask.Response:
+    app = get_app()
+    user = app.users.acting_user(caller, query_selector(request))
+    return json_response(app.snapshots.list(user, character_id, request.args.get("kind")))
+
+
+@routes.get("/api/v1/characters/<id:character_id>/snapshots/<id:snapshot_id>", caller=USER)
+def get_snapshot(
+    request: flask.Request, caller: Caller, character_id: int, snapshot_id: int
+) -> flask.Response:
+    app = get_app()
+    user = app.users.acting_user(caller, query_selector(request))
+    return json_response(app.snapshots.get(user, character_id, snapshot_id))
+
+
+@routes.get("/api/v1/guilds/<id:guild_id>", caller=USER)
+def guild_page(request: flask.Request, caller: Caller, guild_id: int) -> flask.Response:
+    app = get_app()
+    user = app.users.acting_user(caller, query_selector(request))
+    return json_response(app.snapshots.guild(user, guild_id))
 
 
 @functions_framework.http

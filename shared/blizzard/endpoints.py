@@ -67,6 +67,18 @@ CHARACTER_MEDIA = Endpoint(
 CHARACTER_STATUS = Endpoint(
     "character-status", "/profile/wow/character/{realm}/{name}/status", PROFILE, m.CharacterStatus
 )
+CHARACTER_EQUIPMENT = Endpoint(
+    "character-equipment",
+    "/profile/wow/character/{realm}/{name}/equipment",
+    PROFILE,
+    m.CharacterEquipment,
+)
+CHARACTER_SPECIALIZATIONS = Endpoint(
+    "character-specializations",
+    "/profile/wow/character/{realm}/{name}/specializations",
+    PROFILE,
+    m.CharacterSpecializations,
+)
 GUILD = Endpoint("guild", "/data/wow/guild/{realm}/{guild}", PROFILE, m.Guild)
 GUILD_ROSTER = Endpoint(
     "guild-roster", "/data/wow/guild/{realm}/{guild}/roster", PROFILE, m.GuildRoster

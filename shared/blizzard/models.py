@@ -255,6 +255,74 @@ class GuildRoster(Model):
     members: list[RosterMember] = []
 
 
+# --- profile: equipment and specializations (snapshots) -----------------------------------
+
+
+class ItemLevel(Model):
+    value: int
+    display_string: str | None = None
+
+
+class Enchantment(Model):
+    enchantment_id: int | None = None
+    display_string: LocalizedStr | None = None
+    source_item: NamedRef | None = None
+
+
+class Socket(Model):
+    socket_type: TypedName | None = None
+    item: NamedRef | None = None
+    display_string: LocalizedStr | None = None
+
+
+class ItemSet(Model):
+    item_set: NamedRef
+    display_string: LocalizedStr | None = None
+
+
+class EquippedItem(Model):
+    item: KeyRef
+    slot: TypedName
+    name: LocalizedStr | None = None
+    quality: TypedName | None = None
+    level: ItemLevel | None = None
+    enchantments: list[Enchantment] = []
+    sockets: list[Socket] = []
+    set: ItemSet | None = None
+
+
+class CharacterEquipment(Model):
+    equipped_items: list[EquippedItem] = []
+
+
+class TalentTooltip(Model):
+    talent: NamedRef | None = None
+
+
+class SelectedTalent(Model):
+    id: int | None = None
+    rank: int | None = None
+    tooltip: TalentTooltip | None = None
+
+
+class TalentLoadout(Model):
+    is_active: bool = False
+    talent_loadout_code: str | None = None
+    selected_class_talents: list[SelectedTalent] = []
+    selected_spec_talents: list[SelectedTalent] = []
+    selected_hero_talents: list[SelectedTalent] = []
+
+
+class CharacterSpecialization(Model):
+    specialization: NamedRef | None = None
+    loadouts: list[TalentLoadout] = []
+
+
+class CharacterSpecializations(Model):
+    specializations: list[CharacterSpecialization] = []
+    active_specialization: NamedRef | None = None
+
+
 class BlizzardErrorBody(Model):
     code: int | None = None
     type: str | None = None

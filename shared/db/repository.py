@@ -164,6 +164,15 @@ class Repository(Protocol):
     def touch_guild_roster(self, guild_id: int) -> None: ...
     def run_job(self, name: str) -> int: ...
 
+    # snapshots and guild pages
+    def snapshot_sources(self, character_id: int) -> JSON: ...
+    def record_character_snapshots(self, character_id: int, entries: list[JSON]) -> JSON: ...
+    def character_snapshots(self, user_id: UserId, character_id: int, kind: str) -> JSON | None: ...
+    def character_snapshot(
+        self, user_id: UserId, character_id: int, snapshot_id: int
+    ) -> JSON | None: ...
+    def guild_page(self, user_id: UserId, guild_id: int) -> JSON | None: ...
+
     # outages
     def breaker_state(self, bucket: str, refused: int) -> JSON: ...
     def breaker_report(self, bucket: str, ok: bool, threshold: int, error: str | None) -> JSON: ...
@@ -458,6 +467,41 @@ class SqlRepository:
         if name not in JOBS:
             raise ValueError(f"unknown job {name!r}")
         return int(self._call(name))
+
+    # --- snapshots and guild pages ----------------------------------------------------------
+
+    def snapshot_sources(self, character_id: int) -> JSON:
+        """Per kind fetched before: its own Last-Modified and the profile's at that time."""
+        result: JSON | None = self._call("snapshot_sources", p_character_id=character_id)
+        return result or {}
+
+    def record_character_snapshots(self, character_id: int, entries: list[JSON]) -> JSON:
+        """Move each kind's source; store a content unless equal to the newest of its kind."""
+        result: JSON = self._call(
+            "record_character_snapshots", p_character_id=character_id, p_entries=entries
+        )
+        return result
+
+    def character_snapshots(self, user_id: UserId, character_id: int, kind: str) -> JSON | None:
+        result: JSON | None = self._call(
+            "character_snapshots", p_user_id=_id(user_id), p_character_id=character_id, p_kind=kind
+        )
+        return result
+
+    def character_snapshot(
+        self, user_id: UserId, character_id: int, snapshot_id: int
+    ) -> JSON | None:
+        result: JSON | None = self._call(
+            "character_snapshot",
+            p_user_id=_id(user_id),
+            p_character_id=character_id,
+            p_snapshot_id=snapshot_id,
+        )
+        return result
+
+    def guild_page(self, user_id: UserId, guild_id: int) -> JSON | None:
+        result: JSON | None = self._call("guild_page", p_user_id=_id(user_id), p_guild_id=guild_id)
+        return result
 
     # --- outages ----------------------------------------------------------------------------
 

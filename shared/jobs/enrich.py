@@ -12,6 +12,7 @@ from shared.jobs.base import Job, Outcome
 from shared.jobs.messages import EnrichCharacter
 from shared.jobs.queues import Queue
 from shared.services.enrichment import CharacterEnricher
+from shared.services.snapshots import SnapshotCapture, SnapshotTarget, parse_time
 
 
 class EnrichCharacterJob(Job[EnrichCharacter]):
@@ -19,9 +20,15 @@ class EnrichCharacterJob(Job[EnrichCharacter]):
     queue = Queue.CHARACTER_SYNC
     max_attempts = 2  # as the seed says
 
-    def __init__(self, enricher: CharacterEnricher, repo: Repository) -> None:
+    def __init__(
+        self,
+        enricher: CharacterEnricher,
+        repo: Repository,
+        snapshots: SnapshotCapture | None = None,
+    ) -> None:
         self.enricher = enricher
         self.repo = repo
+        self.snapshots = snapshots
 
     def handle(self, message: EnrichCharacter, delivery: Delivery) -> Outcome:
         session_id = str(message.session_id)
@@ -43,6 +50,18 @@ class EnrichCharacterJob(Job[EnrichCharacter]):
             self.give_up(message, exc.message)
             return Outcome.FAILED
         self.repo.record_character_result(session_id, message.character_id, "completed", None, data)
+        if self.snapshots is not None:  # after the result: a snapshot never fails the character
+            self.snapshots.capture(
+                SnapshotTarget(
+                    message.character_id,
+                    Region.parse(message.region),
+                    GameVersion.for_flavor(message.flavor),
+                    message.realm_slug,
+                    message.name,
+                    parse_time(data.get("last_modified")),
+                    data.get("last_login_timestamp"),
+                )
+            )
         return Outcome.DONE
 
     def give_up(self, message: EnrichCharacter, reason: str) -> None:

@@ -1,7 +1,8 @@
 """Scheduled bulk work, with the app token (never a user's login):
 
 - `CharacterRefresher`: a conditional character refresh. `If-Modified-Since` carries the
-  stored `Last-Modified`; on 304 the media and guild follow-ups are skipped. On Blizzard's
+  stored `Last-Modified`; on 304 the media, guild and snapshot follow-ups are skipped (gear and
+  talents are fetched only for a modified profile, `shared.services.snapshots`). On Blizzard's
   guidance a 404 is checked against the status endpoint: 404, `is_valid` false or another id
   archive the character (another id is another character behind the same name).
 - `RosterSync`: a guild's roster, every member upserted as a character with their rank,
@@ -21,6 +22,7 @@ from shared.blizzard.regions import GameVersion, Region
 from shared.db.repository import Repository
 from shared.errors import BlizzardNotFound
 from shared.services.enrichment import CharacterEnricher
+from shared.services.snapshots import SnapshotCapture, SnapshotTarget
 
 RefreshResult = Literal["modified", "not_modified", "archived", "not_indexed"]
 RosterResult = Literal["applied", "not_modified", "not_found"]
@@ -40,10 +42,13 @@ class CharacterKey:
 
 
 class CharacterRefresher:
-    def __init__(self, client: BlizzardClient, repo: Repository) -> None:
+    def __init__(
+        self, client: BlizzardClient, repo: Repository, snapshots: SnapshotCapture | None = None
+    ) -> None:
         self.client = client
         self.repo = repo
         self.enricher = CharacterEnricher(client, repo)
+        self.snapshots = snapshots
 
     def refresh(self, key: CharacterKey) -> RefreshResult:
         path = {"realm": key.realm_slug, "name": key.name}
@@ -66,6 +71,18 @@ class CharacterRefresher:
             profile, fetched.last_modified, key.region, key.version, path
         )
         self.repo.record_character_refresh(key.character_id, "modified", data)
+        if self.snapshots is not None:  # only a modified profile: never on 304
+            self.snapshots.capture(
+                SnapshotTarget(
+                    key.character_id,
+                    key.region,
+                    key.version,
+                    key.realm_slug,
+                    key.name,
+                    fetched.last_modified,
+                    profile.last_login_timestamp,
+                )
+            )
         return "modified"
 
     def _record(

@@ -13,6 +13,8 @@ MODELS: dict[str, type[BaseModel]] = {
     "account_profile_summary.json": m.AccountProfile,
     "account_profile_summary_2.json": m.AccountProfile,
     "character_media.json": m.CharacterMedia,
+    "character_equipment_summary.json": m.CharacterEquipment,
+    "character_specializations_summary.json": m.CharacterSpecializations,
     "character_profile_summary.json": m.CharacterProfile,
     "character_status.json": m.CharacterStatus,
     "character_status_2.json": m.CharacterStatus,
@@ -33,8 +35,13 @@ MODELS: dict[str, type[BaseModel]] = {
 }
 
 
+#: The project's own fixtures (where samples added after the shared set live).
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bnet-samples"
+
+
 def sample(name: str) -> bytes:
-    return (SAMPLES / name).read_bytes()
+    path = SAMPLES / name
+    return (path if path.exists() else FIXTURES / name).read_bytes()
 
 
 def test_every_sample_file_has_a_model() -> None:
@@ -122,3 +129,43 @@ def test_search_results_take_localized_names() -> None:
         "United States",
         "Normal",
     )
+
+
+def test_equipment_and_specializations_normalize() -> None:
+    from shared.services.snapshots import (
+        equipment_content,
+        equipment_item_level,
+        talents_content,
+    )
+
+    gear = equipment_content(
+        m.CharacterEquipment.model_validate_json(sample("character_equipment_summary.json"))
+    )
+    head = next(i for i in gear["items"] if i["slot"] == "HEAD")
+    assert head == {
+        "slot": "HEAD",
+        "itemId": 212456,
+        "name": "Dawnbreaker's Hood",
+        "quality": "EPIC",
+        "itemLevel": 639,
+        "enchantments": [],
+        "gems": [{"itemId": 213482, "name": "Masterful Amber"}],
+        "set": "Regalia of the Near-Omniscient",
+    }
+    chest = next(i for i in gear["items"] if i["slot"] == "CHEST")
+    assert chest["enchantments"] == [
+        {"id": 7364, "description": "Enchanted: +745 Intellect and +5% Stamina"}
+    ]
+    assert equipment_item_level(gear) == (639 + 636) // 2  # the tabard has no item level
+    talents = talents_content(
+        m.CharacterSpecializations.model_validate_json(
+            sample("character_specializations_summary.json")
+        )
+    )
+    assert talents["spec"] == "Arcane" and talents["loadoutCode"].startswith("C4DAMhlVtghLZL4R")
+    assert [(t["tree"], t["name"]) for t in talents["talents"]] == [
+        ("class", "Blink"),
+        ("class", "Arcane Warding"),
+        ("spec", "Arcane Barrage"),
+        ("hero", "Splintering Sorcery"),
+    ]
