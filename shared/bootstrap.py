@@ -26,6 +26,7 @@ from shared.jobs.registry import Registry
 from shared.jobs.scheduled import GuildRosterJob, RefreshCharacterJob, StaticDataJob
 from shared.jobs.worker import Worker, WorkerOptions
 from shared.services.character_sync import CharacterSyncService
+from shared.services.characters import CharacterDirectory
 from shared.services.enrichment import CharacterEnricher
 from shared.services.login import LoginService
 from shared.services.progress import ProgressStream
@@ -73,6 +74,10 @@ class App:
     @functools.cached_property
     def character_sync(self) -> CharacterSyncService:
         return CharacterSyncService(self.blizzard, self.repo, self.cipher)
+
+    @functools.cached_property
+    def characters(self) -> CharacterDirectory:
+        return CharacterDirectory(self.repo)
 
     @functools.cached_property
     def users(self) -> UserDirectory:

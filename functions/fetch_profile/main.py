@@ -4,7 +4,8 @@ POST /functions/v1/fetch-profile, POST /api/v1/characters/sync  {gameVersion}   
 POST /api/v1/characters/{id}/enrich                                            202 queued
 GET  /api/v1/characters/sync/{sessionId}                 current progress (sync-progress shape)
 GET  /api/v1/characters/sync/{sessionId}/events          Server-Sent Events, current state first
-GET  /api/v1/characters                                  the caller's characters
+GET  /api/v1/characters                   the caller's characters and their realm groups
+GET  /api/v1/characters/{id}/history       the character's changes (?since=, ?limit=)
 
 A user calls with their session JWT; an operator with the service key, naming the user by
 `userId` / `user_id` or `battlenet_id` (query string or JSON body).
@@ -24,6 +25,7 @@ from shared.bootstrap import App, check_settings, get_app
 from shared.errors import BadRequest
 from shared.http import describe_validation_error, endpoint, json_response, parse_body
 from shared.routing import OWNER, USER, Routes
+from shared.services.characters import HistoryQuery
 from shared.services.users import UserSelector
 
 check_settings()
@@ -68,7 +70,13 @@ def sync_events(request: flask.Request, caller: Caller, session_id: uuid.UUID) -
 def list_characters(request: flask.Request, caller: Caller) -> flask.Response:
     app = get_app()
     user = app.users.acting_user(caller, query_selector(request))
-    return json_response({"characters": app.repo.list_user_characters(user)})
+    return json_response(app.characters.listing(user))
+
+
+@routes.get("/api/v1/characters/<id:character_id>/history", caller=OWNER)
+def character_history(request: flask.Request, caller: Caller, character_id: int) -> flask.Response:
+    query = HistoryQuery.parse(request.args.to_dict())
+    return json_response(get_app().characters.history(caller.owner, character_id, query))
 
 
 @functions_framework.http

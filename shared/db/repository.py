@@ -122,6 +122,9 @@ class Repository(Protocol):
     def get_sync_state(self, session_id: str, user_id: UserId | None) -> JSON | None: ...
     def sync_events_since(self, session_id: str, after: int) -> list[JSON]: ...
     def list_user_characters(self, user_id: UserId) -> list[JSON]: ...
+    def character_history(
+        self, user_id: UserId | None, character_id: int, since: datetime | None, limit: int
+    ) -> JSON | None: ...
 
     # queues
     def queue_claim(
@@ -341,6 +344,20 @@ class SqlRepository:
 
     def list_user_characters(self, user_id: UserId) -> list[JSON]:
         result: list[JSON] = self._call("list_user_characters", p_user_id=_id(user_id))
+        return result
+
+    def character_history(
+        self, user_id: UserId | None, character_id: int, since: datetime | None, limit: int
+    ) -> JSON | None:
+        """A character's changes, newest first; None when it is not the user's (any user's
+        when `user_id` is None: the service key)."""
+        result: JSON | None = self._call(
+            "character_history",
+            p_user_id=_id(user_id),
+            p_character_id=character_id,
+            p_since=since.isoformat() if since else None,
+            p_limit=limit,
+        )
         return result
 
     # --- queues ---------------------------------------------------------------------------

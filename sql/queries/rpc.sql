@@ -69,6 +69,11 @@ select public.sync_events_since(
 -- name: list_user_characters
 select public.list_user_characters(p_user_id => %(p_user_id)s::uuid) as value;
 
+-- name: character_history
+select public.character_history(
+  p_user_id => %(p_user_id)s::uuid, p_character_id => %(p_character_id)s,
+  p_since => %(p_since)s::timestamptz, p_limit => %(p_limit)s) as value;
+
 -- name: queue_depths
 select public.queue_depths() as value;
 
