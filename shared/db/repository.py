@@ -95,6 +95,10 @@ class Repository(Protocol):
         sync_queue: str | None,
     ) -> JSON: ...
     def get_user_token(self, user_id: UserId) -> JSON | None: ...
+    def get_sync_preferences(self, user_id: UserId) -> JSON | None: ...
+    def set_sync_preferences(
+        self, user_id: UserId, auto_sync: str, game_versions: list[str]
+    ) -> JSON | None: ...
     def mark_relogin_required(self, user_id: UserId) -> None: ...
 
     # sync sessions
@@ -263,6 +267,22 @@ class SqlRepository:
 
     def mark_relogin_required(self, user_id: UserId) -> None:
         self._call("mark_relogin_required", p_user_id=_id(user_id))
+
+    def get_sync_preferences(self, user_id: UserId) -> JSON | None:
+        """{autoSync, gameVersions, nextSyncAt, reason}; None for an unknown user."""
+        result: JSON | None = self._call("get_sync_preferences", p_user_id=_id(user_id))
+        return result
+
+    def set_sync_preferences(
+        self, user_id: UserId, auto_sync: str, game_versions: list[str]
+    ) -> JSON | None:
+        result: JSON | None = self._call(
+            "set_sync_preferences",
+            p_user_id=_id(user_id),
+            p_auto_sync=auto_sync,
+            p_game_versions=game_versions,
+        )
+        return result
 
     # --- sync sessions --------------------------------------------------------------------
 
