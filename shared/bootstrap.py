@@ -29,6 +29,7 @@ from shared.services.character_sync import CharacterSyncService
 from shared.services.characters import CharacterDirectory
 from shared.services.enrichment import CharacterEnricher
 from shared.services.login import LoginService
+from shared.services.preferences import SyncPreferences
 from shared.services.progress import ProgressStream
 from shared.services.refresh import CharacterRefresher, RosterSync
 from shared.services.static_data import StaticDataService
@@ -78,6 +79,10 @@ class App:
     @functools.cached_property
     def characters(self) -> CharacterDirectory:
         return CharacterDirectory(self.repo)
+
+    @functools.cached_property
+    def sync_preferences(self) -> SyncPreferences:
+        return SyncPreferences(self.repo)
 
     @functools.cached_property
     def users(self) -> UserDirectory:

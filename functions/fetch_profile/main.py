@@ -6,6 +6,7 @@ GET  /api/v1/characters/sync/{sessionId}                 current progress (sync-
 GET  /api/v1/characters/sync/{sessionId}/events          Server-Sent Events, current state first
 GET  /api/v1/characters                   the caller's characters and their realm groups
 GET  /api/v1/characters/{id}/history       the character's changes (?since=, ?limit=)
+GET, PUT /api/v1/me/sync-preferences       {autoSync, gameVersions} (+ nextSyncAt, reason)
 
 A user calls with their session JWT; an operator with the service key, naming the user by
 `userId` / `user_id` or `battlenet_id` (query string or JSON body).
@@ -26,6 +27,7 @@ from shared.errors import BadRequest
 from shared.http import describe_validation_error, endpoint, json_response, parse_body
 from shared.routing import OWNER, USER, Routes
 from shared.services.characters import HistoryQuery
+from shared.services.preferences import SyncPreferencesUpdate
 from shared.services.users import UserSelector
 
 check_settings()
@@ -77,6 +79,21 @@ def list_characters(request: flask.Request, caller: Caller) -> flask.Response:
 def character_history(request: flask.Request, caller: Caller, character_id: int) -> flask.Response:
     query = HistoryQuery.parse(request.args.to_dict())
     return json_response(get_app().characters.history(caller.owner, character_id, query))
+
+
+@routes.get("/api/v1/me/sync-preferences", caller=USER)
+def get_sync_preferences(request: flask.Request, caller: Caller) -> flask.Response:
+    app = get_app()
+    user = app.users.acting_user(caller, query_selector(request))
+    return json_response(app.sync_preferences.get(user))
+
+
+@routes.route("PUT", "/api/v1/me/sync-preferences", caller=USER)
+def put_sync_preferences(request: flask.Request, caller: Caller) -> flask.Response:
+    app = get_app()
+    change = parse_body(request, SyncPreferencesUpdate, allow_empty=False)
+    user = app.users.acting_user(caller, query_selector(request))
+    return json_response(app.sync_preferences.update(user, change))
 
 
 @functions_framework.http
