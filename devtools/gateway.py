@@ -1,10 +1,10 @@
 """The local gateway: every function on one port, as Supabase serves them.
 
 `/functions/v1/<name>[/...]` goes to that function's main.py (loaded with
-functions-framework's `create_app`), and `/api/v1/characters/...` to fetch_profile. The path
-is passed through unchanged, so a handler routes its own sub-paths. Any other GET is the web
-page built in web/dist (`make web`): `/` is its index.html, assets under their paths; the API
-paths and /health are never shadowed by a file.
+functions-framework's `create_app`), and `/api/v1/characters/...` and `/api/v1/me/...` to
+fetch_profile. The path is passed through unchanged, so a handler routes its own sub-paths.
+Any other GET is the web page built in web/dist (`make web`): `/` is its index.html, assets
+under their paths; the API paths and /health are never shadowed by a file.
 `python -m devtools.gateway --port 54321` serves it (threaded: event streams stay open).
 """
 
@@ -34,6 +34,7 @@ FUNCTIONS: dict[str, str] = {
 API_PREFIXES: dict[str, str] = {
     "/api/v1/characters": "fetch-profile",
     "/api/v1/guilds": "fetch-profile",
+    "/api/v1/me": "fetch-profile",  # /api/v1/me/sync-preferences
 }
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]

@@ -26,8 +26,10 @@ from shared.jobs.registry import Registry
 from shared.jobs.scheduled import GuildRosterJob, RefreshCharacterJob, StaticDataJob
 from shared.jobs.worker import Worker, WorkerOptions
 from shared.services.character_sync import CharacterSyncService
+from shared.services.characters import CharacterDirectory
 from shared.services.enrichment import CharacterEnricher
 from shared.services.login import LoginService
+from shared.services.preferences import SyncPreferences
 from shared.services.progress import ProgressStream
 from shared.services.refresh import CharacterRefresher, RosterSync
 from shared.services.snapshots import SnapshotCapture, SnapshotReader
@@ -74,6 +76,14 @@ class App:
     @functools.cached_property
     def character_sync(self) -> CharacterSyncService:
         return CharacterSyncService(self.blizzard, self.repo, self.cipher)
+
+    @functools.cached_property
+    def characters(self) -> CharacterDirectory:
+        return CharacterDirectory(self.repo)
+
+    @functools.cached_property
+    def sync_preferences(self) -> SyncPreferences:
+        return SyncPreferences(self.repo)
 
     @functools.cached_property
     def users(self) -> UserDirectory:

@@ -65,7 +65,7 @@ def to_response(exc: Exception) -> flask.Response:
 
 
 CORS_ALLOW_HEADERS = "authorization, content-type, apikey, x-client-info"
-CORS_ALLOW_METHODS = "GET, POST, OPTIONS"
+CORS_ALLOW_METHODS = "GET, POST, PUT, OPTIONS"
 
 
 def endpoint(fn: Handler) -> Handler:

@@ -303,6 +303,7 @@ class FakeRepository:
     list_user_characters = refresh_account_characters = apply_guild_roster = _unused
     touch_guild_roster = run_job = requeue_dead_letters = _unused
     character_snapshots = character_snapshot = guild_page = _unused
+    character_history = get_sync_preferences = set_sync_preferences = _unused
 
 
 def in_hours(hours: float) -> str:

@@ -4,7 +4,9 @@ POST /functions/v1/fetch-profile, POST /api/v1/characters/sync  {gameVersion}   
 POST /api/v1/characters/{id}/enrich                                            202 queued
 GET  /api/v1/characters/sync/{sessionId}                 current progress (sync-progress shape)
 GET  /api/v1/characters/sync/{sessionId}/events          Server-Sent Events, current state first
-GET  /api/v1/characters                                  the caller's characters
+GET  /api/v1/characters                   the caller's characters and their realm groups
+GET  /api/v1/characters/{id}/history       the character's changes (?since=, ?limit=)
+GET, PUT /api/v1/me/sync-preferences       {autoSync, gameVersions} (+ nextSyncAt, reason)
 GET  /api/v1/characters/{id}/snapshots?kind=equipment|talents   owner or guildmate
 GET  /api/v1/characters/{id}/snapshots/{snapshotId}             one whole snapshot
 GET  /api/v1/guilds/{id}                   a guild with members from its connected realms
@@ -27,6 +29,8 @@ from shared.bootstrap import App, check_settings, get_app
 from shared.errors import BadRequest
 from shared.http import describe_validation_error, endpoint, json_response, parse_body
 from shared.routing import OWNER, USER, Routes
+from shared.services.characters import HistoryQuery
+from shared.services.preferences import SyncPreferencesUpdate
 from shared.services.users import UserSelector
 
 check_settings()
@@ -71,7 +75,28 @@ def sync_events(request: flask.Request, caller: Caller, session_id: uuid.UUID) -
 def list_characters(request: flask.Request, caller: Caller) -> flask.Response:
     app = get_app()
     user = app.users.acting_user(caller, query_selector(request))
-    return json_response({"characters": app.repo.list_user_characters(user)})
+    return json_response(app.characters.listing(user))
+
+
+@routes.get("/api/v1/characters/<id:character_id>/history", caller=OWNER)
+def character_history(request: flask.Request, caller: Caller, character_id: int) -> flask.Response:
+    query = HistoryQuery.parse(request.args.to_dict())
+    return json_response(get_app().characters.history(caller.owner, character_id, query))
+
+
+@routes.get("/api/v1/me/sync-preferences", caller=USER)
+def get_sync_preferences(request: flask.Request, caller: Caller) -> flask.Response:
+    app = get_app()
+    user = app.users.acting_user(caller, query_selector(request))
+    return json_response(app.sync_preferences.get(user))
+
+
+@routes.route("PUT", "/api/v1/me/sync-preferences", caller=USER)
+def put_sync_preferences(request: flask.Request, caller: Caller) -> flask.Response:
+    app = get_app()
+    change = parse_body(request, SyncPreferencesUpdate, allow_empty=False)
+    user = app.users.acting_user(caller, query_selector(request))
+    return json_response(app.sync_preferences.update(user, change))
 
 
 @routes.get("/api/v1/characters/<id:character_id>/snapshots", caller=USER)

@@ -95,6 +95,10 @@ class Repository(Protocol):
         sync_queue: str | None,
     ) -> JSON: ...
     def get_user_token(self, user_id: UserId) -> JSON | None: ...
+    def get_sync_preferences(self, user_id: UserId) -> JSON | None: ...
+    def set_sync_preferences(
+        self, user_id: UserId, auto_sync: str, game_versions: list[str]
+    ) -> JSON | None: ...
     def mark_relogin_required(self, user_id: UserId) -> None: ...
 
     # sync sessions
@@ -122,6 +126,9 @@ class Repository(Protocol):
     def get_sync_state(self, session_id: str, user_id: UserId | None) -> JSON | None: ...
     def sync_events_since(self, session_id: str, after: int) -> list[JSON]: ...
     def list_user_characters(self, user_id: UserId) -> list[JSON]: ...
+    def character_history(
+        self, user_id: UserId | None, character_id: int, since: datetime | None, limit: int
+    ) -> JSON | None: ...
 
     # queues
     def queue_claim(
@@ -270,6 +277,22 @@ class SqlRepository:
     def mark_relogin_required(self, user_id: UserId) -> None:
         self._call("mark_relogin_required", p_user_id=_id(user_id))
 
+    def get_sync_preferences(self, user_id: UserId) -> JSON | None:
+        """{autoSync, gameVersions, nextSyncAt, reason}; None for an unknown user."""
+        result: JSON | None = self._call("get_sync_preferences", p_user_id=_id(user_id))
+        return result
+
+    def set_sync_preferences(
+        self, user_id: UserId, auto_sync: str, game_versions: list[str]
+    ) -> JSON | None:
+        result: JSON | None = self._call(
+            "set_sync_preferences",
+            p_user_id=_id(user_id),
+            p_auto_sync=auto_sync,
+            p_game_versions=game_versions,
+        )
+        return result
+
     # --- sync sessions --------------------------------------------------------------------
 
     def active_sync_session(self, user_id: UserId) -> str | None:
@@ -350,6 +373,20 @@ class SqlRepository:
 
     def list_user_characters(self, user_id: UserId) -> list[JSON]:
         result: list[JSON] = self._call("list_user_characters", p_user_id=_id(user_id))
+        return result
+
+    def character_history(
+        self, user_id: UserId | None, character_id: int, since: datetime | None, limit: int
+    ) -> JSON | None:
+        """A character's changes, newest first; None when it is not the user's (any user's
+        when `user_id` is None: the service key)."""
+        result: JSON | None = self._call(
+            "character_history",
+            p_user_id=_id(user_id),
+            p_character_id=character_id,
+            p_since=since.isoformat() if since else None,
+            p_limit=limit,
+        )
         return result
 
     # --- queues ---------------------------------------------------------------------------

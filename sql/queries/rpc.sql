@@ -31,6 +31,14 @@ select public.get_user_token(p_user_id => %(p_user_id)s::uuid) as value;
 -- name: mark_relogin_required
 select public.mark_relogin_required(p_user_id => %(p_user_id)s::uuid) as value;
 
+-- name: get_sync_preferences
+select public.get_sync_preferences(p_user_id => %(p_user_id)s::uuid) as value;
+
+-- name: set_sync_preferences
+select public.set_sync_preferences(
+  p_user_id => %(p_user_id)s::uuid, p_auto_sync => %(p_auto_sync)s,
+  p_game_versions => %(p_game_versions)s::text[]) as value;
+
 -- name: active_sync_session
 select public.active_sync_session(p_user_id => %(p_user_id)s::uuid) as value;
 
@@ -68,6 +76,11 @@ select public.sync_events_since(
 
 -- name: list_user_characters
 select public.list_user_characters(p_user_id => %(p_user_id)s::uuid) as value;
+
+-- name: character_history
+select public.character_history(
+  p_user_id => %(p_user_id)s::uuid, p_character_id => %(p_character_id)s,
+  p_since => %(p_since)s::timestamptz, p_limit => %(p_limit)s) as value;
 
 -- name: queue_depths
 select public.queue_depths() as value;

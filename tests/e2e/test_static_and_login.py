@@ -51,7 +51,7 @@ def test_static_sync_502_when_battlenet_fails(e2e: E2E) -> None:
 def test_login_through_the_real_redirects(e2e: E2E) -> None:
     session = e2e.login(12)
     me = e2e.http.get(f"{e2e.gw}/api/v1/characters", headers=session.headers)
-    assert me.status_code == 200 and me.json() == {"characters": []}
+    assert me.status_code == 200 and me.json() == {"characters": [], "realmGroups": []}
     users = e2e.rows("select battlenet_id, battletag, login_state from users")
     assert users == [{"battlenet_id": 100012, "battletag": "Velen#1012", "login_state": "active"}]
 

@@ -48,6 +48,7 @@ def test_every_job_body_runs_on_an_empty_database(db: PsycopgDatabase) -> None:
 def test_profile_refresh_picks_valid_stale_users_once(db: PsycopgDatabase) -> None:
     repo = Repository(db)
     fresh, stale, expired, relogin = (login(repo, n) for n in (1, 2, 3, 4))
+    sql(db, "update users set auto_sync = 'daily'")  # the daily job is for daily users only
     sql(
         db,
         "update users set last_profile_sync_at = now() - interval '2 days' where id <> %s",
@@ -68,6 +69,7 @@ def test_profile_refresh_picks_valid_stale_users_once(db: PsycopgDatabase) -> No
 def test_profile_refresh_skipped_over_backlog(db: PsycopgDatabase) -> None:
     repo = Repository(db)
     login(repo, 1)
+    sql(db, "update users set auto_sync = 'daily'")
     sql(
         db,
         "select pgmq.send_batch('profile_sync', array_agg(jsonb_build_object('n', g))) "

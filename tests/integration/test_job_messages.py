@@ -40,9 +40,11 @@ def test_every_producer_matches_its_model(db: PsycopgDatabase) -> None:
     assert isinstance(messages(db, "character_sync")[0], EnrichCharacter)
 
     sql(db, "update users set last_profile_sync_at = now() - interval '2 days'")
+    sql(db, "update users set auto_sync = 'daily', sync_game_versions = '{retail,classic_era}'")
     assert repo.run_job("enqueue_profile_refreshes") == 1
-    [scheduled] = messages(db, "profile_sync")
-    assert isinstance(scheduled, ProfileSync) and scheduled.reason == "scheduled"
+    scheduled = messages(db, "profile_sync")
+    assert all(isinstance(m, ProfileSync) and m.reason == "scheduled" for m in scheduled)
+    assert [m.game_version for m in scheduled] == ["retail", "classic_era"]
 
     sql(
         db,
