@@ -90,7 +90,11 @@ def economy(stack: Stack, client: StackClient) -> dict[str, float]:
     with stack.consumers(1):
         wait_for_empty(stack, "character_sync", timeout=120)
         time.sleep(0.5)
-        sql(stack, "update users set last_profile_sync_at = now() - interval '2 days'")
+        sql(
+            stack,
+            "update users set last_profile_sync_at = now() - interval '2 days', "
+            "auto_sync = 'daily'",
+        )
         client.admin("POST", "/stats/reset")
         assert sql(stack, "select public.enqueue_profile_refreshes()")[0][0] == 1
         wait_for_empty(stack, "profile_sync", timeout=60)

@@ -16,8 +16,8 @@ USERS = 100_000
 MESSAGES = 10_000
 
 INSERT_USERS = """
-insert into users (battlenet_id, battletag, token_expires_at, last_profile_sync_at)
-select 5000000 + g, 'Bench#' || g, now() + interval '1 day', now() - interval '2 days'
+insert into users (battlenet_id, battletag, token_expires_at, last_profile_sync_at, auto_sync)
+select 5000000 + g, 'Bench#' || g, now() + interval '1 day', now() - interval '2 days', 'daily'
 from generate_series(1, %s) g
 """
 

@@ -31,7 +31,8 @@ def _daily_refresh(stack: Stack, client: StackClient, user_id: str, **env: str) 
     with stack.consumers(1, **env):
         sql(
             stack,
-            "update users set last_profile_sync_at = now() - interval '2 days' where id = %s",
+            "update users set last_profile_sync_at = now() - interval '2 days', "
+            "auto_sync = 'daily' where id = %s",
             user_id,
         )
         client.admin("POST", "/stats/reset")

@@ -19,7 +19,9 @@ def recent_login_ms() -> int:
 
 def daily_refresh(e2e: E2E) -> None:
     """What the daily job does for these users: account profile, then conditional refreshes."""
-    e2e.rows("update users set last_profile_sync_at = now() - interval '2 days'")
+    e2e.rows(
+        "update users set last_profile_sync_at = now() - interval '2 days', auto_sync = 'daily'"
+    )
     e2e.rows("select public.enqueue_profile_refreshes()")
     e2e.consume_all()
 
