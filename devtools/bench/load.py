@@ -52,7 +52,11 @@ def throughput(stack: Stack, client: StackClient) -> dict[str, float]:
     queued = sql(stack, "select public.enqueue_character_refreshes(p_limit => 5000)")[0][0]
     assert queued == len(known), (queued, len(known))
     client.admin("POST", "/stats/reset")
-    with stack.consumers(2, "--concurrency", "16", "--max-messages", "500"):
+    # The per-second limit is what this measures: the hourly budget raised out of the way (with
+    # Blizzard's 36,000/h, bulk work is paced to 8 requests a second: see the budget scenario).
+    with stack.consumers(
+        2, "--concurrency", "16", "--max-messages", "500", BLIZZARD_RATE_PER_HOUR="100000000"
+    ):
         seconds = wait_for_empty(stack, "character_refresh", timeout=600)
     stats = client.admin("GET", "/stats")
     api = stats["requests"] - stats["by_endpoint"].get("token", 0)
