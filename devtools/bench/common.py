@@ -52,7 +52,11 @@ def sql(stack: Stack, statement: str, *params: Any) -> list[tuple[Any, ...]]:
 
 
 def reset(stack: Stack, client: StackClient) -> None:
-    sql(stack, "truncate users, characters, guilds, rate_limit_buckets cascade")
+    sql(
+        stack,
+        "truncate users, characters, guilds, rate_limit_buckets, rate_limit_windows, "
+        "blizzard_breaker, blizzard_outages cascade",
+    )
     sql(stack, "select pgmq.purge_queue(queue_name) from pgmq.list_queues()")
     client.admin("POST", "/reset")
 

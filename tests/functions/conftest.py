@@ -31,6 +31,12 @@ def function_client(target: str) -> FlaskClient:
 
 
 @pytest.fixture
+def consumer() -> FlaskClient:
+    """The queue-consumer function (what drains the queues in handler tests)."""
+    return function_client("queue_consumer")
+
+
+@pytest.fixture
 def app(db: PsycopgDatabase) -> Iterator[App]:
     settings = make_settings(database_url=db.dsn)
     application = bootstrap(settings, db=db)

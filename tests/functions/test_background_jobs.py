@@ -12,17 +12,12 @@ from shared.db.psycopg_adapter import PsycopgDatabase
 from shared.db.repository import Delivery
 from shared.jobs import Job, Outcome, Registry, Worker, WorkerOptions
 from shared.jobs.messages import StaticData
-from tests.functions.conftest import FakeBattleNet, function_client, sample_json
+from tests.functions.conftest import FakeBattleNet, sample_json
 from tests.integration.helpers import char, login, start
 from tests.integration.helpers import sql as rows
 
 CONSUMER = "/functions/v1/queue-consumer"
 LAST_MODIFIED = "Sun, 01 Nov 2026 12:00:00 GMT"
-
-
-@pytest.fixture
-def consumer() -> FlaskClient:
-    return function_client("queue_consumer")
 
 
 @pytest.fixture

@@ -29,11 +29,6 @@ def client() -> FlaskClient:
 
 
 @pytest.fixture
-def consumer() -> FlaskClient:
-    return function_client("queue_consumer")
-
-
-@pytest.fixture
 def profiles(battlenet: FakeBattleNet) -> FakeBattleNet:
     """The sample account (three characters), each profile and media answered."""
     account = sample_json("account_profile_summary_2.json")

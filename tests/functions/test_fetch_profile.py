@@ -33,11 +33,6 @@ def client() -> FlaskClient:
 
 
 @pytest.fixture
-def consumer() -> FlaskClient:
-    return function_client("queue_consumer")
-
-
-@pytest.fixture
 def profiles(battlenet: FakeBattleNet) -> FakeBattleNet:
     account = sample_json("account_profile_summary_2.json")
     profile = sample_json("character_profile_summary.json")
