@@ -48,6 +48,7 @@ BACKOFF_CAP = 300.0
 RATE_LIMITED_PAUSE = 1.0  # Battle.net's own 429: "wait about a second", no attempt spent
 PAUSE_JITTER = 0.05  # share of a pause added at random, so paused work does not stampede
 IDLE_RECHECK = 0.25  # seconds between looks at empty queues while work is in flight
+PROBE_RECHECK = 1.0  # seconds between looks at an open breaker (and probes, if ours)
 BREAKER_PAUSE = 2.0  # a job caught in an outage: back soon; nobody claims it while it lasts
 
 
@@ -96,6 +97,7 @@ class Worker:
         breaker: Breaker | None = None,
         probe: Callable[[], bool] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.repo = repo
         self.registry = registry
@@ -103,6 +105,7 @@ class Worker:
         self.breaker: Breaker = breaker or NoBreaker()
         self.probe = probe
         self.clock = clock
+        self.sleep = sleep
         self.paused_until: dict[BudgetClass, float] = {}
 
     def _probe(self) -> None:
@@ -218,8 +221,12 @@ class Worker:
     def run(self, max_messages: int = 100, max_seconds: float = 20.0) -> ConsumeResult:
         """Keep up to `concurrency` deliveries in flight (at most `bulk_share` of them bulk),
         claiming more as each one settles, in priority order every time, until `max_messages`
-        were claimed or `max_seconds` passed; then let the ones in flight finish."""
+        were claimed or `max_seconds` passed; then let the ones in flight finish. While the
+        circuit breaker is open it claims nothing and stays until `max_seconds`, probing
+        about once a second, so a consumer called once a minute (pg_net) still probes often
+        and picks the work up as soon as Battle.net answers."""
         deadline = self.clock() + max_seconds
+        outage = False
         counts: Counter[str] = Counter()
         claimed = 0
         next_claim = 0.0  # after finding every queue empty, look again a little later
@@ -233,9 +240,11 @@ class Worker:
                 )
                 now = self.clock()
                 if room > 0 and now < deadline and now >= next_claim and self.breaker.is_open():
+                    outage = True
                     self._probe()  # no claims while Battle.net is out
-                    next_claim = self.clock() + IDLE_RECHECK
+                    next_claim = self.clock() + PROBE_RECHECK
                 elif room > 0 and now < deadline and now >= next_claim:
+                    outage = False
                     batch = self.claim(room, bulk_room)
                     if batch is not None:
                         queue, deliveries = batch
@@ -246,6 +255,9 @@ class Worker:
                         continue
                     next_claim = now + IDLE_RECHECK
                 if not in_flight:
+                    if outage and now < deadline:  # wait for Battle.net, bounded by the deadline
+                        self.sleep(max(0.0, min(next_claim, deadline) - self.clock()))
+                        continue
                     break
                 done, _ = wait(list(in_flight), timeout=IDLE_RECHECK, return_when=FIRST_COMPLETED)
                 for future in done:

@@ -90,14 +90,16 @@ def test_worker_probes_instead_of_claiming_and_outage_failures_pause() -> None:
         breaker=breaker,
         probe=lambda: probes.append(True) or False,
         clock=clock,
+        sleep=clock.sleep,
     )
     result = worker.run(max_messages=10, max_seconds=5)
     assert result.paused == 1 and result.retried == 0  # the outage's failure costs nothing
     [message] = repo.queues["character_sync"].values()
     assert message.attempts == 0 and message.paused == "breaker"
     clock.now += 10  # the pause is over, but the breaker is still open
-    before = len(probes)
+    before, started = len(probes), clock.now
     worker.run(max_messages=10, max_seconds=5)
     assert len(repo.queues["character_sync"]) == 1 and message.read_ct == 1  # not claimed
-    assert len(probes) == before + 1  # it probed instead
+    assert len(probes) - before == 5  # it stayed its 5 s, probing once a second
+    assert clock.now - started >= 5
     assert repo.sessions[sid].status == "processing" and repo.sessions[sid].failed == 0
