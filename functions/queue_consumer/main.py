@@ -1,8 +1,9 @@
 """The queue consumer (service key).
 
-POST /functions/v1/queue-consumer {maxMessages?, maxSeconds?, visibilityTimeout?}: drains up to
-    maxMessages or maxSeconds of queued work, interactive queues first, and answers
-    {processed, failed, retried, deadLettered, remaining}.
+POST /functions/v1/queue-consumer {maxMessages?, maxSeconds?, visibilityTimeout?, idleSeconds?}:
+    drains up to maxMessages or maxSeconds of queued work, interactive queues first (after
+    the queues run empty it looks again for idleSeconds), and answers
+    {processed, failed, retried, deadLettered, paused, remaining}.
 POST /functions/v1/queue-consumer/requeue {queue?, since?, reason?, limit?}: puts dead letters
     back as fresh work (attempts start again; an enrichment's session reopens when it is still
     the user's latest) and answers {requeued, skipped, byQueue}.
@@ -47,6 +48,8 @@ class ConsumeRequest(BaseModel):
 
     max_messages: int = Field(default=100, ge=1, le=10_000, alias="maxMessages")
     max_seconds: float = Field(default=20.0, gt=0, le=600, alias="maxSeconds")
+    # after the queues run empty, look again for this long before answering (pg_net's calls)
+    idle_seconds: float = Field(default=0.0, ge=0, le=60, alias="idleSeconds")
     visibility_timeout: int = Field(
         default=DEFAULT_VISIBILITY_TIMEOUT, ge=1, le=3600, alias="visibilityTimeout"
     )
@@ -57,7 +60,7 @@ def consume(request: flask.Request, caller: Caller) -> flask.Response:
     app = get_app()
     body = parse_body(request, ConsumeRequest)
     worker = app.worker(WorkerOptions(visibility_timeout=body.visibility_timeout))
-    result = worker.run(max_messages=body.max_messages, max_seconds=body.max_seconds)
+    result = worker.run(body.max_messages, body.max_seconds, body.idle_seconds)
     return json_response(result.as_json())
 
 

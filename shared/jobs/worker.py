@@ -48,6 +48,7 @@ BACKOFF_CAP = 300.0
 RATE_LIMITED_PAUSE = 1.0  # Battle.net's own 429: "wait about a second", no attempt spent
 PAUSE_JITTER = 0.05  # share of a pause added at random, so paused work does not stampede
 IDLE_RECHECK = 0.25  # seconds between looks at empty queues while work is in flight
+IDLE_POLL = 1.0  # seconds between looks at empty queues while lingering (idle_seconds)
 PROBE_RECHECK = 1.0  # seconds between looks at an open breaker (and probes, if ours)
 BREAKER_PAUSE = 2.0  # a job caught in an outage: back soon; nobody claims it while it lasts
 
@@ -218,15 +219,20 @@ class Worker:
             except GuildSyncError as exc:
                 log.warning("could not extend %d deliveries of %s: %s", len(deliveries), queue, exc)
 
-    def run(self, max_messages: int = 100, max_seconds: float = 20.0) -> ConsumeResult:
+    def run(
+        self, max_messages: int = 100, max_seconds: float = 20.0, idle_seconds: float = 0.0
+    ) -> ConsumeResult:
         """Keep up to `concurrency` deliveries in flight (at most `bulk_share` of them bulk),
         claiming more as each one settles, in priority order every time, until `max_messages`
         were claimed or `max_seconds` passed; then let the ones in flight finish. While the
         circuit breaker is open it claims nothing and stays until `max_seconds`, probing
         about once a second, so a consumer called once a minute (pg_net) still probes often
-        and picks the work up as soon as Battle.net answers."""
+        and picks the work up as soon as Battle.net answers. With `idle_seconds`, queues
+        found empty are looked at again (every IDLE_POLL) for that long before it answers, so
+        work queued just after a call began is not left for the next call."""
         deadline = self.clock() + max_seconds
         outage = False
+        busy_at = self.clock()  # when work was last claimed or in flight
         counts: Counter[str] = Counter()
         claimed = 0
         next_claim = 0.0  # after finding every queue empty, look again a little later
@@ -252,13 +258,16 @@ class Worker:
                             future = pool.submit(self._safe_process, queue, delivery)
                             in_flight[future] = _InFlight(queue, delivery, now)
                         claimed += len(deliveries)
+                        busy_at = now
                         continue
-                    next_claim = now + IDLE_RECHECK
+                    next_claim = now + (IDLE_RECHECK if in_flight else IDLE_POLL)
                 if not in_flight:
-                    if outage and now < deadline:  # wait for Battle.net, bounded by the deadline
+                    lingering = now < min(deadline, busy_at + idle_seconds) and room > 0
+                    if (outage or lingering) and now < deadline:  # bounded by the deadline
                         self.sleep(max(0.0, min(next_claim, deadline) - self.clock()))
                         continue
                     break
+                busy_at = now
                 done, _ = wait(list(in_flight), timeout=IDLE_RECHECK, return_when=FIRST_COMPLETED)
                 for future in done:
                     counts[future.result()] += 1

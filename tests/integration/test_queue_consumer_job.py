@@ -53,7 +53,7 @@ def test_the_job_posts_with_the_vault_secrets(net_and_vault: PsycopgDatabase) ->
         "Authorization": "Bearer test-service-role-key",
         "Content-Type": "application/json",
     }
-    assert sent["body"] == {"maxMessages": 200, "maxSeconds": 50}
+    assert sent["body"] == {"maxMessages": 200, "maxSeconds": 50, "idleSeconds": 10}
     # pg_net gives up after timeout_milliseconds: longer than the function's own budget.
     assert sent["timeout_milliseconds"] >= sent["body"]["maxSeconds"] * 1000 + 5000
 
@@ -87,7 +87,7 @@ def test_starting_a_sync_or_an_enrichment_pokes_the_consumer_throttled(
     alice, bob = new_user(db, 1), new_user(db, 2)
     result = new_sync(db, alice, [character(1, "A")])
     assert [(r["url"], r["body"]) for r in requests(db)] == [
-        (CONSUMER_URL, {"maxMessages": 200, "maxSeconds": 50})
+        (CONSUMER_URL, {"maxMessages": 200, "maxSeconds": 50, "idleSeconds": 10})
     ]
     new_sync(db, bob, [character(2, "B")])  # within the window: the running consumer takes it
     assert len(requests(db)) == 1

@@ -208,3 +208,25 @@ def test_retry_rule_lives_in_the_job(attempts: int) -> None:
         worker.run(max_messages=10, max_seconds=5)
         repo.clock.now += 600
     assert len(job.seen) == attempts and len(repo.dead["static_data"]) == 1
+
+
+def test_an_idle_consumer_lingers_for_work_queued_just_after_it_began() -> None:
+    repo = FakeRepository()
+    job = Probe({})
+    sent = False
+
+    def sleep(seconds: float) -> None:
+        nonlocal sent
+        repo.clock.sleep(seconds)
+        if not sent and repo.clock.now - started >= 2:  # a user syncs 2 s into the call
+            repo.send("character_sync", {"type": "static_data", "regions": ["us"]})
+            sent = True
+
+    worker = Worker(repo, Registry([job]), clock=repo.clock, sleep=sleep)
+    started = repo.clock.now
+    assert worker.run(max_messages=10, max_seconds=50, idle_seconds=5).processed == 1
+    assert job.seen == [("us", BudgetClass.INTERACTIVE)]
+    assert 7 <= repo.clock.now - started < 10  # 5 s idle after the work, then it answered
+    started = repo.clock.now
+    assert worker.run(max_messages=10, max_seconds=50).processed == 0
+    assert repo.clock.now - started < 1  # without idle_seconds: answers at once
