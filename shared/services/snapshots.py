@@ -49,6 +49,21 @@ def parse_time(value: Any) -> datetime | None:
 
 # --- normalization: what a snapshot holds (and what its hash covers) ------------------------
 
+SNAPSHOT_ENDPOINTS: dict[Kind, ep.Endpoint[Any]] = {
+    "equipment": ep.CHARACTER_EQUIPMENT,
+    "talents": ep.CHARACTER_SPECIALIZATIONS,
+}
+
+
+def snapshot_entry(kind: Kind, body: Any) -> JSON:
+    """A fetched body as what the database stores: its normalized content and, for the list,
+    the equipment's item level or the talents' spec."""
+    if kind == "equipment":
+        content = equipment_content(body)
+        return {"content": content, "itemLevel": equipment_item_level(content)}
+    content = talents_content(body)
+    return {"content": content, "spec": content["spec"]}
+
 
 def equipment_content(body: CharacterEquipment) -> JSON:
     items = [
@@ -196,33 +211,18 @@ class SnapshotCapture:
         return len(entries)
 
     def _fetch(self, target: SnapshotTarget, kind: Kind, since: datetime | None) -> JSON:
-        path = {"realm": target.realm_slug, "name": target.name}
         profile_modified = target.profile_modified.isoformat() if target.profile_modified else None
         entry: JSON = {"kind": kind, "profileModified": profile_modified}
-        if kind == "equipment":
-            equipment = self.client.fetch(
-                ep.CHARACTER_EQUIPMENT,
-                region=target.region,
-                game_version=target.version,
-                path=path,
-                if_modified_since=since,
-            )
-            if not equipment.not_modified:
-                content = equipment_content(equipment.value())
-                entry.update(content=content, itemLevel=equipment_item_level(content))
-            fetched_modified = equipment.last_modified
-        else:
-            specs = self.client.fetch(
-                ep.CHARACTER_SPECIALIZATIONS,
-                region=target.region,
-                game_version=target.version,
-                path=path,
-                if_modified_since=since,
-            )
-            if not specs.not_modified:
-                content = talents_content(specs.value())
-                entry.update(content=content, spec=content["spec"])
-            fetched_modified = specs.last_modified
+        fetched = self.client.fetch(
+            SNAPSHOT_ENDPOINTS[kind],
+            region=target.region,
+            game_version=target.version,
+            path={"realm": target.realm_slug, "name": target.name},
+            if_modified_since=since,
+        )
+        if not fetched.not_modified:
+            entry.update(snapshot_entry(kind, fetched.value()))
+        fetched_modified = fetched.last_modified
         last = fetched_modified or since
         entry["lastModified"] = last.isoformat() if last else None
         return entry

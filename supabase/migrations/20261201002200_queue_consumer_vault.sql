@@ -8,7 +8,9 @@
 -- next cron tick: a new sync or enrichment session, and the profile sync a login queues.
 
 -- The request's own budget: maxSeconds of draining, then the messages in flight finish and
--- the function answers. pg_net waits that long plus a margin (cold start, the last messages)
+-- the function answers. After the queues run empty the call looks again for idleSeconds, so
+-- work queued right after it began (a sync started inside the poke throttle's 3 s) is picked
+-- up by it, not by the next minute's. pg_net waits that long plus a margin (cold start, the last messages)
 -- before it records a timeout.
 create or replace function public.post_to_queue_consumer(
   p_max_messages integer default 200, p_max_seconds integer default 50
@@ -36,7 +38,8 @@ begin
           'timeout_milliseconds := $5)'
     into v_id
     using rtrim(v_url, '/') || '/queue-consumer',
-          jsonb_build_object('maxMessages', p_max_messages, 'maxSeconds', p_max_seconds),
+          jsonb_build_object('maxMessages', p_max_messages, 'maxSeconds', p_max_seconds,
+                             'idleSeconds', 10),
           '{}'::jsonb,
           jsonb_build_object('Authorization', 'Bearer ' || v_key,
                              'Content-Type', 'application/json'),

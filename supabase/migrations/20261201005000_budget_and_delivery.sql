@@ -416,20 +416,3 @@ select public.grant_to_service_role_only(
   'budget_status()',
   'paused_jobs()'
 );
-
--- The operator's status: the landed answer plus the budget and the paused jobs.
-do $$
-begin
-  if to_regprocedure('public.queue_status_base()') is null then
-    alter function public.queue_status() rename to queue_status_base;
-  end if;
-end
-$$;
-revoke execute on function public.queue_status_base() from public, anon, authenticated;
-
-create or replace function public.queue_status()
-returns jsonb language sql stable security definer set search_path = public, pg_temp as $$
-  select queue_status_base() || jsonb_build_object(
-    'budget', budget_status(), 'pausedJobs', paused_jobs())
-$$;
-select public.grant_to_service_role_only('queue_status()');

@@ -194,7 +194,16 @@ begin
 end
 $$;
 
--- Dead letters in the status are the ones not requeued yet.
+-- The operator's status: the landed answer plus the budget, the paused jobs and the breaker.
+do $$
+begin
+  if to_regprocedure('public.queue_status_base()') is null then
+    alter function public.queue_status() rename to queue_status_base;
+  end if;
+end
+$$;
+revoke execute on function public.queue_status_base() from public, anon, authenticated;
+
 create or replace function public.queue_status()
 returns jsonb language sql stable security definer set search_path = public, pg_temp as $$
   select queue_status_base() || jsonb_build_object(
