@@ -11,6 +11,15 @@ PG_BIN := /usr/lib/postgresql/15/bin/postgres
 PGBOUNCER := /usr/sbin/pgbouncer
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM := /usr/bin/chromium
+PLPGSQL_CHECK := /usr/lib/postgresql/15/lib/plpgsql_check.so
+# pgmq as hosted Supabase ships it (1.4.4 on Postgres 15 projects, 1.5.1 on 17), installed as a
+# real extension from ../shared/platform/pgmq (DESIGN.md section 8)
+PG_EXTENSION_DIR := /usr/share/postgresql/15/extension
+PGMQ_PLATFORM := $(abspath $(CURDIR)/../shared/platform/pgmq)
+PGMQ_VERSIONS := 1.4.4 1.5.1
+# the Supabase CLI (npm, pinned exactly): db push, db lint, gen signing-key
+SUPABASE_CLI_DIR := devtools/supabase-cli
+SUPABASE_CLI := $(SUPABASE_CLI_DIR)/node_modules/.installed-$(shell md5sum < $(SUPABASE_CLI_DIR)/package-lock.json | cut -c1-12)
 # web/: npm ci when the lockfile changes, vite build when a source changes
 WEB_DEPS := web/node_modules/.installed-$(shell md5sum < web/package-lock.json | cut -c1-12)
 WEB_BUILD := web/dist/.built
@@ -18,7 +27,7 @@ WEB_SRC := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.con
 	web/tsconfig.json web/package.json web/package-lock.json
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help deps system-deps venv web web-deps web-test browser-test run test lint typecheck unit integration functions-test e2e pooler-test package bench emulator demo requeue service-key clean
+.PHONY: help deps system-deps pgmq-extension supabase-cli venv web web-deps web-test browser-test run test lint typecheck unit integration functions-test e2e pooler-test package bench emulator demo requeue service-key clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -35,6 +44,11 @@ system-deps: ## install PostgreSQL 15, pg_cron, pgbouncer and Chromium (browser 
 	  $(SUDO) apt-get update -qq; \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; \
 	fi
+	@if [ ! -f $(PLPGSQL_CHECK) ]; then \
+	  echo "installing postgresql-15-plpgsql-check (supabase db lint runs plpgsql_check) ..."; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql-15-plpgsql-check >/dev/null; \
+	fi
 	@if [ ! -x $(PGBOUNCER) ]; then \
 	  echo "installing pgbouncer (the tests run once more through it, in transaction mode) ..."; \
 	  $(SUDO) apt-get update -qq; \
@@ -49,7 +63,25 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP) ## create the virtualenv with the project and its dev tools
 
-deps: system-deps venv ## everything the project needs (apt packages and the venv)
+pgmq-extension: ## install hosted's pgmq (1.4.4, 1.5.1) as a Postgres extension from ../shared/platform/pgmq
+	@if [ ! -d $(PGMQ_PLATFORM) ]; then \
+	  echo "$(PGMQ_PLATFORM) is missing: pgmq cannot be installed as hosted ships it" >&2; exit 1; fi
+	@printf "comment = 'pgmq'\ndefault_version = '1.4.4'\nschema = 'pgmq'\nrelocatable = false\nsuperuser = false\n" \
+	  | cmp -s - $(PG_EXTENSION_DIR)/pgmq.control || \
+	  printf "comment = 'pgmq'\ndefault_version = '1.4.4'\nschema = 'pgmq'\nrelocatable = false\nsuperuser = false\n" \
+	  | $(SUDO) tee $(PG_EXTENSION_DIR)/pgmq.control >/dev/null
+	@for v in $(PGMQ_VERSIONS); do \
+	  cmp -s $(PGMQ_PLATFORM)/pgmq--$$v.sql $(PG_EXTENSION_DIR)/pgmq--$$v.sql || \
+	  $(SUDO) install -m 644 $(PGMQ_PLATFORM)/pgmq--$$v.sql $(PG_EXTENSION_DIR)/; \
+	done
+
+$(SUPABASE_CLI): $(SUPABASE_CLI_DIR)/package-lock.json
+	cd $(SUPABASE_CLI_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@rm -f $(SUPABASE_CLI_DIR)/node_modules/.installed-*; touch $@
+
+supabase-cli: $(SUPABASE_CLI) ## the Supabase CLI 2.117.0 from npm (db push and db lint in the tests)
+
+deps: system-deps venv supabase-cli ## everything the project needs (apt packages, hosted's pgmq, the venv, the Supabase CLI)
 
 $(WEB_DEPS): web/package-lock.json
 	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a * 100 + b >= 2019 ? 0 : 1)' \
@@ -69,9 +101,10 @@ web-test: web-deps ## the web unit tests (tsc, vitest + Testing Library)
 	cd web && npm test -s
 
 run: deps web ## the local stack: Postgres+pg_cron+pgmq, emulator, gateway :54321 (and the page), consumer loop
+	@if [ -d $(PGMQ_PLATFORM) ]; then $(MAKE) -s pgmq-extension; fi
 	$(PY) -m devtools.stack
 
-test: deps lint typecheck web-test web ## the whole suite: lint, types, web unit, Python tests, browser; handlers and e2e again through pgbouncer
+test: deps pgmq-extension lint typecheck web-test web ## the whole suite: lint, types, web unit, Python tests, browser; handlers and e2e again through pgbouncer
 	$(PY) -m pytest -q
 	GUILD_SYNC_TEST_POOLER=1 $(PY) -m pytest -q tests/functions tests/e2e
 

@@ -1,6 +1,9 @@
-"""A project-owned PostgreSQL 15 cluster under `.local/` with pg_cron preloaded.
+"""A project-owned PostgreSQL 15 cluster under `.local/` with pg_cron preloaded, shaped like
+a hosted Supabase project: its superuser is `supabase_admin`, and `postgres`, the role the
+code and the migrations use, is not a superuser (devtools/migrate.py and `sql/local/` make it
+so).
 
-initdb refuses root: as root every server command runs as the `postgres` user (runuser),
+initdb refuses root: as root every server command runs as the `postgres` OS user (runuser),
 and the cluster's folders belong to it. Used by `make run` and by the test suite (its own
 cluster and port, so both can run side by side).
 """
@@ -18,6 +21,8 @@ PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_LIB = Path(os.environ.get("PG_LIB", "/usr/lib/postgresql/15/lib"))
 START_TIMEOUT = 30
 PORT_BUSY_TIMEOUT = 90
+#: The platform's superuser, as on hosted Supabase; `postgres` is demoted (sql/local/).
+SUPERUSER = "supabase_admin"
 
 
 class ClusterError(RuntimeError):
@@ -46,7 +51,20 @@ class Cluster:
         return self.root / "postgres.log"
 
     def dsn(self, dbname: str = "postgres") -> str:
+        """As `postgres` (not a superuser): what the code, the migrations and tests use."""
         return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
+
+    def admin_dsn(self, dbname: str = "postgres") -> str:
+        """As the platform's superuser: for what only the platform does (sql/local/)."""
+        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}"
+
+    def has_platform_superuser(self) -> bool:
+        """False for a cluster made before the hosted shape (its superuser is `postgres`)."""
+        result = self._run(
+            str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER,
+            "-d", "postgres", "-Atc", "select 1",
+        )  # fmt: skip
+        return result.returncode == 0
 
     # --- commands ------------------------------------------------------------------------
 
@@ -85,7 +103,7 @@ class Cluster:
             "-D",
             str(self.data),
             "-U",
-            "postgres",
+            SUPERUSER,
             "-A",
             "trust",
             "-E",
@@ -138,6 +156,23 @@ class Cluster:
             print(f"port {self.port} is busy (a closing connection?); retrying", flush=True)
             time.sleep(2)
         self.wait_ready()
+        if not self.has_platform_superuser():
+            self._replace_old_cluster()
+
+    def _replace_old_cluster(self) -> None:
+        """A cluster made before the hosted shape (`postgres` its superuser): a throwaway test
+        cluster is made anew; a stack's own data is never deleted without being asked."""
+        if not self.fast:
+            raise ClusterError(
+                f"{self.root} was made by an older Guild Sync, with `postgres` as its superuser; "
+                f"the database is now shaped like hosted Supabase: remove {self.root} "
+                "(rm -rf it) and start again"
+            )
+        print(f"{self.root}: made before the hosted shape; creating it anew", flush=True)
+        self.stop("immediate")
+        shutil.rmtree(self.root)
+        self.init()
+        self.start()
 
     def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
         deadline = time.monotonic() + timeout

@@ -30,10 +30,11 @@ from pathlib import Path
 
 import httpx
 
-from devtools.migrate import migrate
+from devtools.migrate import migrate, pgmq_version
 from devtools.pgcluster import PORT_BUSY_TIMEOUT, Cluster
 from devtools.static_watch import DEFAULT_INTERVAL, DatabaseStaticData, StaticDataWatch
 from devtools.supervisor import Supervisor
+from shared.jobs.consumer import pgmq_problem
 
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT = 30.0
@@ -53,6 +54,9 @@ class StackConfig:
     log_dir: Path | None = None  # children's output goes to <log_dir>/<name>.log when set
     consumer_idle_pause: float | None = None  # the consumer loop's pause on empty queues
     check_interval: float = DEFAULT_INTERVAL  # seconds between static-data checks
+    # `make run` alone may fall back to the PyPI package's pgmq SQL where hosted's pgmq is not
+    # installed as an extension (it says so loudly); the tests never do
+    allow_pypi_pgmq: bool = False
 
 
 def wait_http(
@@ -105,7 +109,12 @@ class Stack:
     def start_database(self) -> list[str]:
         created = self.cluster.init()
         self.cluster.start()
-        applied = migrate(self.cluster.dsn())
+        applied = migrate(self.cluster.dsn(), allow_pypi_pgmq=self.config.allow_pypi_pgmq)
+        version = pgmq_version(self.cluster.dsn())
+        problem = pgmq_problem(version)
+        if problem is not None:
+            raise SystemExit(f"cannot start: {problem}")
+        print(f"pgmq {version if version != 'sql' else '1.13 (PyPI SQL)'}", flush=True)
         print(
             f"postgres {'created and ' if created else ''}running on {self.cluster.dsn()} "
             f"({len(applied)} migrations applied now)",
@@ -288,6 +297,7 @@ def config_from_args(argv: list[str] | None = None) -> StackConfig:
         emulator_args=list(args.emulator_args),
         consumer_idle_pause=args.consumer_idle_pause,
         check_interval=args.check_interval,
+        allow_pypi_pgmq=True,
     )
 
 

@@ -27,7 +27,12 @@
     │   ├── BudgetExhausted           the client id's budget is spent for now
     │   └── BattlenetUnavailable      Battle.net is out (the circuit breaker is open)
     ├── TokenDecryptionError      a stored Battle.net token cannot be decrypted
-    └── DataError                 the database failed (driver errors wrapped here)
+    └── DataError                 500  the database failed (driver errors wrapped here; carries
+        │                              sqlstate and the statement's name)
+        ├── DatabaseUnavailable   503  connection lost or refused, no pooled connection in time,
+        │                              a timeout, the server shutting down: try again in a minute
+        └── DatabaseSchemaError   500  the schema does not match the code (undefined column,
+                                       function or table; permission denied): not transient
 
 Messages never carry secrets: URLs are stored without query strings and token values are
 never formatted into a message. A 4xx answer shows the message; a 5xx answer shows only the
@@ -235,7 +240,44 @@ class TokenDecryptionError(GuildSyncError):
 
 class DataError(GuildSyncError):
     code = "database_error"
+    public_message = "the database failed; the error id names the log line with the cause"
+
+    @property
+    def sqlstate(self) -> str | None:
+        value = self.context.get("sqlstate")
+        return str(value) if value else None
+
+
+class DatabaseUnavailable(DataError):
+    status = 503
+    code = "database_unavailable"
     public_message = "the database is not available; try again in a minute"
+
+
+class DatabaseSchemaError(DataError):
+    code = "database_schema_error"
+    public_message = (
+        "the database schema does not match this code (a migration is missing or a grant is "
+        "wrong); the error id names the log line with the cause"
+    )
+
+
+#: SQLSTATE classes and codes of a database that is away or overloaded (DatabaseUnavailable):
+#: connection exceptions, insufficient resources, operator intervention (shutdown, query
+#: canceled by a statement timeout), system errors.
+UNAVAILABLE_SQLSTATES = ("08", "53", "57", "58")
+#: Syntax error or access rule violation (undefined column, function or table; permission
+#: denied), and a feature the server does not have: the schema and the code disagree.
+SCHEMA_SQLSTATES = ("42", "0A")
+
+
+def database_error_for(sqlstate: str | None) -> type[DataError]:
+    """The DataError class for a driver error's SQLSTATE (None: the connection failed)."""
+    if sqlstate is None or sqlstate.startswith(UNAVAILABLE_SQLSTATES):
+        return DatabaseUnavailable
+    if sqlstate.startswith(SCHEMA_SQLSTATES):
+        return DatabaseSchemaError
+    return DataError
 
 
 def blizzard_error_for_status(status: int) -> type[BlizzardHTTPError]:

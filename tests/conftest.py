@@ -1,9 +1,12 @@
 """Fixtures shared by every test layer.
 
 Integration, handler and end-to-end tests run on a real PostgreSQL 15 cluster with pg_cron and
-pgmq: the suite's own cluster under `.local/test-pg` on port 25432 (below the ephemeral port
-range, and beside `make run`'s), schema applied by the same migration runner, tables truncated
-between tests.
+pgmq, shaped like a hosted Supabase project: the suite's own cluster under `.local/test-pg` on
+port 25432 (below the ephemeral port range, and beside `make run`'s), its superuser
+`supabase_admin`, `postgres` not a superuser, pgmq created as an extension at the version hosted
+ships (1.4.4; GUILD_SYNC_PGMQ_VERSION=1.5.1 for the second pass, on a cluster of its own), and
+`supabase/migrations` plus `seed.sql` pushed by the real Supabase CLI (`supabase db push`);
+tables truncated between tests.
 
 With GUILD_SYNC_TEST_POOLER=1 the code under test reaches that cluster through pgbouncer in
 transaction mode (port TEST_POOLER_PORT, 25434), as on Supabase's pooler: the `db` fixtures and
@@ -20,9 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from devtools.migrate import migrate
+from devtools.migrate import PGMQ_VERSION, prepare_platform
 from devtools.pgcluster import Cluster
 from devtools.pooler import Pooler
+from devtools.supabase_cli import db_push
 from shared.db.psycopg_adapter import PsycopgDatabase
 from shared.settings import Settings
 
@@ -68,17 +72,19 @@ def settings() -> Settings:
 
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[Cluster]:
-    cluster = Cluster(ROOT / ".local" / "test-pg", TEST_DB_PORT, fast=True)
+    folder = "test-pg" if PGMQ_VERSION == "1.4.4" else f"test-pg-pgmq{PGMQ_VERSION}"
+    cluster = Cluster(ROOT / ".local" / folder, TEST_DB_PORT, fast=True)
     cluster.init()
     cluster.start()
-    migrate(cluster.dsn())
+    prepare_platform(cluster.dsn(), pgmq_version=PGMQ_VERSION)
+    db_push(cluster.dsn())
     yield cluster
     cluster.stop()
 
 
 def pytest_report_header() -> str:
     mode = "pgbouncer (transaction mode)" if THROUGH_POOLER else "direct"
-    return f"guild-sync database connections: {mode}"
+    return f"guild-sync database connections: {mode}; pgmq {PGMQ_VERSION} (hosted shape)"
 
 
 @pytest.fixture(scope="session")

@@ -71,6 +71,8 @@ class FakeRepository:
         self.snapshots: dict[tuple[int, str], list[JSON]] = {}
         self.relogin: set[str] = set()
         self.breaker: dict[str, Any] = {"open": False, "failures": 0, "refused": 0, "probe_at": 0.0}
+        self.consumer_health: dict[str, Any] = {}
+        self.pgmq: str | None = "1.4.4"
         self._ids = itertools.count(1)
 
     # --- helpers for tests ------------------------------------------------------------------
@@ -147,7 +149,21 @@ class FakeRepository:
         return {q: len(ms) for q, ms in self.queues.items()}
 
     def queue_status(self) -> JSON:
-        return {"queues": self.queue_depths()}
+        return {"queues": self.queue_depths(), "consumer": dict(self.consumer_health)}
+
+    def queue_consumer_report(
+        self, ok: bool, error: str | None = None, code: str | None = None
+    ) -> None:
+        health = self.consumer_health
+        health["runs"] = int(health.get("runs", 0)) + 1
+        if ok:
+            health["errorsSinceLastSuccess"] = 0
+        else:
+            health["lastError"] = {"message": error, "code": code}
+            health["errorsSinceLastSuccess"] = int(health.get("errorsSinceLastSuccess", 0)) + 1
+
+    def pgmq_version(self) -> str | None:
+        return self.pgmq
 
     def rate_limit_take(
         self,

@@ -9,7 +9,9 @@ POST /functions/v1/queue-consumer/requeue {queue?, since?, reason?, limit?}: put
     the user's latest) and answers {requeued, skipped, byQueue}.
 GET /functions/v1/queue-consumer/status: per-queue depth, oldest message age, dead letters in
     the last day, the Battle.net budget of the current window (used, bulk and interactive
-    shares, reserve, window end), paused jobs, the per-second limiter and the cron jobs.
+    shares, reserve, window end), paused jobs, the per-second limiter, the cron jobs, and the
+    consumer (`consumer`: the pgmq version, its last run, last success and last error with its
+    SQLSTATE and the errors since, what stops the pg_net call and its last responses).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.auth import Caller
 from shared.bootstrap import check_settings, get_app
 from shared.http import endpoint, json_response, parse_body
+from shared.jobs.consumer import consume as drain
 from shared.jobs.queues import Queue
 from shared.jobs.worker import DEFAULT_VISIBILITY_TIMEOUT, WorkerOptions
 from shared.routing import SERVICE, Routes
@@ -60,7 +63,7 @@ def consume(request: flask.Request, caller: Caller) -> flask.Response:
     app = get_app()
     body = parse_body(request, ConsumeRequest)
     worker = app.worker(WorkerOptions(visibility_timeout=body.visibility_timeout))
-    result = worker.run(body.max_messages, body.max_seconds, body.idle_seconds)
+    result = drain(app.repo, worker, body.max_messages, body.max_seconds, body.idle_seconds)
     return json_response(result.as_json())
 
 

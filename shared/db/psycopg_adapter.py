@@ -1,5 +1,5 @@
 """The psycopg adapter: a connection pool, named SQL blocks, driver errors wrapped in
-DataError. The local default and the fast path.
+DataError (by SQLSTATE: unavailable, schema, other). The local default and the fast path.
 
 Safe behind a transaction-mode pooler (Supabase's port 6543, pgbouncer `pool_mode =
 transaction`), always: such a pooler lends a server connection for one transaction only, so
@@ -24,7 +24,7 @@ from psycopg_pool import ConnectionPool
 
 from shared.db.protocol import JSON
 from shared.db.queries import query
-from shared.errors import DataError
+from shared.errors import DatabaseUnavailable, database_error_for
 
 CONNECT_TIMEOUT = 5
 STATEMENT_TIMEOUT_MS = 30_000
@@ -78,7 +78,12 @@ class PsycopgDatabase:
             raise
 
     @contextmanager
-    def connection(self) -> Iterator[psycopg.Connection[dict[str, Any]]]:
+    def connection(
+        self, statement: str | None = None
+    ) -> Iterator[psycopg.Connection[dict[str, Any]]]:
+        """A pooled connection; driver errors leave as DataError: DatabaseUnavailable when
+        the database is away (try again), DatabaseSchemaError when the schema and the code
+        disagree, with the SQLSTATE and the statement's name (`statement`) attached."""
         if not self._opened:
             self.pool.open(wait=False)
             self._opened = True
@@ -86,18 +91,30 @@ class PsycopgDatabase:
             with self.pool.connection() as conn:
                 yield cast("psycopg.Connection[dict[str, Any]]", conn)
         except psycopg.Error as exc:
-            raise DataError(f"database error: {type(exc).__name__}: {exc}".strip()) from exc
+            sqlstate = exc.sqlstate
+            if sqlstate is None and not isinstance(exc, psycopg.OperationalError):
+                sqlstate = "XX000"  # a client-side failure that is not the connection's
+            error = database_error_for(sqlstate)
+            where = f" in {statement}" if statement else ""
+            raise error(
+                f"database error{where}: {type(exc).__name__} (SQLSTATE {sqlstate or '-'}): "
+                f"{exc}".strip(),
+                sqlstate=sqlstate,
+                statement=statement,
+            ) from exc
         except TimeoutError as exc:  # the pool had no connection in time
-            raise DataError(f"database unavailable: {exc}") from exc
+            raise DatabaseUnavailable(f"database unavailable: {exc}", statement=statement) from exc
 
-    def _run(self, statement: str | sql.Composable, params: dict[str, Any]) -> list[dict[str, Any]]:
+    def _run(
+        self, statement: str | sql.Composable, params: dict[str, Any], name: str | None = None
+    ) -> list[dict[str, Any]]:
         """Run one statement under the statement timeout, in one round trip: the timeout
         (`set_config(..., true)`: transaction-local) and the statement travel as one message
         with the parameters bound client-side, so both run in the implicit transaction of
         that message and the timeout is armed anew for the statement."""
         if isinstance(statement, str):
             statement = sql.SQL(statement)  # type: ignore[arg-type]
-        with self.connection() as conn:
+        with self.connection(name) as conn:
             cursor = psycopg.ClientCursor(conn)
             cursor.execute(sql.Composed([self._timeout, statement]), params)
             cursor.nextset()
@@ -105,7 +122,7 @@ class PsycopgDatabase:
 
     def fetch_all(self, name: str, params: JSON) -> list[dict[str, Any]]:
         adapted = {k: _adapt(v) for k, v in params.items()}
-        return self._run(query(name), adapted)
+        return self._run(query(name), adapted, name)
 
     def fetch_value(self, name: str, params: JSON) -> Any:
         rows = self.fetch_all(name, params)
@@ -137,7 +154,7 @@ class PsycopgDatabase:
             if updates
             else sql.SQL("nothing"),
         )
-        return self._run(statement, {"rows": Jsonb(rows)})
+        return self._run(statement, {"rows": Jsonb(rows)}, f"upsert {table}")
 
     def close(self) -> None:
         if self._opened:

@@ -140,6 +140,10 @@ class Repository(Protocol):
     def queue_extend(self, queue: str, deliveries: Sequence[Delivery], seconds: int) -> int: ...
     def queue_depths(self) -> dict[str, int]: ...
     def queue_status(self) -> JSON: ...
+    def queue_consumer_report(
+        self, ok: bool, error: str | None = None, code: str | None = None
+    ) -> None: ...
+    def pgmq_version(self) -> str | None: ...
 
     # background work
     def rate_limit_take(
@@ -427,6 +431,15 @@ class SqlRepository:
     def queue_status(self) -> JSON:
         result: JSON = self._call("queue_status")
         return result
+
+    def queue_consumer_report(
+        self, ok: bool, error: str | None = None, code: str | None = None
+    ) -> None:
+        self._call("queue_consumer_report", p_ok=ok, p_error=error, p_code=code)
+
+    def pgmq_version(self) -> str | None:
+        version = self._call("pgmq_version")
+        return None if version is None else str(version)
 
     # --- background work ------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import functools
 from typing import Any
 
 from shared.db.protocol import JSON
-from shared.errors import DataError
+from shared.errors import DatabaseSchemaError, DatabaseUnavailable, DataError, database_error_for
 
 
 class SupabaseDatabase:
@@ -32,9 +32,16 @@ class SupabaseDatabase:
         try:
             return builder.execute().data
         except APIError as exc:
-            raise DataError(f"PostgREST error {exc.code}: {exc.message}") from exc
+            code = str(exc.code or "")
+            if code.startswith("PGRST0"):  # PostgREST could not reach the database
+                error: type[DataError] = DatabaseUnavailable
+            elif code.startswith("PGRST"):  # e.g. PGRST202: no such function in the schema cache
+                error = DatabaseSchemaError
+            else:  # a SQLSTATE from Postgres
+                error = database_error_for(code or None)
+            raise error(f"PostgREST error {code}: {exc.message}", sqlstate=code or None) from exc
         except Exception as exc:  # httpx transport errors and the like
-            raise DataError(f"PostgREST unreachable: {type(exc).__name__}") from exc
+            raise DatabaseUnavailable(f"PostgREST unreachable: {type(exc).__name__}") from exc
 
     def rpc(self, function: str, params: JSON) -> Any:
         return self._execute(self.client.rpc(function, params))

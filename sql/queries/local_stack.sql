@@ -10,8 +10,10 @@ select
   (select coalesce(max(read_ct), 0) from pgmq.q_static_data)::int as reads,
   dead.msg_id as last_dead_id,
   dead.error as last_dead_error,
-  (select q.headers ->> 'lastError' from pgmq.q_static_data as q
-   order by q.msg_id desc limit 1) as last_error
+  (select d.last_error from public.queue_deliveries as d
+   join pgmq.q_static_data as q on q.msg_id = d.msg_id
+   where d.queue = 'static_data'
+   order by d.msg_id desc limit 1) as last_error
 from (select 1) as one
 left join lateral (
   select a.msg_id, a.message -> 'deadLetter' ->> 'error' as error

@@ -107,6 +107,13 @@ select public.touch_guild_roster(p_guild_id => %(p_guild_id)s) as value;
 -- name: queue_status
 select public.queue_status() as value;
 
+-- name: queue_consumer_report
+select public.queue_consumer_report(
+  p_ok => %(p_ok)s, p_error => %(p_error)s, p_code => %(p_code)s) as value;
+
+-- name: pgmq_version
+select public.pgmq_version() as value;
+
 -- name: enqueue_profile_refreshes
 select public.enqueue_profile_refreshes() as value;
 

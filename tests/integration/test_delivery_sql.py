@@ -34,10 +34,54 @@ def expire(db: PsycopgDatabase) -> None:
         conn.execute(f"update pgmq.q_{QUEUE} set vt = now() - interval '1 second'")
 
 
-def headers(db: PsycopgDatabase, msg_id: int) -> dict[str, Any]:
+def delivery_row(db: PsycopgDatabase, msg_id: int) -> dict[str, Any] | None:
+    """What the project keeps per delivery beside pgmq's five columns (queue_deliveries)."""
     with db.connection() as conn:
-        row = conn.execute(f"select headers from pgmq.q_{QUEUE} where msg_id = %s", (msg_id,))
-        return dict(row.fetchone()["headers"] or {})  # type: ignore[index]
+        row = conn.execute(
+            "select attempts, pauses, paused, last_error from queue_deliveries "
+            "where queue = %s and msg_id = %s",
+            (QUEUE, msg_id),
+        ).fetchone()
+    return dict(row) if row else None
+
+
+def test_the_queue_table_has_only_hosted_pgmq_columns(db: PsycopgDatabase) -> None:
+    """pgmq 1.4.4's five columns, and the SQL touches nothing else (tests run on 1.4.4 and
+    1.5.1; 1.5.1 adds headers, which the code never reads)."""
+    with db.connection() as conn:
+        columns = {
+            r["attname"]
+            for r in conn.execute(
+                "select attname from pg_attribute where attrelid = %s::regclass "
+                "and attnum > 0 and not attisdropped",
+                (f"pgmq.q_{QUEUE}",),
+            )
+        }
+    assert {"msg_id", "read_ct", "enqueued_at", "vt", "message"} <= columns
+    assert "last_read_at" not in columns
+
+
+def test_a_settled_message_leaves_no_delivery_row(db: PsycopgDatabase, repo: SqlRepository) -> None:
+    send(db, {"n": 1}, {"n": 2}, {"n": 3})
+    done, dead, purged = repo.queue_claim(QUEUE, 30, 3, fair=False)
+    assert delivery_row(db, done.msg_id) == {
+        "attempts": 1, "pauses": 0, "paused": None, "last_error": None,
+    }  # fmt: skip
+    assert repo.queue_settle(done, "delete") is True
+    assert repo.queue_settle(dead, "dead", reason="x") is True
+    assert delivery_row(db, done.msg_id) is None and delivery_row(db, dead.msg_id) is None
+    with db.connection() as conn:  # gone another way: the sweep removes its row
+        conn.execute("select pgmq.delete(%s, %s::bigint)", (QUEUE, purged.msg_id))
+        swept = conn.execute("select public.sweep_queue_deliveries() as n").fetchone()
+    assert swept == {"n": 1}
+    assert delivery_row(db, purged.msg_id) is None
+
+
+def test_a_retry_keeps_its_reason(db: PsycopgDatabase, repo: SqlRepository) -> None:
+    send(db, {"n": 1})
+    delivery = repo.queue_claim(QUEUE, 30, 1, fair=False)[0]
+    assert repo.queue_settle(delivery, "retry", 0, "Battle.net answered 503") is True
+    assert delivery_row(db, delivery.msg_id)["last_error"] == "Battle.net answered 503"  # type: ignore[index]
 
 
 def test_claim_counts_attempts_and_hides(db: PsycopgDatabase, repo: SqlRepository) -> None:
@@ -71,10 +115,12 @@ def test_pause_gives_the_attempt_back(db: PsycopgDatabase, repo: SqlRepository) 
     send(db, {"n": 1})
     delivery = repo.queue_claim(QUEUE, 30, 1, fair=False)[0]
     assert repo.queue_settle(delivery, "pause", 0, "window") is True
-    assert headers(db, delivery.msg_id)["paused"] == "window"
+    assert delivery_row(db, delivery.msg_id) == {
+        "attempts": 0, "pauses": 1, "paused": "window", "last_error": None,
+    }  # fmt: skip
     again = repo.queue_claim(QUEUE, 30, 1, fair=False)[0]
     assert again.attempts == 1 and again.read_ct == 2
-    assert "paused" not in headers(db, again.msg_id)
+    assert delivery_row(db, again.msg_id)["paused"] is None  # type: ignore[index]
     assert repo.queue_settle(again, "retry", 0) is True
     assert repo.queue_claim(QUEUE, 30, 1, fair=False)[0].attempts == 2
 
