@@ -1,6 +1,7 @@
-"""Stand-ins for what hosted Supabase has and plain Postgres lacks (Realtime's schema, pg_net,
-Vault), created in the test database for one test and dropped after it. Their SQL is in
-`standins/`, shaped like the real thing."""
+"""Realtime's schema and Vault are part of every hosted project, so the test cluster has them
+(sql/local/002_realtime_and_vault.sql, owned by the platform's roles). pg_net is an extension a
+project enables: its stand-in (`standins/net.sql`, shaped like the real thing) is created by the
+platform's superuser for one test and dropped after it."""
 
 from __future__ import annotations
 
@@ -9,47 +10,52 @@ from pathlib import Path
 
 import pytest
 
+from devtools.pgcluster import Cluster
 from shared.db.psycopg_adapter import PsycopgDatabase
+from tests.integration.helpers import as_platform
 
 STANDINS = Path(__file__).parent / "standins"
 CONSUMER_JOB = "guild-sync-queue-consumer"
 
 
 @pytest.fixture
-def realtime(db: PsycopgDatabase) -> Iterator[PsycopgDatabase]:
-    """A `realtime` schema like Supabase's, with the migrations' sync-topic policy on it."""
-    with db.connection() as conn:
-        conn.execute((STANDINS / "realtime.sql").read_text())  # type: ignore[arg-type]
-        installed = conn.execute("select public.install_realtime_sync_policy() as ok").fetchone()
-        assert installed == {"ok": True}
-    try:
-        yield db
-    finally:
-        with db.connection() as conn:
-            conn.execute("drop schema realtime cascade")
+def realtime(cluster: Cluster, db: PsycopgDatabase) -> PsycopgDatabase:
+    """The cluster's `realtime` schema, emptied, with the migrations' sync-topic policy on it."""
+    as_platform(cluster, "truncate realtime.messages")
+    return db
 
 
 @pytest.fixture
-def net_and_vault(db: PsycopgDatabase) -> Iterator[PsycopgDatabase]:
-    """pg_net and Vault stand-ins holding the consumer's two secrets. The cluster's own
+def vault_secrets(cluster: Cluster, db: PsycopgDatabase) -> Iterator[PsycopgDatabase]:
+    """The consumer's two secrets in Vault, put there as an operator does."""
+    with db.connection() as conn:
+        conn.execute(
+            "select vault.create_secret('https://functions.test.invalid/functions/v1/', "
+            "'guild_sync_functions_url'), "
+            "vault.create_secret('test-service-role-key', 'guild_sync_service_role_key')"
+        )
+    try:
+        yield db
+    finally:
+        as_platform(cluster, "delete from vault.secrets where name like 'guild_sync_%'")
+
+
+@pytest.fixture
+def net_and_vault(cluster: Cluster, vault_secrets: PsycopgDatabase) -> Iterator[PsycopgDatabase]:
+    """A pg_net stand-in, owned by the platform, and the two secrets. The cluster's own
     every-minute consumer job is paused meanwhile, so every request seen is the test's."""
+    db = vault_secrets
     with db.connection() as conn:
         conn.execute(
             "select cron.alter_job(jobid, active := false) from cron.job where jobname = %s",
             (CONSUMER_JOB,),
         )
-        conn.execute((STANDINS / "net_and_vault.sql").read_text())  # type: ignore[arg-type]
-        conn.execute(
-            "insert into vault.secrets (name, secret) values "
-            "('guild_sync_functions_url', 'https://functions.test.invalid/functions/v1/'), "
-            "('guild_sync_service_role_key', 'test-service-role-key')"
-        )
+    as_platform(cluster, (STANDINS / "net.sql").read_text())
     try:
         yield db
     finally:
+        as_platform(cluster, "drop schema net cascade")
         with db.connection() as conn:
-            conn.execute("drop schema net cascade")
-            conn.execute("drop schema vault cascade")
             conn.execute(
                 "select cron.alter_job(jobid, active := true) from cron.job where jobname = %s",
                 (CONSUMER_JOB,),

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
+
+from devtools.pgcluster import Cluster
 from shared.db.protocol import Database
 from shared.db.psycopg_adapter import PsycopgDatabase
 from shared.db.repository import Delivery, SqlRepository
@@ -65,3 +68,9 @@ def start(
 def claim(db: Database, queue: str, qty: int = 10, vt: int = 30) -> list[Delivery]:
     """Claim up to `qty` visible messages of a queue, as the worker does."""
     return SqlRepository(db).queue_claim(queue, vt, qty, fair=False)
+
+
+def as_platform(cluster: Cluster, statement: str) -> None:
+    """Run `statement` as the platform's superuser (what a project's postgres cannot do)."""
+    with psycopg.connect(cluster.admin_dsn(), autocommit=True) as conn:
+        conn.execute(statement)  # type: ignore[arg-type]

@@ -1,7 +1,10 @@
-"""The schema applies from zero, twice without harm, and gives what the design names."""
+"""The schema applies from zero, twice without harm, and gives what the design names, on a
+database shaped like a hosted Supabase project; the Supabase CLI's `db push` and the local runner
+give the same schema; `supabase db lint` (plpgsql_check) finds no error."""
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,23 +12,36 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from devtools.migrate import MIGRATIONS, SEED, has_statements, migrate
-from devtools.pgcluster import Cluster
+from devtools.migrate import (
+    MIGRATIONS,
+    PGMQ_VERSION,
+    SEED,
+    has_statements,
+    migrate,
+    prepare_platform,
+)
+from devtools.pgcluster import PG_BIN, Cluster
+from devtools.supabase_cli import db_lint, db_push
 
 
-@pytest.fixture
-def scratch_dsn(cluster: Cluster) -> Iterator[str]:
+def scratch_database(cluster: Cluster) -> Iterator[str]:
     name = f"scratch_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
+    with psycopg.connect(cluster.dsn(), autocommit=True) as conn:  # postgres has CREATEDB
         conn.execute(f'create database "{name}"')  # type: ignore[arg-type]
     yield cluster.dsn(name)
     with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
         conn.execute(f'drop database "{name}" with (force)')  # type: ignore[arg-type]
 
 
-def test_migrations_apply_from_zero_and_again(scratch_dsn: str) -> None:
+scratch_dsn = pytest.fixture(scratch_database)
+other_scratch_dsn = pytest.fixture(scratch_database)
+
+
+def test_migrations_apply_from_zero_and_again(cluster: Cluster, scratch_dsn: str) -> None:
     database = scratch_dsn.rsplit("/", 1)[1]
-    with psycopg.connect(scratch_dsn, autocommit=True) as conn:  # the old home of the key
+    # The old home of the key, set by someone who could (postgres cannot set app.* settings):
+    # the migration tries to reset it and warns when it may not.
+    with psycopg.connect(cluster.admin_dsn(database), autocommit=True) as conn:
         conn.execute(f"alter database \"{database}\" set app.service_role_key = 'leaked'")  # type: ignore[arg-type]
     applied = migrate(scratch_dsn)
     assert applied == sorted(p.stem.split("_")[0] for p in MIGRATIONS.glob("*.sql"))
@@ -44,11 +60,90 @@ def test_migrations_apply_from_zero_and_again(scratch_dsn: str) -> None:
             )
         }
         assert {"send", "send_batch", "read", "pop", "archive", "delete"} <= wrappers
-    with psycopg.connect(scratch_dsn) as conn:  # a new session sees the database's settings
-        assert conn.execute("select current_setting('app.service_role_key', true)").fetchone() in (
-            (None,),
-            ("",),
+
+
+def test_the_database_is_shaped_like_a_hosted_project(cluster: Cluster) -> None:
+    with psycopg.connect(cluster.dsn()) as conn:
+        role = conn.execute(
+            "select rolsuper, rolcreatedb, rolcreaterole, rolbypassrls, rolreplication "
+            "from pg_roles where rolname = current_user"
+        ).fetchone()
+        assert role == (False, True, True, True, True)
+        member_of = {
+            r[0]
+            for r in conn.execute(
+                "select b.rolname from pg_auth_members m join pg_roles b on b.oid = m.roleid "
+                "where m.member = 'postgres'::regrole"
+            )
+        }
+        assert {"pg_monitor", "pg_read_all_data", "pg_signal_backend"} <= member_of
+        assert conn.execute(
+            "select extversion, extowner::regrole::text from pg_extension where extname = 'pgmq'"
+        ).fetchone() == (PGMQ_VERSION, "postgres")
+        owners = dict(
+            conn.execute(
+                "select nspname, nspowner::regrole::text from pg_namespace "
+                "where nspname in ('auth', 'realtime', 'vault', 'cron')"
+            ).fetchall()
         )
+        assert owners == {
+            "auth": "supabase_auth_admin",
+            "realtime": "supabase_realtime_admin",
+            "vault": "supabase_admin",
+            "cron": "supabase_admin",
+        }
+        # no default privileges hand what postgres creates in public to the API roles
+        assert conn.execute(
+            "select count(*) from pg_default_acl where defaclnamespace = 'public'::regnamespace"
+        ).fetchone() == (0,)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("create extension if not exists pg_stat_statements")
+
+
+def schema_dump(cluster: Cluster, dsn: str) -> str:
+    """Functions, tables, policies and grants of the database, as pg_dump prints them (the
+    migration history aside)."""
+    database = dsn.rsplit("/", 1)[1]
+    done = subprocess.run(
+        [str(PG_BIN / "pg_dump"), "--schema-only", "--exclude-schema=supabase_migrations",
+         "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "supabase_admin", database],
+        capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    # pg_dump's per-run \restrict key aside
+    return "\n".join(line for line in done.stdout.splitlines() if not line.startswith("\\"))
+
+
+def test_the_supabase_cli_and_the_local_runner_give_the_same_schema(
+    cluster: Cluster, scratch_dsn: str, other_scratch_dsn: str
+) -> None:
+    migrate(scratch_dsn)
+    prepare_platform(other_scratch_dsn)
+    out = db_push(other_scratch_dsn)
+    assert "Finished supabase db push" in out
+    with psycopg.connect(other_scratch_dsn) as conn:
+        pushed = conn.execute("select count(*) from supabase_migrations.schema_migrations")
+        assert pushed.fetchone() == (len(list(MIGRATIONS.glob("*.sql"))),)
+    ours, theirs = schema_dump(cluster, scratch_dsn), schema_dump(cluster, other_scratch_dsn)
+    assert "CREATE FUNCTION public.queue_claim" in ours
+    assert ours == theirs
+
+
+def test_supabase_db_lint_finds_no_error(cluster: Cluster) -> None:
+    """plpgsql_check over every schema the project writes functions in."""
+    assert db_lint(cluster.dsn(), schemas=("public", "pgmq_public")) == []
+
+
+def test_supabase_db_lint_sees_an_error(scratch_dsn: str) -> None:
+    """The lint can fail: a record read before it is assigned (the error it found before)."""
+    migrate(scratch_dsn)
+    with psycopg.connect(scratch_dsn) as conn:
+        conn.execute(
+            "create function public.careless() returns text language plpgsql as $$ "
+            "declare r record; begin return r.x; end $$"
+        )
+    issues = db_lint(scratch_dsn)
+    found = [(f["function"], i["message"]) for f in issues for i in f["issues"]]
+    assert ("public.careless", 'record "r" is not assigned yet') in found
 
 
 def test_the_seed_runs_after_the_migrations_when_it_has_statements(

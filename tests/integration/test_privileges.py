@@ -1,9 +1,9 @@
 """What the API roles can reach, checked over the whole schema rather than a list, so a table,
 function or policy added by a later migration is held to the same rules.
 
-sql/local mirrors hosted Supabase's default privileges (everything postgres creates in public
-is granted to anon and authenticated), so what keeps a client out here is what keeps it out in
-production: RLS and the migrations' explicit revokes."""
+As on hosted Supabase since 2026-10-30, nothing postgres creates in public is granted to the API
+roles by default (sql/local/ sets no default privileges): every grant the service role or a
+client needs is written in a migration, and RLS and explicit revokes keep clients out."""
 
 from __future__ import annotations
 
@@ -121,6 +121,48 @@ def test_policies_call_auth_functions_once_per_statement(
     assert per_row == []
 
 
+SERVICE_ROLE_MISSING_TABLES = """
+select c.relname as "table" from pg_class c
+where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p', 'v')
+  and not has_table_privilege('service_role', c.oid, 'select, insert, update, delete')
+order by 1
+"""
+
+SERVICE_ROLE_MISSING_FUNCTIONS = """
+select p.oid::regprocedure::text as function from pg_proc p
+where p.pronamespace = 'public'::regnamespace
+  and not has_function_privilege('service_role', p.oid, 'execute')
+  and p.proname not in ('grant_to_service_role_only', 'install_realtime_sync_policy')
+order by 1
+"""
+
+# Tables with a policy for a role must be readable by that role: a policy without the grant
+# lets nobody read.
+POLICY_WITHOUT_GRANT = """
+select p.tablename as "table", r.role
+from pg_policies p cross join unnest(p.roles) as r(role)
+where p.schemaname = 'public' and p.cmd in ('SELECT', 'ALL')
+  and not has_table_privilege(r.role::text, format('public.%%I', p.tablename), 'select')
+order by 1, 2
+"""
+
+
+def test_the_service_role_may_use_every_table_and_function(
+    conn: psycopg.Connection[Any],
+) -> None:
+    """PostgREST (the supabase-py adapter) reaches the database as service_role: the grants
+    are the migrations' own, since no default privileges exist."""
+    assert fetch(conn, SERVICE_ROLE_MISSING_TABLES) == []
+    assert fetch(conn, SERVICE_ROLE_MISSING_FUNCTIONS) == []
+
+
+def test_every_client_policy_has_its_grant(conn: psycopg.Connection[Any]) -> None:
+    assert fetch(conn, POLICY_WITHOUT_GRANT) == []
+    readable = {r[0] for r in fetch(conn, "select tablename from pg_policies "
+                                          "where schemaname = 'public'")}  # fmt: skip
+    assert {"characters", "character_sync_sessions", "wow_realms"} <= readable
+
+
 def test_the_checks_catch_a_careless_migration(conn: psycopg.Connection[Any]) -> None:
     """What a later migration gets by default (hosted Supabase's grants) fails every check;
     all of it is rolled back."""
@@ -128,6 +170,7 @@ def test_the_checks_catch_a_careless_migration(conn: psycopg.Connection[Any]) ->
         "create table public.careless (id int primary key, user_id uuid);"
         "create function public.careless_definer() returns int language sql security definer "
         "as $$ select 1 $$;"
+        "grant all on public.careless to authenticated;"
         "alter table public.careless enable row level security;"
         "create policy careless_own on public.careless for select to authenticated "
         "using (user_id = auth.uid());"
@@ -140,6 +183,9 @@ def test_the_checks_catch_a_careless_migration(conn: psycopg.Connection[Any]) ->
         assert ("careless", "authenticated", "TRUNCATE") in fetch(
             conn, CLIENT_TABLE_PRIVILEGES, roles=list(CLIENT_ROLES)
         )
+        assert ("careless",) in fetch(conn, SERVICE_ROLE_MISSING_TABLES)
+        conn.execute("revoke select on public.careless from authenticated")
+        assert ("careless", "authenticated") in fetch(conn, POLICY_WITHOUT_GRANT)
         expressions = dict(fetch(conn, POLICIES))
         careless = expressions["public.careless careless_own"]
         assert "auth." in WRAPPED_AUTH_CALL.sub("", careless)

@@ -10,7 +10,8 @@ import pytest
 
 from devtools.pgcluster import Cluster
 from shared.db.psycopg_adapter import PsycopgDatabase
-from tests.integration.helpers import sql
+from shared.errors import DataError
+from tests.integration.helpers import as_platform, sql
 from tests.integration.sql_calls import call, character, new_enrichment, new_sync, new_user
 
 CONSUMER_URL = "https://functions.test.invalid/functions/v1/queue-consumer"
@@ -37,10 +38,20 @@ def test_the_job_is_scheduled_without_pg_net(cluster: Cluster) -> None:
     assert job == ("* * * * *", "select public.invoke_queue_consumer()")
 
 
-def test_without_pg_net_and_vault_nothing_is_sent(db: PsycopgDatabase) -> None:
-    assert scalar(db, "select public.invoke_queue_consumer()") is None
+def cron_body_error(db: PsycopgDatabase) -> str:
+    """What the cron job's body raises (pg_cron records it as the failed run's message)."""
+    with pytest.raises(DataError) as raised:
+        sql(db, "select public.invoke_queue_consumer()")
+    assert raised.value.sqlstate == "55000"  # object_not_in_prerequisite_state
+    return str(raised.value)
+
+
+def test_without_pg_net_the_cron_run_fails_and_a_poke_sends_nothing(db: PsycopgDatabase) -> None:
+    assert "pg_net is not installed" in cron_body_error(db)
     assert scalar(db, "select public.poke_queue_consumer()") is None
     assert new_sync(db, new_user(db, 1), [character(1, "A")])["conflict"] is False
+    status = scalar(db, "select public.consumer_status()")
+    assert status["cronCall"]["blocker"].startswith("pg_net is not installed")
 
 
 def test_the_job_posts_with_the_vault_secrets(net_and_vault: PsycopgDatabase) -> None:
@@ -58,26 +69,44 @@ def test_the_job_posts_with_the_vault_secrets(net_and_vault: PsycopgDatabase) ->
     assert sent["timeout_milliseconds"] >= sent["body"]["maxSeconds"] * 1000 + 5000
 
 
+def test_the_status_shows_the_last_pg_net_answers(net_and_vault: PsycopgDatabase) -> None:
+    db = net_and_vault
+    first = scalar(db, "select public.invoke_queue_consumer()")
+    second = scalar(db, "select public.invoke_queue_consumer()")
+    sql(db, "insert into net._http_response (id, status_code, timed_out) values "
+            "(%s, 200, false), (%s, 500, false)", first, second)  # fmt: skip
+    status = scalar(db, "select public.consumer_status()")
+    assert status["cronCall"]["blocker"] is None
+    answers = status["cronCall"]["lastResponses"]
+    assert [(a["requestId"], a["status"], a["source"]) for a in answers] == [
+        (second, 500, "cron"),
+        (first, 200, "cron"),
+    ]
+
+
 @pytest.mark.parametrize("missing", ["guild_sync_functions_url", "guild_sync_service_role_key"])
-def test_nothing_is_sent_without_both_secrets(net_and_vault: PsycopgDatabase, missing: str) -> None:
-    sql(net_and_vault, "delete from vault.secrets where name = %s", missing)
-    assert scalar(net_and_vault, "select public.invoke_queue_consumer()") is None
+def test_without_both_secrets_the_cron_run_fails_naming_the_secret(
+    cluster: Cluster, net_and_vault: PsycopgDatabase, missing: str
+) -> None:
+    as_platform(cluster, f"delete from vault.secrets where name = '{missing}'")
+    assert missing in cron_body_error(net_and_vault)
     assert scalar(net_and_vault, "select public.poke_queue_consumer()") is None
     assert requests(net_and_vault) == []
 
 
-def test_a_database_setting_is_not_read(net_and_vault: PsycopgDatabase) -> None:
-    sql(net_and_vault, "delete from vault.secrets where name = 'guild_sync_service_role_key'")
+def test_a_database_setting_is_not_read(cluster: Cluster, net_and_vault: PsycopgDatabase) -> None:
+    as_platform(cluster, "delete from vault.secrets where name = 'guild_sync_service_role_key'")
     with net_and_vault.connection() as conn:
         conn.execute("set app.service_role_key = 'from-a-setting'")
         conn.execute("set app.functions_url = 'https://setting.invalid'")
         try:
-            assert conn.execute("select public.invoke_queue_consumer() as id").fetchone() == {
+            assert conn.execute("select public.poke_queue_consumer() as id").fetchone() == {
                 "id": None
             }
         finally:
             conn.execute("reset app.service_role_key")
             conn.execute("reset app.functions_url")
+    assert requests(net_and_vault) == []
 
 
 def test_starting_a_sync_or_an_enrichment_pokes_the_consumer_throttled(
@@ -135,15 +164,15 @@ def test_concurrent_starts_never_wait_for_the_poke(net_and_vault: PsycopgDatabas
 
 
 def test_a_failing_poke_does_not_fail_the_sync_nor_leak_the_key(
-    net_and_vault: PsycopgDatabase,
+    cluster: Cluster, net_and_vault: PsycopgDatabase
 ) -> None:
     db = net_and_vault
-    sql(  # a broken pg_net whose error message repeats what it was given
-        db,
+    as_platform(  # a broken pg_net whose error message repeats what it was given
+        cluster,
         "create or replace function net.http_post(url text, body jsonb default '{}', "
         "params jsonb default '{}', headers jsonb default '{}', "
         "timeout_milliseconds integer default 5000) returns bigint language plpgsql as "
-        "$$ begin raise exception 'pg_net is broken: %%', headers; end $$",
+        "$$ begin raise exception 'pg_net is broken: %', headers; end $$",
     )
     user = new_user(db, 1)
     notices: list[str] = []
