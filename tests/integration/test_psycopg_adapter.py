@@ -11,7 +11,7 @@ from psycopg.pq import TransactionStatus
 
 from devtools.pgcluster import Cluster
 from shared.db.psycopg_adapter import PsycopgDatabase
-from shared.errors import DataError
+from shared.errors import DatabaseSchemaError, DatabaseUnavailable
 
 
 def test_upsert_rows_one_statement(db: PsycopgDatabase) -> None:
@@ -24,15 +24,34 @@ def test_upsert_rows_one_statement(db: PsycopgDatabase) -> None:
 
 
 def test_driver_errors_are_wrapped(db: PsycopgDatabase) -> None:
-    with pytest.raises(DataError, match="UndefinedTable"):
+    with pytest.raises(DatabaseSchemaError, match="UndefinedTable") as raised:
         db.upsert_rows("no_such_table", [{"a": 1}], "a")
+    assert raised.value.sqlstate == "42P01"
+    assert raised.value.context["statement"] == "upsert no_such_table"
+    assert raised.value.status == 500
 
 
-def test_unreachable_database_is_a_data_error() -> None:
+def test_a_schema_error_names_the_statement_and_its_sqlstate(db: PsycopgDatabase) -> None:
+    """A missing function is the schema's fault, not the database's absence."""
+    with db.connection() as conn:
+        conn.execute("alter function public.queue_depths() rename to queue_depths_gone")
+    try:
+        with pytest.raises(DatabaseSchemaError) as raised:
+            db.rpc("queue_depths", {})
+    finally:
+        with db.connection() as conn:
+            conn.execute("alter function public.queue_depths_gone() rename to queue_depths")
+    assert raised.value.sqlstate == "42883"  # undefined_function
+    assert "in queue_depths" in raised.value.message
+
+
+def test_unreachable_database_is_unavailable() -> None:
     dead = PsycopgDatabase("postgresql://postgres@127.0.0.1:9/postgres?connect_timeout=1")
     dead.pool.timeout = 1.0
-    with pytest.raises(DataError):
+    with pytest.raises(DatabaseUnavailable) as raised:
         dead.rpc("upsert_static_data", {"p_data": []})
+    assert raised.value.status == 503
+    assert "try again" in raised.value.public_message
     dead.close()
 
 
@@ -46,7 +65,7 @@ def test_statement_timeout_is_per_call_and_leaves_nothing_on_the_session(
         locker.execute("set idle_in_transaction_session_timeout = 5000")
         locker.execute("lock table wow_classes in access exclusive mode")
         started = time.monotonic()
-        with pytest.raises(DataError, match="QueryCanceled"):
+        with pytest.raises(DatabaseUnavailable, match="QueryCanceled"):
             short.upsert_rows("wow_classes", row, "flavor,id")
         assert time.monotonic() - started < 5
     assert short.upsert_rows("wow_classes", row, "flavor,id")[0]["name"] == "Warrior"

@@ -14,6 +14,7 @@ from shared.db.repository import Delivery
 from shared.errors import BlizzardNotFound, BlizzardServerError, BudgetExhausted
 from shared.jobs import Job, Outcome, Registry, Worker, WorkerOptions
 from shared.jobs.accounts import ProfileSyncJob
+from shared.jobs.consumer import pgmq_problem
 from shared.jobs.enrich import EnrichCharacterJob
 from shared.jobs.messages import StaticData
 from tests.fakes import FakeClock, FakeRepository
@@ -230,3 +231,15 @@ def test_an_idle_consumer_lingers_for_work_queued_just_after_it_began() -> None:
     started = repo.clock.now
     assert worker.run(max_messages=10, max_seconds=50).processed == 0
     assert repo.clock.now - started < 1  # without idle_seconds: answers at once
+
+
+@pytest.mark.parametrize(
+    ("version", "supported"),
+    [("1.4.4", True), ("1.5.1", True), ("1.13.0", True), ("sql", True), ("1.4.3", False),
+     ("1.3.0", False), ("2.0.0", False), (None, False), ("abc", False)],
+)  # fmt: skip
+def test_pgmq_versions_the_queue_layer_knows(version: str | None, supported: bool) -> None:
+    problem = pgmq_problem(version)
+    assert (problem is None) is supported
+    if problem is not None:
+        assert "supported: 1.4.4 or a later 1.x" in problem
