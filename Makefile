@@ -27,7 +27,7 @@ WEB_SRC := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.con
 	web/tsconfig.json web/package.json web/package-lock.json
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help deps system-deps pgmq-extension supabase-cli venv web web-deps web-test browser-test run test lint typecheck unit integration functions-test e2e pooler-test package bench emulator demo requeue service-key clean
+.PHONY: help deps system-deps pgmq-extension pgmq-1.5.1-test supabase-cli venv web web-deps web-test browser-test run test lint typecheck unit integration functions-test e2e pooler-test package bench emulator demo requeue service-key clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -107,8 +107,20 @@ run: deps web ## the local stack: Postgres+pg_cron+pgmq, emulator, gateway :5432
 test: deps pgmq-extension lint typecheck web-test web ## the whole suite: lint, types, web unit, Python tests, browser; handlers and e2e again through pgbouncer
 	$(PY) -m pytest -q
 	GUILD_SYNC_TEST_POOLER=1 $(PY) -m pytest -q tests/functions tests/e2e
+	$(MAKE) -s pgmq-1.5.1-test
 
-browser-test: deps web ## the Chromium tests of the page alone
+# The queue, delivery and end-to-end tests once more on pgmq 1.5.1 (hosted's Postgres 17
+# projects), on a cluster and ports of their own.
+PGMQ_151_TESTS := tests/integration/test_delivery_sql.py tests/integration/test_background_sql.py \
+	tests/integration/test_queue_consumer_job.py tests/integration/test_migrations.py \
+	tests/functions/test_background_jobs.py tests/functions/test_consumer_health.py \
+	tests/e2e/test_character_sync.py tests/e2e/test_load_and_faults.py tests/e2e/test_outages.py
+
+pgmq-1.5.1-test: deps pgmq-extension ## the queue, delivery and e2e tests on pgmq 1.5.1 (as hosted's Postgres 17 projects)
+	GUILD_SYNC_PGMQ_VERSION=1.5.1 TEST_DB_PORT=25462 TEST_GATEWAY_PORT=25461 TEST_EMULATOR_PORT=25463 \
+	  TEST_POOLER_PORT=25464 $(PY) -m pytest -q $(PGMQ_151_TESTS)
+
+browser-test: deps pgmq-extension web ## the Chromium tests of the page alone
 	$(PY) -m pytest -q tests/e2e/test_browser.py
 
 lint: venv ## ruff on everything
@@ -121,22 +133,22 @@ typecheck: venv ## mypy on shared/ and functions/
 unit: venv ## the fast tests only
 	$(PY) -m pytest -q tests/unit
 
-integration: deps ## tests on the real Postgres
+integration: deps pgmq-extension ## tests on the real Postgres
 	$(PY) -m pytest -q tests/integration
 
-functions-test: deps ## handler tests through functions-framework
+functions-test: deps pgmq-extension ## handler tests through functions-framework
 	$(PY) -m pytest -q tests/functions
 
-e2e: deps ## end-to-end tests over the gateway and the emulator
+e2e: deps pgmq-extension ## end-to-end tests over the gateway and the emulator
 	$(PY) -m pytest -q tests/e2e
 
-pooler-test: deps ## handler and end-to-end tests through pgbouncer in transaction mode (as Supabase's pooler)
+pooler-test: deps pgmq-extension ## handler and end-to-end tests through pgbouncer in transaction mode (as Supabase's pooler)
 	GUILD_SYNC_TEST_POOLER=1 $(PY) -m pytest -q tests/functions tests/e2e
 
 package: venv ## deployable bundles: dist/functions/<name>/ per function, dist/container/ for deploy/Dockerfile
 	$(PY) -m devtools.package
 
-bench: deps ## benchmarks against the emulator (numbers and ratios)
+bench: deps pgmq-extension ## benchmarks against the emulator (numbers and ratios)
 	$(PY) -m devtools.bench
 
 emulator: venv ## the Battle.net emulator alone on :54323

@@ -6,6 +6,7 @@ serves it (FUNCTION_TARGET picks the function)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -15,12 +16,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+import psycopg
 import pytest
 
 from devtools.package import package
+from devtools.pgcluster import Cluster
 from devtools.stack import wait_http
-from tests.e2e.conftest import APP, E2E, LOG_DIR
+from tests.conftest import ROOT
+from tests.e2e.conftest import APP, APP_ORIGIN, E2E, LOG_DIR
+
+NET_STANDIN = ROOT / "tests" / "integration" / "standins" / "net.sql"
 
 INSTALL_TIMEOUT = 300
 STOP_TIMEOUT = 15
@@ -71,16 +79,17 @@ def serving(
 ) -> Iterator[str]:
     """`command` (functions-framework, from the fresh venv) run in `folder` with the test
     stack's database and emulator, and PORT; yields the base URL."""
-    port = free_port()
+    port = int(env.pop("FIXED_PORT", 0)) or free_port()
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     settings = {
         "DATABASE_URL": e2e.db.dsn,
         "BLIZZARD_API_URL": e2e.emu,
         "BLIZZARD_OAUTH_URL": e2e.emu + "/oauth",
         "OAUTH_REDIRECT_URI": e2e.gw + "/functions/v1/oauth-flow/callback",
+        **env,
     }
     with (LOG_DIR / f"{name}.log").open("ab") as log:
-        environment = bare_env(**settings, **env, PORT=str(port))
+        environment = bare_env(**settings, PORT=str(port))
         environment["PATH"] = f"{bundles.venv / 'bin'}{os.pathsep}{environment.get('PATH', '')}"
         proc = subprocess.Popen(command, cwd=folder, env=environment, stdout=log, stderr=log)
     try:
@@ -153,6 +162,97 @@ def test_the_container_context_serves_the_function_named_by_function_target(
         login = e2e.http.get(f"{url}/functions/v1/oauth-flow/login", params={"redirect_to": APP})
         assert login.status_code == 302, login.text
         assert login.headers["Location"].startswith(e2e.emu + "/oauth/authorize?")
+
+
+def served_function(
+    bundles: Bundles, target: str, e2e: E2E, port: int | None = None, **env: str
+) -> Any:
+    """One function's bundle folder served by functions-framework from the fresh venv."""
+    command = ["functions-framework", f"--target={target}", "--port=$PORT"]
+    return serving(bundles.dist / "functions" / target, shell(command), bundles, target, e2e, **env)
+
+
+def test_the_four_bundles_on_a_hosted_shaped_database(
+    e2e: E2E, bundles: Bundles, cluster: Cluster
+) -> None:
+    """Static data, a login, and a 300-character sync drained only by calling queue-consumer
+    as pg_net does: the cron job's body reads Vault and records the request (a pg_net stand-in),
+    and the test sends exactly that request to the served queue_consumer bundle."""
+    e2e.set_characters(150, [{"name": f"Hosted{i:03d}", "realm": "area-52"} for i in range(300)])
+    key = e2e.service["Authorization"].removeprefix("Bearer ")
+    with contextlib.ExitStack() as stack:
+        static = stack.enter_context(served_function(bundles, "sync_static_data", e2e))
+        consumer = stack.enter_context(served_function(bundles, "queue_consumer", e2e))
+        fetch = stack.enter_context(served_function(bundles, "fetch_profile", e2e))
+        oauth_port = free_port()
+        oauth = stack.enter_context(
+            served_function(
+                bundles,
+                "oauth_flow",
+                e2e,
+                OAUTH_REDIRECT_URI=f"http://127.0.0.1:{oauth_port}/functions/v1/oauth-flow/callback",
+                OAUTH_ALLOWED_REDIRECTS=APP_ORIGIN,
+                FIXED_PORT=str(oauth_port),
+            )
+        )
+        synced = e2e.http.post(f"{static}/functions/v1/sync-static-data", headers=e2e.service)
+        assert synced.status_code == 200, synced.text
+
+        login = e2e.http.get(f"{oauth}/functions/v1/oauth-flow/login", params={"redirect_to": APP})
+        assert login.status_code == 302, login.text
+        authorize = e2e.http.get(login.headers["Location"] + "&user=150")
+        assert authorize.status_code == 302 and authorize.headers["Location"].startswith(oauth)
+        done = e2e.http.get(authorize.headers["Location"])
+        assert done.status_code == 302, done.text
+        token = parse_qs(urlsplit(done.headers["Location"]).fragment)["access_token"][0]
+        e2e.drain_logins()
+
+        started = e2e.http.post(
+            f"{fetch}/api/v1/characters/sync",
+            json={"gameVersion": "retail"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert started.status_code == 202, started.text
+        session_id = started.json()["sessionId"]
+        assert started.json()["syncedCharacters"] == 300
+
+        stack.enter_context(pg_net_and_vault(cluster, e2e, consumer + "/functions/v1", key))
+        for _ in range(10):  # bounded: each call drains for up to its maxSeconds
+            [request_id] = e2e.rows("select public.invoke_queue_consumer() as id")[0].values()
+            [sent] = e2e.rows(
+                "select url, body, headers from net.requests where id = %s", request_id
+            )
+            assert sent["url"] == consumer + "/functions/v1/queue-consumer"
+            answer = e2e.http.post(sent["url"], json=sent["body"], headers=sent["headers"])
+            assert answer.status_code == 200, answer.text
+            state = e2e.rows(
+                "select status, processed_characters, failed_characters "
+                "from character_sync_sessions where id = %s",
+                session_id,
+            )[0]
+            if state["status"] == "completed":
+                break
+        assert state == {"status": "completed", "processed_characters": 300, "failed_characters": 0}
+
+
+@contextmanager
+def pg_net_and_vault(cluster: Cluster, e2e: E2E, functions_url: str, key: str) -> Iterator[None]:
+    """What a hosted project has once pg_net is enabled and the two secrets are in Vault."""
+    admin = cluster.admin_dsn()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(NET_STANDIN.read_text())  # type: ignore[arg-type]
+    e2e.rows(
+        "select vault.create_secret(%s, 'guild_sync_functions_url'), "
+        "vault.create_secret(%s, 'guild_sync_service_role_key')",
+        functions_url,
+        key,
+    )
+    try:
+        yield
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute("drop schema net cascade")
+            conn.execute("delete from vault.secrets where name like 'guild_sync_%'")
 
 
 def shell(command: list[str]) -> list[str]:
