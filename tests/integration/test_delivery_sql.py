@@ -45,7 +45,9 @@ def delivery_row(db: PsycopgDatabase, msg_id: int) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-def test_the_queue_table_has_only_hosted_pgmq_columns(db: PsycopgDatabase) -> None:
+def test_the_queue_table_has_only_hosted_pgmq_columns(
+    db: PsycopgDatabase, repo: SqlRepository
+) -> None:
     """pgmq 1.4.4's five columns, and the SQL touches nothing else (tests run on 1.4.4 and
     1.5.1; 1.5.1 adds headers, which the code never reads)."""
     with db.connection() as conn:
