@@ -30,6 +30,7 @@ from pathlib import Path
 
 import httpx
 
+from devtools.local_keys import LocalKeys, auth_env
 from devtools.migrate import migrate
 from devtools.pgcluster import PORT_BUSY_TIMEOUT, Cluster
 from devtools.static_watch import DEFAULT_INTERVAL, DatabaseStaticData, StaticDataWatch
@@ -53,6 +54,7 @@ class StackConfig:
     log_dir: Path | None = None  # children's output goes to <log_dir>/<name>.log when set
     consumer_idle_pause: float | None = None  # the consumer loop's pause on empty queues
     check_interval: float = DEFAULT_INTERVAL  # seconds between static-data checks
+    keys: LocalKeys = field(default_factory=LocalKeys)  # the new keys unless the env says
 
 
 def wait_http(
@@ -95,6 +97,7 @@ class Stack:
         env = dict(self.base_env)
         env.setdefault("DATABASE_URL", self.cluster.dsn())
         env.setdefault("OAUTH_REDIRECT_URI", self.gateway_url + "/functions/v1/oauth-flow/callback")
+        env.update(auth_env(env, self.config.keys, self.gateway_url))
         if self.uses_emulator:
             env["BLIZZARD_API_URL"] = self.emulator_url
             env["BLIZZARD_OAUTH_URL"] = self.emulator_url + "/oauth"
@@ -233,12 +236,11 @@ class Stack:
         return StaticDataWatch(source, self.config.check_interval, log=log)
 
     def service_key(self) -> str:
-        """The service-role key for this stack's functions (signed with the secret its
-        environment gives them)."""
-        from shared.auth import mint_service_key
-        from shared.settings import DEV_JWT_SECRET
+        """A service credential for this stack's functions: its `sb_secret_` key, or the
+        legacy service-role key when its environment gives only SUPABASE_JWT_SECRET."""
+        from devtools.local_keys import service_key
 
-        return mint_service_key(self.base_env.get("SUPABASE_JWT_SECRET") or DEV_JWT_SECRET)
+        return service_key(self.env(), self.config.keys)
 
 
 def _already_running(pid_file: Path) -> int | None:
