@@ -235,6 +235,16 @@ class Stack:
         source = DatabaseStaticData(self.env()["DATABASE_URL"])
         return StaticDataWatch(source, self.config.check_interval, log=log)
 
+    def session_signing(self) -> str:
+        """What signs this stack's sessions, in words (no key material)."""
+        env = self.env()
+        if env.get("SUPABASE_JWT_SIGNING_KEY"):
+            from shared.auth.keys import parse_signing_key
+
+            key = parse_signing_key(env["SUPABASE_JWT_SIGNING_KEY"])
+            return f"{key.algorithm} key {key.kid} (JWKS {env.get('SUPABASE_JWKS_URL', '-')})"
+        return "HS256 with SUPABASE_JWT_SECRET (the legacy secret)"
+
     def service_key(self) -> str:
         """A service credential for this stack's functions: its `sb_secret_` key, or the
         legacy service-role key when its environment gives only SUPABASE_JWT_SECRET."""
@@ -273,6 +283,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--consumer-idle-pause", type=float, help="the consumer loop's pause on empty queues"
     )
+    parser.add_argument(
+        "--keys-dir",
+        type=Path,
+        default=defaults.keys.folder,
+        help="where the local signing key and secret key are kept (default %(default)s)",
+    )
+    parser.add_argument(
+        "--no-supabase-cli",
+        action="store_true",
+        help="make the local signing key in Python, not with the Supabase CLI",
+    )
     parser.add_argument("emulator_args", nargs="*", help=argparse.SUPPRESS)
     return parser
 
@@ -290,6 +311,7 @@ def config_from_args(argv: list[str] | None = None) -> StackConfig:
         emulator_args=list(args.emulator_args),
         consumer_idle_pause=args.consumer_idle_pause,
         check_interval=args.check_interval,
+        keys=LocalKeys(args.keys_dir.resolve(), use_cli=not args.no_supabase_cli),
     )
 
 
@@ -345,7 +367,8 @@ def main(argv: list[str] | None = None) -> int:
             f"  functions  {stack.gateway_url}/functions/v1/<name>\n"
             f"  database   {stack.cluster.dsn()}\n"
             + (f"  emulator   {stack.emulator_url}\n" if stack.uses_emulator else "")
-            + "  service key: make service-key\n"
+            + f"  sessions   {stack.session_signing()}\n"
+            "  service key: make service-key\n"
             "Static data syncs in the background; children that exit are restarted.\n"
             "Ctrl-C stops everything."
         )
