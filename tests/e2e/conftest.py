@@ -89,7 +89,10 @@ class E2E:
 
     @property
     def service(self) -> dict[str, str]:
-        return {"apikey": self.stack.service_key()}
+        """The stack's service credential: its `sb_secret_` key as `apikey`, or a legacy
+        service-role JWT as Bearer."""
+        key = self.stack.service_key()
+        return {"apikey": key} if key.startswith("sb_") else {"Authorization": f"Bearer {key}"}
 
     def emulator(self, method: str, path: str, body: Any = None) -> Any:
         response = self.http.request(method, f"{self.emu}/_emulator{path}", json=body)
