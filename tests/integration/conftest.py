@@ -42,7 +42,7 @@ def net_and_vault(db: PsycopgDatabase) -> Iterator[PsycopgDatabase]:
         conn.execute(
             "insert into vault.secrets (name, secret) values "
             "('guild_sync_functions_url', 'https://functions.test.invalid/functions/v1/'), "
-            "('guild_sync_service_role_key', 'test-service-role-key')"
+            "('guild_sync_service_role_key', 'sb_secret_test-vault-key-0123456789')"
         )
     try:
         yield db

@@ -50,7 +50,7 @@ def test_the_job_posts_with_the_vault_secrets(net_and_vault: PsycopgDatabase) ->
     assert sent["id"] == request_id
     assert sent["url"] == CONSUMER_URL  # the trailing slash of the secret is not doubled
     assert sent["headers"] == {
-        "Authorization": "Bearer test-service-role-key",
+        "Authorization": "Bearer sb_secret_test-vault-key-0123456789",
         "Content-Type": "application/json",
     }
     assert sent["body"] == {"maxMessages": 200, "maxSeconds": 50, "idleSeconds": 10}
