@@ -161,7 +161,7 @@ requeue: venv ## put dead letters back as work (QUEUE= SINCE= REASON= LIMIT=; ne
 	@$(PY) -m devtools.requeue $(if $(QUEUE),--queue '$(QUEUE)') $(if $(SINCE),--since '$(SINCE)') \
 	  $(if $(REASON),--reason '$(REASON)') $(if $(LIMIT),--limit '$(LIMIT)')
 
-service-key: venv ## print the local service-role key
+service-key: venv ## print the local service credential (the stack's sb_secret_ key; legacy JWT with SUPABASE_JWT_SECRET)
 	@$(PY) -m devtools.service_key
 
 clean: ## remove the local clusters, the venv, dist/ and web/'s packages and build

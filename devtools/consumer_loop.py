@@ -65,10 +65,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _over_http(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from shared.auth import mint_service_key
-    from shared.settings import Settings
+    from devtools.local_keys import service_key
 
-    key = mint_service_key(Settings.load().supabase_jwt_secret.get_secret_value())
+    key = service_key()  # the stack gives it the functions' settings
     body = {
         "maxMessages": args.max_messages,
         "maxSeconds": args.max_seconds,

@@ -3,6 +3,8 @@
 `/functions/v1/<name>[/...]` goes to that function's main.py (loaded with
 functions-framework's `create_app`), and `/api/v1/characters/...` and `/api/v1/me/...` to
 fetch_profile. The path is passed through unchanged, so a handler routes its own sub-paths.
+`/auth/v1/.well-known/jwks.json` is the JWKS a Supabase project serves: the public half of the
+signing key the functions sign sessions with (none on the legacy secret).
 Any other GET is the web page built in web/dist (`make web`): `/` is its index.html, assets
 under their paths; the API paths and /health are never shadowed by a file.
 `python -m devtools.gateway --port 54321` serves it (threaded: event streams stay open).
@@ -24,7 +26,8 @@ from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB_DIST = ROOT / "web" / "dist"
-RESERVED_PREFIXES = ("/functions/v1", "/api/v1", "/health")
+RESERVED_PREFIXES = ("/functions/v1", "/api/v1", "/auth/v1", "/health")
+JWKS_PATH = "/auth/v1/.well-known/jwks.json"
 FUNCTIONS: dict[str, str] = {
     "sync-static-data": "sync_static_data",
     "oauth-flow": "oauth_flow",
@@ -104,10 +107,20 @@ class StaticSite:
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 
 
+def jwks_document(public_keys: list[dict[str, Any]]) -> bytes:
+    return json.dumps({"keys": public_keys}).encode()
+
+
 class Gateway:
-    def __init__(self, apps: dict[str, WSGIApp], site: StaticSite | None = None) -> None:
+    def __init__(
+        self,
+        apps: dict[str, WSGIApp],
+        site: StaticSite | None = None,
+        public_keys: list[dict[str, Any]] | None = None,
+    ) -> None:
         self.apps = apps
         self.site = site
+        self.jwks = jwks_document(public_keys or [])
 
     def route(self, path: str) -> WSGIApp | None:
         if path.startswith("/functions/v1/"):
@@ -125,6 +138,12 @@ class Gateway:
         if path == "/health":
             start_response("200 OK", [("Content-Type", "application/json")])
             return [json.dumps({"ok": True, "functions": sorted(self.apps)}).encode()]
+        if path == JWKS_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            start_response(
+                "200 OK",
+                [("Content-Type", "application/json"), ("Cache-Control", "public, max-age=600")],
+            )
+            return [] if environ.get("REQUEST_METHOD") == "HEAD" else [self.jwks]
         app = self.route(path)
         if app is not None:
             return app(environ, start_response)
@@ -145,11 +164,15 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from shared.settings import Settings
 
-    Settings.load()  # a bad setting fails here, with one line naming it
+    settings = Settings.load()  # a bad setting fails here, with one line naming it
+    signing_key = settings.signing_key
+    public_keys = [signing_key.public_jwk] if signing_key is not None else []
     site = StaticSite(WEB_DIST) if (WEB_DIST / "index.html").is_file() else None
     if site is None:
         logging.warning("no web page in %s (run `make web`): serving the API only", WEB_DIST)
-    server = make_server(args.host, args.port, Gateway(load_functions(), site), threaded=True)
+    server = make_server(
+        args.host, args.port, Gateway(load_functions(), site, public_keys), threaded=True
+    )
     server.daemon_threads = True
 
     def stop(signum: int, frame: object) -> None:

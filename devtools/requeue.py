@@ -1,5 +1,6 @@
 """`make requeue`: put dead-lettered messages back as fresh work through the running stack's
-queue-consumer function (POST /functions/v1/queue-consumer/requeue with the service key)."""
+queue-consumer function (POST /functions/v1/queue-consumer/requeue with the credential
+`make service-key` prints)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reason", help="only those whose reason contains this text")
     parser.add_argument("--limit", type=int, help="at most this many (default 1000)")
     args = parser.parse_args(argv)
-    from shared.auth import mint_service_key
-    from shared.settings import Settings
+    from devtools.local_keys import service_key
 
-    key = mint_service_key(Settings.load().supabase_jwt_secret.get_secret_value())
+    key = service_key()
     body = {k: v for k, v in vars(args).items() if k != "gateway" and v is not None}
     response = httpx.post(
         f"{args.gateway}/functions/v1/queue-consumer/requeue",

@@ -1,7 +1,9 @@
-"""Print the local service-role key (a JWT signed with SUPABASE_JWT_SECRET): `make service-key`."""
+"""`make service-key`: print a service credential for the local functions: the first of
+SUPABASE_SECRET_KEYS; else, with only SUPABASE_JWT_SECRET set (a stack on the legacy secret), a
+service-role JWT signed with it; else the local stack's `sb_secret_` key (`.local/secret_key`,
+what `make run` gives its functions; made on first use)."""
 
-from shared.auth import mint_service_key
-from shared.settings import Settings
+from devtools.local_keys import service_key
 
 if __name__ == "__main__":
-    print(mint_service_key(Settings.load().supabase_jwt_secret.get_secret_value()))
+    print(service_key())

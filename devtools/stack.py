@@ -30,6 +30,7 @@ from pathlib import Path
 
 import httpx
 
+from devtools.local_keys import LocalKeys, auth_env
 from devtools.migrate import migrate, pgmq_version
 from devtools.pgcluster import PORT_BUSY_TIMEOUT, Cluster
 from devtools.static_watch import DEFAULT_INTERVAL, DatabaseStaticData, StaticDataWatch
@@ -57,6 +58,7 @@ class StackConfig:
     # `make run` alone may fall back to the PyPI package's pgmq SQL where hosted's pgmq is not
     # installed as an extension (it says so loudly); the tests never do
     allow_pypi_pgmq: bool = False
+    keys: LocalKeys = field(default_factory=LocalKeys)  # the new keys unless the env says
 
 
 def wait_http(
@@ -99,6 +101,7 @@ class Stack:
         env = dict(self.base_env)
         env.setdefault("DATABASE_URL", self.cluster.dsn())
         env.setdefault("OAUTH_REDIRECT_URI", self.gateway_url + "/functions/v1/oauth-flow/callback")
+        env.update(auth_env(env, self.config.keys, self.gateway_url))
         if self.uses_emulator:
             env["BLIZZARD_API_URL"] = self.emulator_url
             env["BLIZZARD_OAUTH_URL"] = self.emulator_url + "/oauth"
@@ -241,13 +244,22 @@ class Stack:
         source = DatabaseStaticData(self.env()["DATABASE_URL"])
         return StaticDataWatch(source, self.config.check_interval, log=log)
 
-    def service_key(self) -> str:
-        """The service-role key for this stack's functions (signed with the secret its
-        environment gives them)."""
-        from shared.auth import mint_service_key
-        from shared.settings import DEV_JWT_SECRET
+    def session_signing(self) -> str:
+        """What signs this stack's sessions, in words (no key material)."""
+        env = self.env()
+        if env.get("SUPABASE_JWT_SIGNING_KEY"):
+            from shared.auth.keys import parse_signing_key
 
-        return mint_service_key(self.base_env.get("SUPABASE_JWT_SECRET") or DEV_JWT_SECRET)
+            key = parse_signing_key(env["SUPABASE_JWT_SIGNING_KEY"])
+            return f"{key.algorithm} key {key.kid} (JWKS {env.get('SUPABASE_JWKS_URL', '-')})"
+        return "HS256 with SUPABASE_JWT_SECRET (the legacy secret)"
+
+    def service_key(self) -> str:
+        """A service credential for this stack's functions: its `sb_secret_` key, or the
+        legacy service-role key when its environment gives only SUPABASE_JWT_SECRET."""
+        from devtools.local_keys import service_key
+
+        return service_key(self.env(), self.config.keys)
 
 
 def _already_running(pid_file: Path) -> int | None:
@@ -280,6 +292,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--consumer-idle-pause", type=float, help="the consumer loop's pause on empty queues"
     )
+    parser.add_argument(
+        "--keys-dir",
+        type=Path,
+        default=defaults.keys.folder,
+        help="where the local signing key and secret key are kept (default %(default)s)",
+    )
+    parser.add_argument(
+        "--no-supabase-cli",
+        action="store_true",
+        help="make the local signing key in Python, not with the Supabase CLI",
+    )
     parser.add_argument("emulator_args", nargs="*", help=argparse.SUPPRESS)
     return parser
 
@@ -298,6 +321,7 @@ def config_from_args(argv: list[str] | None = None) -> StackConfig:
         consumer_idle_pause=args.consumer_idle_pause,
         check_interval=args.check_interval,
         allow_pypi_pgmq=True,
+        keys=LocalKeys(args.keys_dir.resolve(), use_cli=not args.no_supabase_cli),
     )
 
 
@@ -353,7 +377,8 @@ def main(argv: list[str] | None = None) -> int:
             f"  functions  {stack.gateway_url}/functions/v1/<name>\n"
             f"  database   {stack.cluster.dsn()}\n"
             + (f"  emulator   {stack.emulator_url}\n" if stack.uses_emulator else "")
-            + "  service key: make service-key\n"
+            + f"  sessions   {stack.session_signing()}\n"
+            "  service key: make service-key\n"
             "Static data syncs in the background; children that exit are restarted.\n"
             "Ctrl-C stops everything."
         )

@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from types import TracebackType
 
+from shared.auth import Authenticator
 from shared.blizzard.client import BlizzardClient
 from shared.blizzard.regions import Region
 from shared.breaker import CircuitBreaker
@@ -70,8 +71,15 @@ class App:
         return TokenCipher(self.settings.token_encryption_key.get_secret_value())
 
     @functools.cached_property
+    def auth(self) -> Authenticator:
+        """Who calls: secret keys, sessions (signing key, JWKS, legacy secret), known users."""
+        return Authenticator(
+            self.settings.auth, lambda user_id: self.repo.find_user_id(user_id) is not None
+        )
+
+    @functools.cached_property
     def login(self) -> LoginService:
-        return LoginService(self.settings, self.blizzard, self.repo, self.cipher)
+        return LoginService(self.settings, self.blizzard, self.repo, self.cipher, self.auth.config)
 
     @functools.cached_property
     def character_sync(self) -> CharacterSyncService:

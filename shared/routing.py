@@ -9,7 +9,7 @@ may call it (Werkzeug's `Map` underneath).
     @functions_framework.http
     @endpoint
     def sync_static_data(request: flask.Request) -> flask.typing.ResponseReturnValue:
-        return routes.dispatch(request, jwt_secret)
+        return routes.dispatch(request, get_app().auth)
 
 An unknown path answers 404, a wrong method 405 with `Allow`; then the caller is authenticated
 for the route's kind, and the view gets the request, the caller and the path's values. Path
@@ -32,7 +32,7 @@ from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
 from werkzeug.exceptions import NotFound as WerkzeugNotFound
 from werkzeug.routing import BaseConverter, Map, Rule
 
-from shared.auth import Caller, bearer_token, require_service, verify
+from shared.auth import Authenticator, Caller, require_service
 from shared.errors import MethodNotAllowed, NotFound
 
 View = Callable[..., flask.typing.ResponseReturnValue]
@@ -45,7 +45,7 @@ class Access(enum.Enum):
     ANYONE = "anyone"  # no token: the login and Battle.net's callback
     USER = "user"  # a user's JWT, or the service key acting for a user the call names
     OWNER = "owner"  # a user's JWT for their own rows (another's answer 404), or the service key
-    SERVICE = "service"  # the service-role key only
+    SERVICE = "service"  # a service credential only (sb_secret_ key, or legacy service-role key)
 
 
 ANYONE, USER, OWNER, SERVICE = Access.ANYONE, Access.USER, Access.OWNER, Access.SERVICE
@@ -91,7 +91,9 @@ class Routes:
     def post(self, *paths: str, caller: Access) -> Callable[[View], View]:
         return self.route("POST", *paths, caller=caller)
 
-    def dispatch(self, request: flask.Request, jwt_secret: str) -> flask.typing.ResponseReturnValue:
+    def dispatch(
+        self, request: flask.Request, auth: Authenticator
+    ) -> flask.typing.ResponseReturnValue:
         path = request.path.rstrip("/")
         if not path.startswith(FULL_PATHS):
             path = self.mount + path
@@ -105,12 +107,12 @@ class Routes:
         except WerkzeugNotFound:
             raise NotFound(f"no route {request.method} {request.path[:200]}") from None
         access, view = self.views[str(name)]
-        return view(request, authorize(access, request, jwt_secret), **values)
+        return view(request, authorize(access, request, auth), **values)
 
 
-def authorize(access: Access, request: flask.Request, jwt_secret: str) -> Caller:
+def authorize(access: Access, request: flask.Request, auth: Authenticator) -> Caller:
     """The caller of a route of this kind (Unauthorized otherwise)."""
     if access is ANYONE:
         return ANONYMOUS
-    caller = verify(bearer_token(request.headers.get("Authorization")), jwt_secret)
+    caller = auth.caller(request.headers.get("Authorization"), request.headers.get("apikey"))
     return require_service(caller) if access is SERVICE else caller

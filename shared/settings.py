@@ -4,9 +4,13 @@ A missing or malformed setting fails at start with one clear line naming the var
 (`Settings.load()` raises `ConfigError`).
 
 Production mode (`BLIZZARD_CLIENT_ID` set, or `K_SERVICE` as on Cloud Run / Cloud Functions)
-refuses the development defaults of SUPABASE_JWT_SECRET and TOKEN_ENCRYPTION_KEY (an unset
-variable is the default), a JWT secret under 32 characters, and keeps no localhost origin in
-the default redirect allow-list. Locally nothing needs to be set.
+requires every setting that has only a local default (Battle.net credentials, DATABASE_URL or
+SUPABASE_URL with its key, OAUTH_REDIRECT_URI, TOKEN_ENCRYPTION_KEY), a way to sign sessions
+(SUPABASE_JWT_SIGNING_KEY or SUPABASE_JWT_SECRET) and a way to authenticate service callers
+(SUPABASE_SECRET_KEYS or SUPABASE_JWT_SECRET); it refuses the public development secrets and a
+JWT secret under 32 characters, and keeps no localhost origin in the default redirect
+allow-list. An unset SUPABASE_JWT_SECRET means no legacy secret there (HS256 refused). Locally
+nothing needs to be set: without a signing key the Supabase CLI's dev secret signs.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.auth.claims import PUBLISHABLE_KEY_PREFIX, SECRET_KEY_PREFIX
+from shared.auth.keys import SigningKey, parse_signing_key
+from shared.auth.tokens import AuthConfig
 from shared.blizzard.regions import DEFAULT_API_TEMPLATE as DEFAULT_API_URL
 from shared.blizzard.regions import DEFAULT_OAUTH_URL
 from shared.crypto import parse_key_ring
@@ -39,6 +46,8 @@ DEFAULT_GATEWAY = "http://127.0.0.1:54321"
 DEFAULT_ALLOWED_REDIRECTS = "http://localhost:3000,http://127.0.0.1:3000," + DEFAULT_GATEWAY
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 MIN_JWT_SECRET_LENGTH = 32
+#: Where Supabase serves a project's public keys, below its auth URL.
+JWKS_PATH = "/.well-known/jwks.json"
 PRODUCTION = "production mode (BLIZZARD_CLIENT_ID or K_SERVICE is set)"
 
 
@@ -59,7 +68,10 @@ class Settings(BaseSettings):
     database_url: str = "postgresql://postgres@127.0.0.1:54322/postgres"
     supabase_url: str | None = None
     supabase_service_role_key: SecretStr | None = None
-    supabase_jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    supabase_jwt_secret: SecretStr | None = None  # unset: the dev secret locally (see jwt_secret)
+    supabase_jwt_signing_key: SecretStr | None = None
+    supabase_jwks_url: str | None = None
+    supabase_secret_keys: SecretStr | None = None
 
     blizzard_client_id: str | None = None
     blizzard_client_secret: SecretStr | None = None
@@ -90,23 +102,48 @@ class Settings(BaseSettings):
         parse_key_ring(value.get_secret_value())  # ConfigError naming the variable
         return value
 
+    @field_validator("supabase_jwt_signing_key")
+    @classmethod
+    def _signing_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value().strip():
+            parse_signing_key(value.get_secret_value())  # ValueError without key material
+            return value
+        return None
+
+    @field_validator("supabase_secret_keys")
+    @classmethod
+    def _secret_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        keys = [k.strip() for k in (value.get_secret_value() if value else "").split(",")]
+        for key in filter(None, keys):
+            if key.startswith(PUBLISHABLE_KEY_PREFIX):
+                raise ValueError("a sb_publishable_ key is not a secret key")
+            if not key.startswith(SECRET_KEY_PREFIX) or len(key) < len(SECRET_KEY_PREFIX) + 16:
+                raise ValueError("each entry must be a sb_secret_... key")
+        return value if any(keys) else None
+
+    @field_validator("supabase_jwt_secret")
+    @classmethod
+    def _jwt_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value().strip() else None
+
     @model_validator(mode="after")
     def _production_secrets(self) -> Settings:
-        """Production never runs on the public development secrets (ConfigError naming the
-        variable; the message never shows a secret)."""
+        """Production never runs on the public development secrets nor on a local default
+        (ConfigError naming the variable; the message never shows a secret)."""
         if not self.production:
             return self
-        secret = self.supabase_jwt_secret.get_secret_value().strip()
-        if secret == DEV_JWT_SECRET:
-            raise _refused(
-                "SUPABASE_JWT_SECRET",
-                "unset or the public Supabase CLI secret",
-                "set the project's JWT secret",
-            )
-        if len(secret) < MIN_JWT_SECRET_LENGTH:
-            raise _refused(
-                "SUPABASE_JWT_SECRET", f"shorter than {MIN_JWT_SECRET_LENGTH} characters"
-            )
+        if self.supabase_jwt_secret is not None:
+            secret = self.supabase_jwt_secret.get_secret_value().strip()
+            if secret == DEV_JWT_SECRET:
+                raise _refused(
+                    "SUPABASE_JWT_SECRET",
+                    "the public Supabase CLI secret",
+                    "set the project's JWT secret, or leave it unset on the new keys",
+                )
+            if len(secret) < MIN_JWT_SECRET_LENGTH:
+                raise _refused(
+                    "SUPABASE_JWT_SECRET", f"shorter than {MIN_JWT_SECRET_LENGTH} characters"
+                )
         dev_key = next(iter(parse_key_ring(DEV_TOKEN_KEY).values()))
         if dev_key in parse_key_ring(self.token_encryption_key.get_secret_value()).values():
             raise _refused(
@@ -115,11 +152,41 @@ class Settings(BaseSettings):
                 "generate one with `python -c 'from shared.crypto import generate_key; "
                 'print(generate_key("k1"))\'`',
             )
+        self._production_required()
         return self
 
-    @field_validator("blizzard_api_url", "blizzard_oauth_url", "oauth_redirect_uri")
+    def _production_required(self) -> None:
+        """Settings that have only a local default must be set in production."""
+        given = self.model_fields_set
+        legacy = self.supabase_jwt_secret is not None
+        if self.k_service and not self.blizzard_client_id:
+            raise _missing("BLIZZARD_CLIENT_ID", "the Battle.net app's client id")
+        if not self.blizzard_client_secret:
+            raise _missing("BLIZZARD_CLIENT_SECRET", "the Battle.net app's client secret")
+        if "database_url" not in given and not self.uses_supabase:
+            raise _missing(
+                "DATABASE_URL", "or SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY: the database"
+            )
+        if "oauth_redirect_uri" not in given:
+            raise _missing("OAUTH_REDIRECT_URI", "the oauth-flow callback's public URL")
+        if self.supabase_jwt_signing_key is None and not legacy:
+            raise _missing(
+                "SUPABASE_JWT_SIGNING_KEY",
+                "or SUPABASE_JWT_SECRET: nothing could sign a session",
+            )
+        if self.supabase_secret_keys is None and not legacy:
+            raise _missing(
+                "SUPABASE_SECRET_KEYS",
+                "or SUPABASE_JWT_SECRET: no service caller could authenticate",
+            )
+
+    @field_validator(
+        "blizzard_api_url", "blizzard_oauth_url", "oauth_redirect_uri", "supabase_jwks_url"
+    )
     @classmethod
-    def _http_url(cls, value: str) -> str:
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         parts = urlsplit(value.replace("{region}", "us"))
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"not an http(s) URL: {value!r}")
@@ -159,6 +226,56 @@ class Settings(BaseSettings):
         return secret.get_secret_value() if secret else EMULATOR_CLIENT_SECRET
 
     @property
+    def jwt_secret(self) -> str | None:
+        """The legacy HS256 secret: the one set; else, locally and without a signing key, the
+        Supabase CLI's dev secret; else none (HS256 tokens refused)."""
+        if self.supabase_jwt_secret is not None:
+            return self.supabase_jwt_secret.get_secret_value()
+        if self.production or self.supabase_jwt_signing_key is not None:
+            return None
+        return DEV_JWT_SECRET
+
+    @property
+    def signing_key(self) -> SigningKey | None:
+        key = self.supabase_jwt_signing_key
+        return parse_signing_key(key.get_secret_value()) if key is not None else None
+
+    @property
+    def secret_keys(self) -> tuple[str, ...]:
+        raw = self.supabase_secret_keys.get_secret_value() if self.supabase_secret_keys else ""
+        return tuple(k.strip() for k in raw.split(",") if k.strip())
+
+    @property
+    def jwt_issuer(self) -> str:
+        """The project's token issuer: `${SUPABASE_URL}/auth/v1`; without SUPABASE_URL the auth
+        URL the JWKS URL lives under, else the local gateway's (`make run` serves its JWKS
+        there)."""
+        if self.supabase_url:
+            return self.supabase_url.rstrip("/") + "/auth/v1"
+        if self.supabase_jwks_url and self.supabase_jwks_url.endswith(JWKS_PATH):
+            return self.supabase_jwks_url[: -len(JWKS_PATH)]
+        return DEFAULT_GATEWAY + "/auth/v1"
+
+    @property
+    def jwks_url(self) -> str | None:
+        if self.supabase_jwks_url:
+            return self.supabase_jwks_url
+        if self.supabase_url:
+            return self.supabase_url.rstrip("/") + "/auth/v1" + JWKS_PATH
+        return None
+
+    @property
+    def auth(self) -> AuthConfig:
+        """What authentication needs: signing key, legacy secret, secret keys, JWKS, issuer."""
+        return AuthConfig(
+            issuer=self.jwt_issuer,
+            signing_key=self.signing_key,
+            jwt_secret=self.jwt_secret,
+            secret_keys=self.secret_keys,
+            jwks_url=self.jwks_url,
+        )
+
+    @property
     def uses_supabase(self) -> bool:
         return bool(self.supabase_url and self.supabase_service_role_key)
 
@@ -176,6 +293,11 @@ class Settings(BaseSettings):
 def _refused(variable: str, problem: str, fix: str = "") -> ConfigError:
     message = f"invalid setting {variable}: {problem}, refused in {PRODUCTION}"
     return ConfigError(message + (f"; {fix}" if fix else ""), variable=variable)
+
+
+def _missing(variable: str, what: str) -> ConfigError:
+    message = f"missing setting {variable} ({what}): required in {PRODUCTION}"
+    return ConfigError(message, variable=variable)
 
 
 @functools.cache

@@ -17,6 +17,7 @@ of their own keep the direct connection (`cluster.dsn()`).
 from __future__ import annotations
 
 import base64
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,7 @@ from devtools.migrate import PGMQ_VERSION, prepare_platform
 from devtools.pgcluster import Cluster
 from devtools.pooler import Pooler
 from devtools.supabase_cli import db_push
+from shared.auth.keys import generate_signing_key
 from shared.db.psycopg_adapter import PsycopgDatabase
 from shared.settings import Settings
 
@@ -47,22 +49,39 @@ TEST_OAUTH = "https://oauth.test.invalid"
 #: Secrets for settings in production mode (a client id is set): strong, and not the defaults.
 TEST_JWT_SECRET = "test-jwt-secret-" + "0123456789abcdef" * 3
 TEST_TOKEN_KEY = "test-k1:" + base64.urlsafe_b64encode(b"guild-sync-test-key-of-32-bytes!").decode()
+#: The new keys (the default of the suite): a private ES256 JWK made as the Supabase CLI's
+#: `gen signing-key` makes it (in Python: fast), and a `sb_secret_` key.
+TEST_SIGNING_KEY = json.dumps(generate_signing_key("ES256"))
+TEST_SECRET_KEY = "sb_secret_test_" + base64.urlsafe_b64encode(os.urandom(18)).decode()
 
 
 def make_settings(**overrides: object) -> Settings:
-    """Settings as a deploy has them (production mode: a client id, strong secrets)."""
+    """Settings as a deploy on the new keys has them (production mode: a client id, a signing
+    key and a secret key, no legacy JWT secret). `legacy_settings` for the legacy secret."""
     values: dict[str, object] = {
         "database_url": f"postgresql://postgres@127.0.0.1:{TEST_DB_PORT}/postgres",
         "blizzard_client_id": "test-client",
         "blizzard_client_secret": "test-secret",
         "blizzard_api_url": TEST_API,
         "blizzard_oauth_url": TEST_OAUTH,
-        "supabase_jwt_secret": TEST_JWT_SECRET,
+        "supabase_jwt_signing_key": TEST_SIGNING_KEY,
+        "supabase_secret_keys": TEST_SECRET_KEY,
         "token_encryption_key": TEST_TOKEN_KEY,
+        "oauth_redirect_uri": "http://127.0.0.1:54321/functions/v1/oauth-flow/callback",
         "oauth_allowed_redirects": "http://localhost:3000,http://127.0.0.1:3000",
     }
     values.update(overrides)
     return Settings.model_validate(values)
+
+
+def legacy_settings(**overrides: object) -> Settings:
+    """Settings of a project that has not migrated: the legacy JWT secret only."""
+    return make_settings(
+        supabase_jwt_signing_key=None,
+        supabase_secret_keys=None,
+        supabase_jwt_secret=TEST_JWT_SECRET,
+        **overrides,
+    )
 
 
 @pytest.fixture

@@ -125,7 +125,7 @@ def guild_page(request: flask.Request, caller: Caller, guild_id: int) -> flask.R
 @functions_framework.http
 @endpoint
 def fetch_profile(request: flask.Request) -> flask.typing.ResponseReturnValue:
-    return routes.dispatch(request, get_app().settings.supabase_jwt_secret.get_secret_value())
+    return routes.dispatch(request, get_app().auth)
 
 
 def query_selector(request: flask.Request) -> UserSelector:

@@ -79,7 +79,7 @@ def callback(request: flask.Request, caller: Caller) -> werkzeug.Response:
 @functions_framework.http
 @endpoint
 def oauth_flow(request: flask.Request) -> flask.typing.ResponseReturnValue:
-    return routes.dispatch(request, get_app().settings.supabase_jwt_secret.get_secret_value())
+    return routes.dispatch(request, get_app().auth)
 
 
 def _forget(response: werkzeug.Response, cookie: LoginCookie) -> werkzeug.Response:

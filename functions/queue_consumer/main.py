@@ -84,4 +84,4 @@ def status(request: flask.Request, caller: Caller) -> flask.Response:
 @functions_framework.http
 @endpoint
 def queue_consumer(request: flask.Request) -> flask.typing.ResponseReturnValue:
-    return routes.dispatch(request, get_app().settings.supabase_jwt_secret.get_secret_value())
+    return routes.dispatch(request, get_app().auth)

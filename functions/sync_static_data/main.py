@@ -48,4 +48,4 @@ def sync(request: flask.Request, caller: Caller) -> flask.Response:
 @functions_framework.http
 @endpoint
 def sync_static_data(request: flask.Request) -> flask.typing.ResponseReturnValue:
-    return routes.dispatch(request, get_app().settings.supabase_jwt_secret.get_secret_value())
+    return routes.dispatch(request, get_app().auth)

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from shared.auth import mint_user_token
+from shared.auth import AuthConfig, mint_session
 from shared.blizzard.client import BlizzardClient
 from shared.blizzard.regions import Region
 from shared.crypto import TokenCipher
@@ -82,9 +82,15 @@ class LoginResult:
 
 class LoginService:
     def __init__(
-        self, settings: Settings, client: BlizzardClient, repo: Repository, cipher: TokenCipher
+        self,
+        settings: Settings,
+        client: BlizzardClient,
+        repo: Repository,
+        cipher: TokenCipher,
+        auth: AuthConfig | None = None,
     ) -> None:
         self.settings = settings
+        self.auth = auth or settings.auth
         self.client = client
         self.repo = repo
         self.cipher = cipher
@@ -185,9 +191,7 @@ class LoginService:
             scopes=(token.scope or SCOPES).split(),
             sync_queue=Queue.CHARACTER_SYNC.value,
         )
-        jwt, expires_at = mint_user_token(
-            uuid.UUID(user["id"]),
-            self.settings.supabase_jwt_secret.get_secret_value(),
-            self.settings.session_ttl_seconds,
+        jwt, expires_at = mint_session(
+            self.auth, uuid.UUID(user["id"]), self.settings.session_ttl_seconds
         )
         return LoginResult(user, jwt, expires_at, stored.get("redirectTo"))

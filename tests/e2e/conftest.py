@@ -15,14 +15,16 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from devtools.local_keys import LocalKeys
 from devtools.pgcluster import Cluster
 from devtools.stack import Stack, StackConfig
-from shared.auth import mint_service_key
 from shared.db.psycopg_adapter import PsycopgDatabase
-from shared.settings import DEV_JWT_SECRET
 from tests.conftest import ROOT, TEST_EMULATOR_PORT, TEST_GATEWAY_PORT
 
 LOG_DIR = ROOT / ".local" / "test-logs"
+#: The test stacks' new keys (made in Python, kept beside the test cluster): the default path of
+#: `make run`, as a new Supabase project has them.
+TEST_KEYS = LocalKeys(ROOT / ".local" / "test-keys", use_cli=False)
 APP_ORIGIN = "http://localhost:3000"
 APP = APP_ORIGIN + "/app"
 
@@ -51,6 +53,7 @@ def stack(cluster: Cluster, database_url: str) -> Iterator[Stack]:
         fast=True,
         consumer=False,
         log_dir=LOG_DIR,
+        keys=TEST_KEYS,
     )
     running = Stack(config, base_env=stack_env(database_url))
     running.start_emulator()
@@ -86,7 +89,10 @@ class E2E:
 
     @property
     def service(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {mint_service_key(DEV_JWT_SECRET)}"}
+        """The stack's service credential: its `sb_secret_` key as `apikey`, or a legacy
+        service-role JWT as Bearer."""
+        key = self.stack.service_key()
+        return {"apikey": key} if key.startswith("sb_") else {"Authorization": f"Bearer {key}"}
 
     def emulator(self, method: str, path: str, body: Any = None) -> Any:
         response = self.http.request(method, f"{self.emu}/_emulator{path}", json=body)

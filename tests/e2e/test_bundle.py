@@ -7,6 +7,7 @@ serves it (FUNCTION_TARGET picks the function)."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import socket
@@ -19,12 +20,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import jwt
 import psycopg
 import pytest
 
 from devtools.package import package
 from devtools.pgcluster import Cluster
 from devtools.stack import wait_http
+from shared.auth import mint_service_key
+from shared.settings import DEV_JWT_SECRET
 from tests.conftest import ROOT
 from tests.e2e.conftest import APP, APP_ORIGIN, E2E, LOG_DIR
 
@@ -73,23 +77,36 @@ def free_port() -> int:
         return port
 
 
+#: The only auth settings a bundle gets: the new keys, no JWT secret.
+NEW_KEYS = ("SUPABASE_JWT_SIGNING_KEY", "SUPABASE_JWKS_URL", "SUPABASE_SECRET_KEYS")
+
+
 @contextmanager
 def serving(
-    folder: Path, command: list[str], bundles: Bundles, name: str, e2e: E2E, **env: str
+    folder: Path,
+    command: list[str],
+    bundles: Bundles,
+    name: str,
+    e2e: E2E,
+    port: int | None = None,
+    **env: str,
 ) -> Iterator[str]:
     """`command` (functions-framework, from the fresh venv) run in `folder` with the test
-    stack's database and emulator, and PORT; yields the base URL."""
-    port = int(env.pop("FIXED_PORT", 0)) or free_port()
+    stack's database, emulator and new keys (signing key, JWKS URL, secret keys: no JWT
+    secret), and PORT; yields the base URL."""
+    port = port or free_port()
     LOG_DIR.mkdir(parents=True, exist_ok=True)
+    stack_env = e2e.stack.env()
+    assert "SUPABASE_JWT_SECRET" not in stack_env
     settings = {
         "DATABASE_URL": e2e.db.dsn,
         "BLIZZARD_API_URL": e2e.emu,
         "BLIZZARD_OAUTH_URL": e2e.emu + "/oauth",
         "OAUTH_REDIRECT_URI": e2e.gw + "/functions/v1/oauth-flow/callback",
-        **env,
+        **{key: stack_env[key] for key in NEW_KEYS},
     }
     with (LOG_DIR / f"{name}.log").open("ab") as log:
-        environment = bare_env(**settings, PORT=str(port))
+        environment = bare_env(**{**settings, **env}, PORT=str(port))
         environment["PATH"] = f"{bundles.venv / 'bin'}{os.pathsep}{environment.get('PATH', '')}"
         proc = subprocess.Popen(command, cwd=folder, env=environment, stdout=log, stderr=log)
     try:
@@ -164,12 +181,84 @@ def test_the_container_context_serves_the_function_named_by_function_target(
         assert login.headers["Location"].startswith(e2e.emu + "/oauth/authorize?")
 
 
+def test_the_bundles_on_the_new_keys_serve_a_login_a_sync_and_operator_calls(
+    e2e: E2E, bundles: Bundles
+) -> None:
+    """oauth_flow, fetch_profile and queue_consumer bundles, each with only the new keys: the
+    whole login through the oauth_flow bundle (an ES256 session), a sync through fetch_profile,
+    the queue drained and looked at through queue_consumer with a `sb_secret_` key."""
+    e2e.set_characters(141, [{"name": f"Keyed{c}", "realm": "area-52"} for c in "ab"])
+    functions = bundles.dist / "functions"
+    port = free_port()
+    oauth = f"http://127.0.0.1:{port}"
+    callback = {"OAUTH_REDIRECT_URI": oauth + "/functions/v1/oauth-flow/callback"}
+
+    def command(target: str) -> list[str]:
+        return shell(["functions-framework", f"--target={target}", "--port=$PORT"])
+
+    with (
+        serving(functions / "oauth_flow", command("oauth_flow"), bundles, "bundle-oauth-flow",
+                e2e, port=port, **callback) as login_url,
+        serving(functions / "fetch_profile", command("fetch_profile"), bundles,
+                "bundle-fetch-profile-keys", e2e) as profile_url,
+        serving(functions / "queue_consumer", command("queue_consumer"), bundles,
+                "bundle-queue-consumer", e2e) as consumer_url,
+    ):  # fmt: skip
+        start = e2e.http.get(
+            f"{login_url}/functions/v1/oauth-flow/login", params={"redirect_to": APP}
+        )
+        assert start.status_code == 302, start.text
+        authorize = e2e.http.get(start.headers["Location"] + "&user=141")
+        assert authorize.headers["Location"].startswith(callback["OAUTH_REDIRECT_URI"])
+        done = e2e.http.get(authorize.headers["Location"])
+        assert done.status_code == 302, done.text
+        fragment = parse_qs(urlsplit(done.headers["Location"]).fragment)
+        token = fragment["access_token"][0]
+        header = jwt.get_unverified_header(token)
+        key = json.loads(e2e.stack.env()["SUPABASE_JWT_SIGNING_KEY"])
+        assert (header["alg"], header["kid"]) == ("ES256", key["kid"])
+        user = {"Authorization": f"Bearer {token}"}
+        e2e.drain_logins()
+        started = e2e.http.post(
+            f"{profile_url}/api/v1/characters/sync", json={"gameVersion": "retail"}, headers=user
+        )
+        assert started.status_code == 202, started.text
+        secret = {"apikey": e2e.stack.env()["SUPABASE_SECRET_KEYS"].split(",")[0]}
+        assert secret["apikey"].startswith("sb_secret_")
+        drained = e2e.http.post(
+            f"{consumer_url}/functions/v1/queue-consumer", json={"maxMessages": 100},
+            headers=secret,
+        )  # fmt: skip
+        assert drained.status_code == 200, drained.text
+        assert drained.json()["processed"] >= 2
+        status = e2e.http.get(f"{consumer_url}/functions/v1/queue-consumer/status", headers=secret)
+        assert status.status_code == 200, status.text
+        state = e2e.http.get(
+            f"{profile_url}/api/v1/characters/sync/{started.json()['sessionId']}", headers=user
+        )
+        assert state.json()["status"] == "completed"
+        operator = e2e.http.get(
+            f"{profile_url}/api/v1/characters", params={"user_id": fragment["user_id"][0]},
+            headers={"Authorization": f"Bearer {secret['apikey']}"},
+        )  # fmt: skip
+        assert sorted(c["name"] for c in operator.json()["characters"]) == ["Keyeda", "Keyedb"]
+        for refused in (
+            {"apikey": "sb_publishable_" + "x" * 30},
+            {"apikey": secret["apikey"][:-2] + "zz"},
+            {"Authorization": f"Bearer {mint_service_key(DEV_JWT_SECRET)}"},
+        ):
+            answer = e2e.http.post(f"{consumer_url}/functions/v1/queue-consumer", json={},
+                                   headers=refused)  # fmt: skip
+            assert answer.status_code == 401, answer.text
+
+
 def served_function(
     bundles: Bundles, target: str, e2e: E2E, port: int | None = None, **env: str
 ) -> Any:
     """One function's bundle folder served by functions-framework from the fresh venv."""
     command = ["functions-framework", f"--target={target}", "--port=$PORT"]
-    return serving(bundles.dist / "functions" / target, shell(command), bundles, target, e2e, **env)
+    folder = bundles.dist / "functions" / target
+    return serving(folder, shell(command), bundles, target, e2e, port=port, **env)
 
 
 def test_the_four_bundles_on_a_hosted_shaped_database(
@@ -179,7 +268,7 @@ def test_the_four_bundles_on_a_hosted_shaped_database(
     as pg_net does: the cron job's body reads Vault and records the request (a pg_net stand-in),
     and the test sends exactly that request to the served queue_consumer bundle."""
     e2e.set_characters(150, [{"name": f"Hosted{i:03d}", "realm": "area-52"} for i in range(300)])
-    key = e2e.service["Authorization"].removeprefix("Bearer ")
+    key = e2e.stack.env()["SUPABASE_SECRET_KEYS"].split(",")[0]  # the Vault secret
     with contextlib.ExitStack() as stack:
         static = stack.enter_context(served_function(bundles, "sync_static_data", e2e))
         consumer = stack.enter_context(served_function(bundles, "queue_consumer", e2e))
@@ -191,11 +280,12 @@ def test_the_four_bundles_on_a_hosted_shaped_database(
                 "oauth_flow",
                 e2e,
                 OAUTH_REDIRECT_URI=f"http://127.0.0.1:{oauth_port}/functions/v1/oauth-flow/callback",
+                port=oauth_port,
                 OAUTH_ALLOWED_REDIRECTS=APP_ORIGIN,
-                FIXED_PORT=str(oauth_port),
             )
         )
-        synced = e2e.http.post(f"{static}/functions/v1/sync-static-data", headers=e2e.service)
+        service = {"Authorization": f"Bearer {key}"}
+        synced = e2e.http.post(f"{static}/functions/v1/sync-static-data", headers=service)
         assert synced.status_code == 200, synced.text
 
         login = e2e.http.get(f"{oauth}/functions/v1/oauth-flow/login", params={"redirect_to": APP})

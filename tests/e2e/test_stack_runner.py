@@ -96,6 +96,7 @@ def runner() -> Iterator[Runner]:
         "--db-port", str(DB_PORT), "--gateway-port", str(GATEWAY_PORT),
         "--emulator-port", str(EMULATOR_PORT), "--fast",
         "--check-interval", "1", "--consumer-idle-pause", "0.2",
+        "--keys-dir", str(FOLDER / "keys"), "--no-supabase-cli",
         "--", "--fault-rate", "1",  # the emulator starts in an outage: every request 503
     ]  # fmt: skip
     with log.open("wb") as out:

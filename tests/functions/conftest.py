@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 from flask.testing import FlaskClient
 from pytest_httpx import HTTPXMock
 
-from shared.auth import mint_service_key, mint_user_token
+from shared.auth import mint_service_key, mint_session
 from shared.bootstrap import App, bootstrap, set_app
 from shared.db.psycopg_adapter import PsycopgDatabase
 from shared.settings import Settings
@@ -48,12 +49,20 @@ def app(db: PsycopgDatabase) -> Iterator[App]:
 
 @pytest.fixture
 def service_headers(app: App) -> dict[str, str]:
-    key = mint_service_key(app.settings.supabase_jwt_secret.get_secret_value())
-    return {"Authorization": f"Bearer {key}"}
+    return service_headers_for(app.settings)
+
+
+def service_headers_for(settings: Settings) -> dict[str, str]:
+    """A service credential: the first secret key, else (legacy) a service-role JWT."""
+    if settings.secret_keys:
+        return {"apikey": settings.secret_keys[0]}
+    assert settings.jwt_secret
+    return {"Authorization": f"Bearer {mint_service_key(settings.jwt_secret)}"}
 
 
 def user_headers(settings: Settings, user_id: Any) -> dict[str, str]:
-    token, _ = mint_user_token(user_id, settings.supabase_jwt_secret.get_secret_value(), 3600)
+    """A session as the functions mint it after a login (signing key, else legacy secret)."""
+    token, _ = mint_session(settings.auth, uuid.UUID(str(user_id)), 3600)
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -12,15 +12,17 @@ import jwt
 import pytest
 from flask.testing import FlaskClient
 
-from shared.auth import mint_user_token
-from shared.bootstrap import App
+from shared.auth import mint_service_key, mint_user_token
+from shared.bootstrap import App, bootstrap, set_app
 from shared.db.psycopg_adapter import PsycopgDatabase
 from shared.settings import DEV_JWT_SECRET
+from tests.conftest import legacy_settings
 from tests.functions.conftest import (
     FakeBattleNet,
     function_client,
     make_user,
     sample_json,
+    service_headers_for,
     user_headers,
 )
 
@@ -380,15 +382,71 @@ def test_unbounded_ids_and_unknown_paths_are_404(client: FlaskClient, app: App, 
     assert response.json["error"]["message"].startswith("no route")
 
 
-def test_tokens_without_exp_or_signed_with_the_cli_secret_are_401(
+def test_tokens_without_exp_hs256_or_signed_with_the_cli_secret_are_401(
     client: FlaskClient, app: App, profiles: FakeBattleNet
 ) -> None:
+    """On the new keys (no JWT secret) no HS256 token verifies, the CLI's dev secret's least."""
     user = make_user(app)
-    secret = app.settings.supabase_jwt_secret.get_secret_value()
-    claims = {"role": "authenticated", "aud": "authenticated", "sub": user}
-    no_exp = jwt.encode(claims, secret, algorithm="HS256")
+    key = app.settings.auth.signing_key
+    assert key is not None and app.settings.jwt_secret is None
+    claims = {"role": "authenticated", "aud": "authenticated", "sub": user,
+              "iss": app.settings.jwt_issuer}  # fmt: skip
+    no_exp = jwt.encode(claims, key.private_key, algorithm="ES256", headers={"kid": key.kid})
     cli, _ = mint_user_token(uuid.UUID(user), DEV_JWT_SECRET, 3600)
-    for token in (no_exp, cli):
+    service = mint_service_key(DEV_JWT_SECRET)
+    for token in (no_exp, cli, service):
         response = client.post(SYNC, json={}, headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 401
     assert client.post(SYNC, json={}, headers=user_headers(app.settings, user)).status_code == 202
+
+
+def test_foreign_issuers_and_unknown_users_are_401(
+    client: FlaskClient, app: App, profiles: FakeBattleNet
+) -> None:
+    """Strict tokens: signed with the project's own key, but issued elsewhere or for a `sub`
+    that is no user of the app."""
+    user = make_user(app)
+    key = app.settings.auth.signing_key
+    assert key is not None
+
+    def token(**claims: Any) -> dict[str, str]:
+        now = int(datetime.now(UTC).timestamp())
+        body = {"role": "authenticated", "aud": "authenticated", "sub": user, "iat": now,
+                "exp": now + 60, "iss": app.settings.jwt_issuer, **claims}  # fmt: skip
+        signed = jwt.encode(body, key.private_key, algorithm="ES256", headers={"kid": key.kid})
+        return {"Authorization": f"Bearer {signed}"}
+
+    for headers in (
+        token(iss="https://other-project.supabase.co/auth/v1"),
+        token(iss="supabase"),
+        token(sub=str(uuid.uuid4())),
+    ):
+        response = client.get("/api/v1/characters", headers=headers)
+        assert response.status_code == 401, response.json
+        assert response.json and response.json["error"]["code"] == "unauthorized"
+    assert client.get("/api/v1/characters", headers=token()).status_code == 200
+    for wrong in ("sb_publishable_" + "p" * 24, "sb_secret_" + "w" * 24):
+        listed = client.get("/api/v1/characters", headers={"apikey": wrong})
+        assert listed.status_code == 401
+
+
+def test_the_legacy_secret_still_serves_a_project_that_has_not_migrated(
+    client: FlaskClient, app: App, profiles: FakeBattleNet, db: PsycopgDatabase
+) -> None:
+    """SUPABASE_JWT_SECRET alone: HS256 sessions and the service-role JWT."""
+    legacy = bootstrap(legacy_settings(database_url=db.dsn), db=db)
+    previous = set_app(legacy)
+    try:
+        user = make_user(legacy, battlenet_id=4242)
+        headers = user_headers(legacy.settings, user)
+        assert jwt.get_unverified_header(headers["Authorization"][7:])["alg"] == "HS256"
+        assert client.post(SYNC, json={}, headers=headers).status_code == 202
+        service = service_headers_for(legacy.settings)
+        assert "apikey" not in service
+        operator = client.get(f"/api/v1/characters?user_id={user}", headers=service)
+        assert operator.status_code == 200, operator.json
+        new_keys = user_headers(app.settings, user)  # an ES256 session: no key to verify it
+        assert client.get("/api/v1/characters", headers=new_keys).status_code == 401
+    finally:
+        legacy.blizzard.http.close()
+        set_app(previous)

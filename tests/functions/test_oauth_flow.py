@@ -9,10 +9,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import jwt
 import pytest
 from flask.testing import FlaskClient
 
-from shared.auth import verify
 from shared.bootstrap import App, bootstrap, set_app
 from shared.db.psycopg_adapter import PsycopgDatabase
 from tests.conftest import TEST_OAUTH, make_settings
@@ -217,8 +217,11 @@ def test_callback_redirects_with_session_and_stores_token_encrypted(
     target = urlsplit(response.headers["Location"])
     assert target.netloc == "localhost:3000" and target.path == "/done"
     fragment = {k: v[0] for k, v in parse_qs(target.fragment).items()}
-    caller = verify(fragment["access_token"], app.settings.supabase_jwt_secret.get_secret_value())
+    caller = app.auth.caller(f"Bearer {fragment['access_token']}")
     assert caller.role == "authenticated" and str(caller.user_id) == fragment["user_id"]
+    header = jwt.get_unverified_header(fragment["access_token"])
+    assert (header["alg"], header["kid"]) == ("ES256", app.settings.auth.signing_key.kid)
+    assert caller.claims["iss"] == app.settings.jwt_issuer
     token_request = next(r for r in oauth.requests if r.url.path.endswith("/token"))
     assert b"code_verifier=" in token_request.content
     with db.connection() as conn:

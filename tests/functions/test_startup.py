@@ -3,25 +3,39 @@ runs it, exits non-zero with one line naming the variable (DESIGN.md section 3).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 
 import pytest
 
+from shared.auth.keys import generate_signing_key
 from shared.crypto import generate_key
 from shared.settings import DEV_JWT_SECRET, DEV_TOKEN_KEY
 from tests.conftest import ROOT
 
 STRONG_SECRET = "s" * 40
 KEY = generate_key("prod")
+SIGNING_KEY = json.dumps(generate_signing_key("ES256"))
+SECRET_KEY = "sb_secret_" + "z" * 30
+#: What production needs besides the keys (each has only a local default).
+DEPLOY = {
+    "BLIZZARD_CLIENT_ID": "id",
+    "BLIZZARD_CLIENT_SECRET": "secret",
+    "DATABASE_URL": "postgresql://postgres:pw@db.example:6543/postgres",
+    "OAUTH_REDIRECT_URI": "https://api.example/functions/v1/oauth-flow/callback",
+    "TOKEN_ENCRYPTION_KEY": KEY,
+}
 
 
 def run_python(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     base = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("BLIZZARD_", "SUPABASE_", "TOKEN_", "OAUTH_", "K_SERVICE"))
+        if not k.startswith(
+            ("BLIZZARD_", "SUPABASE_", "TOKEN_", "OAUTH_", "K_SERVICE", "DATABASE_URL")
+        )
     }
     return subprocess.run(
         [sys.executable, *args],
@@ -36,7 +50,18 @@ def run_python(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[s
 @pytest.mark.parametrize(
     ("target", "env", "variable"),
     [
-        ("fetch_profile", {"BLIZZARD_CLIENT_ID": "id"}, "SUPABASE_JWT_SECRET"),
+        ("fetch_profile", DEPLOY, "SUPABASE_JWT_SIGNING_KEY"),
+        ("oauth_flow", {**DEPLOY, "SUPABASE_JWT_SIGNING_KEY": SIGNING_KEY}, "SUPABASE_SECRET_KEYS"),
+        (
+            "sync_static_data",
+            {"K_SERVICE": "sync-static-data", "TOKEN_ENCRYPTION_KEY": KEY},
+            "BLIZZARD_CLIENT_ID",
+        ),
+        (
+            "queue_consumer",
+            {**DEPLOY, "OAUTH_REDIRECT_URI": "", "SUPABASE_JWT_SECRET": STRONG_SECRET},
+            "OAUTH_REDIRECT_URI",
+        ),
         (
             "oauth_flow",
             {"BLIZZARD_CLIENT_ID": "id", "SUPABASE_JWT_SECRET": STRONG_SECRET},
@@ -80,8 +105,9 @@ def test_functions_framework_refuses_to_start(
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
-    assert lines[0].startswith(f"invalid setting {variable}:")
-    assert all(secret not in done.stderr for secret in (STRONG_SECRET, KEY.split(":")[1]))
+    assert lines[0].startswith((f"invalid setting {variable}:", f"missing setting {variable} "))
+    secrets = (STRONG_SECRET, KEY.split(":")[1], json.loads(SIGNING_KEY)["d"], SECRET_KEY)
+    assert all(secret not in done.stderr for secret in secrets)
 
 
 def test_functions_start_with_production_secrets_and_locally_without_any() -> None:
@@ -90,11 +116,12 @@ def test_functions_start_with_production_secrets_and_locally_without_any() -> No
         "for t in ('fetch_profile', 'oauth_flow', 'sync_static_data', 'queue_consumer'):\n"
         "    ff.create_app(target=t, source=f'functions/{t}/main.py')\n"
     )
-    production = {
-        "BLIZZARD_CLIENT_ID": "id",
-        "SUPABASE_JWT_SECRET": STRONG_SECRET,
-        "TOKEN_ENCRYPTION_KEY": KEY,
+    new_keys = {
+        **DEPLOY,
+        "SUPABASE_JWT_SIGNING_KEY": SIGNING_KEY,
+        "SUPABASE_SECRET_KEYS": SECRET_KEY,
     }
-    for env in (production, {}):
+    legacy = {**DEPLOY, "SUPABASE_JWT_SECRET": STRONG_SECRET}
+    for env in (new_keys, legacy, {}):
         done = run_python(env, "-c", load_all)
         assert done.returncode == 0, done.stderr

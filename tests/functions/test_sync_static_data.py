@@ -9,7 +9,13 @@ from flask.testing import FlaskClient
 from shared.bootstrap import App
 from shared.db.psycopg_adapter import PsycopgDatabase
 from shared.errors import BlizzardError
-from tests.functions.conftest import FakeBattleNet, function_client, sample_json, user_headers
+from tests.functions.conftest import (
+    FakeBattleNet,
+    function_client,
+    make_user,
+    sample_json,
+    user_headers,
+)
 
 PATH = "/functions/v1/sync-static-data"
 
@@ -146,9 +152,7 @@ def test_auth(client: FlaskClient, app: App) -> None:
     assert client.post(PATH, json={}).status_code == 401
     wrong = {"Authorization": "Bearer not-a-jwt"}
     assert client.post(PATH, json={}, headers=wrong).status_code == 401
-    import uuid
-
-    user = user_headers(app.settings, uuid.uuid4())
+    user = user_headers(app.settings, make_user(app))
     response = client.post(PATH, json={}, headers=user)
     assert response.status_code == 401 and response.json
     assert response.json["error"] == {

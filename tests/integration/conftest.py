@@ -32,7 +32,8 @@ def vault_secrets(cluster: Cluster, db: PsycopgDatabase) -> Iterator[PsycopgData
         conn.execute(
             "select vault.create_secret('https://functions.test.invalid/functions/v1/', "
             "'guild_sync_functions_url'), "
-            "vault.create_secret('test-service-role-key', 'guild_sync_service_role_key')"
+            "vault.create_secret('sb_secret_test-vault-key-0123456789', "
+            "'guild_sync_service_role_key')"
         )
     try:
         yield db

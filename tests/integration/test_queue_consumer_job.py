@@ -61,7 +61,7 @@ def test_the_job_posts_with_the_vault_secrets(net_and_vault: PsycopgDatabase) ->
     assert sent["id"] == request_id
     assert sent["url"] == CONSUMER_URL  # the trailing slash of the secret is not doubled
     assert sent["headers"] == {
-        "Authorization": "Bearer test-service-role-key",
+        "Authorization": "Bearer sb_secret_test-vault-key-0123456789",
         "Content-Type": "application/json",
     }
     assert sent["body"] == {"maxMessages": 200, "maxSeconds": 50, "idleSeconds": 10}
@@ -185,4 +185,4 @@ def test_a_failing_poke_does_not_fail_the_sync_nor_leak_the_key(
         )
     assert sql(db, "select status from character_sync_sessions") == [{"status": "processing"}]
     assert any("poke failed" in n for n in notices)
-    assert not any("test-service-role-key" in n for n in notices)
+    assert not any("sb_secret_test-vault-key" in n for n in notices)

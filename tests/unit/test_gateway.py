@@ -98,3 +98,17 @@ def test_the_served_page_is_an_allowed_login_redirect_by_default(
     origins = Settings.load().allowed_redirect_origins
     assert DEFAULT_GATEWAY == "http://127.0.0.1:54321" and DEFAULT_GATEWAY in origins
     assert {"http://localhost:3000", "http://127.0.0.1:3000"} <= set(origins)
+
+
+def test_the_gateway_serves_the_signing_keys_public_half_as_jwks() -> None:
+    from shared.auth.keys import generate_signing_key, public_jwk, verification_key
+
+    jwk = generate_signing_key()
+    client = Client(Gateway({}, None, [public_jwk(jwk)]))
+    response = client.get("/auth/v1/.well-known/jwks.json")
+    assert response.status_code == 200
+    keys = response.get_json()["keys"]
+    assert [k["kid"] for k in keys] == [jwk["kid"]] and "d" not in keys[0]
+    assert verification_key(keys[0]).algorithm == "ES256"
+    assert Client(Gateway({})).get("/auth/v1/.well-known/jwks.json").get_json() == {"keys": []}
+    assert client.post("/auth/v1/.well-known/jwks.json").status_code == 404

@@ -8,11 +8,18 @@ from typing import Any
 import flask
 import pytest
 
-from shared.auth import Caller, mint_service_key, mint_user_token
+from shared.auth import AuthConfig, Authenticator, Caller, mint_service_key, mint_user_token
 from shared.errors import MethodNotAllowed, NotFound, Unauthorized
 from shared.routing import ANYONE, OWNER, SERVICE, USER, Routes
 
 SECRET = "r" * 40
+SECRET_KEY = "sb_secret_" + "k" * 24
+#: Every user a test names exists (unknown users: tests/unit/test_auth.py).
+AUTH = Authenticator(
+    AuthConfig(issuer="http://127.0.0.1:54321/auth/v1", jwt_secret=SECRET,
+               secret_keys=(SECRET_KEY,)),
+    lambda user_id: True,
+)  # fmt: skip
 routes = Routes(mount="/functions/v1/things")
 
 
@@ -37,11 +44,12 @@ def ops(request: flask.Request, caller: Caller) -> Any:
     return {"service": caller.is_service}
 
 
-def call(method: str, path: str, token: str | None = None) -> Any:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+def call(method: str, path: str, token: str | None = None, **headers: str) -> Any:
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     app = flask.Flask(__name__)
     with app.test_request_context(path, method=method, headers=headers):
-        return routes.dispatch(flask.request, SECRET)
+        return routes.dispatch(flask.request, AUTH)
 
 
 def user_token(user: uuid.UUID) -> str:
@@ -96,6 +104,10 @@ def test_callers_are_authenticated_for_the_route_kind() -> None:
     with pytest.raises(Unauthorized, match="service-role key"):
         call("GET", "/functions/v1/things", user_token(uuid.uuid4()))
     assert call("GET", "/functions/v1/things", mint_service_key(SECRET)) == {"service": True}
+    assert call("GET", "/functions/v1/things", SECRET_KEY) == {"service": True}
+    assert call("POST", "/functions/v1/things", apikey=SECRET_KEY) == {"service": True}
+    with pytest.raises(Unauthorized, match="publishable"):
+        call("POST", "/functions/v1/things", apikey="sb_publishable_" + "k" * 24)
     with pytest.raises(Unauthorized):
         other_key = mint_service_key("another-secret-of-at-least-32-chars")
         call("POST", "/api/v1/things/1/poke", other_key)

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-import uuid
+import json
 
-import jwt
 import pytest
 
-from shared.auth import mint_service_key, mint_user_token, verify
+from shared.auth import Authenticator, mint_service_key
+from shared.auth.keys import generate_signing_key
 from shared.crypto import TokenCipher, generate_key
 from shared.errors import ConfigError, TokenDecryptionError, Unauthorized
 from shared.settings import DEV_JWT_SECRET, DEV_TOKEN_KEY, Settings
 
 SECRET = "x" * 40
+SECRET_KEY = "sb_secret_" + "q" * 30
+SIGNING_KEY = json.dumps(generate_signing_key())
+#: A production deploy on the new keys: everything set, no JWT secret.
+PRODUCTION_ENV = {
+    "BLIZZARD_CLIENT_ID": "id",
+    "BLIZZARD_CLIENT_SECRET": "secret",
+    "DATABASE_URL": "postgresql://postgres:pw@db.example:6543/postgres",
+    "OAUTH_REDIRECT_URI": "https://api.example/functions/v1/oauth-flow/callback",
+    "TOKEN_ENCRYPTION_KEY": generate_key("prod"),
+    "SUPABASE_JWT_SIGNING_KEY": SIGNING_KEY,
+    "SUPABASE_SECRET_KEYS": SECRET_KEY,
+}
 
 
 @pytest.mark.parametrize(
@@ -45,25 +57,6 @@ def test_defaults_follow_the_design(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.blizzard_rate_per_hour == 36000 and not settings.uses_supabase
 
 
-def test_service_key_and_user_tokens() -> None:
-    caller = verify(mint_service_key(SECRET), SECRET)
-    assert caller.is_service and caller.user_id is None
-    user_id = uuid.uuid4()
-    token, expires_at = mint_user_token(user_id, SECRET, 60)
-    caller = verify(token, SECRET)
-    assert (caller.role, caller.user_id, caller.claims["aud"]) == (
-        "authenticated",
-        user_id,
-        "authenticated",
-    )
-    assert expires_at == caller.claims["exp"]
-    with pytest.raises(Unauthorized):
-        verify(token, SECRET + "other")
-    expired, _ = mint_user_token(user_id, SECRET, -60)
-    with pytest.raises(Unauthorized, match="expired"):
-        verify(expired, SECRET)
-
-
 def test_token_cipher_round_trip_rotation_and_binding() -> None:
     old, new = generate_key("k1"), generate_key("k2")
     sealed = TokenCipher(old).encrypt("bnet-token", associated="42")
@@ -81,9 +74,17 @@ def test_token_cipher_round_trip_rotation_and_binding() -> None:
 
 PRODUCTION_VARS = (
     "BLIZZARD_CLIENT_ID",
+    "BLIZZARD_CLIENT_SECRET",
     "K_SERVICE",
+    "DATABASE_URL",
+    "SUPABASE_URL",
+    "SUPABASE_SERVICE_ROLE_KEY",
     "SUPABASE_JWT_SECRET",
+    "SUPABASE_JWT_SIGNING_KEY",
+    "SUPABASE_JWKS_URL",
+    "SUPABASE_SECRET_KEYS",
     "TOKEN_ENCRYPTION_KEY",
+    "OAUTH_REDIRECT_URI",
     "OAUTH_ALLOWED_REDIRECTS",
 )
 
@@ -98,7 +99,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 def test_local_mode_needs_no_variables(clean_env: pytest.MonkeyPatch) -> None:
     settings = Settings.load()
     assert not settings.production
-    assert settings.supabase_jwt_secret.get_secret_value() == DEV_JWT_SECRET
+    assert settings.jwt_secret == DEV_JWT_SECRET
     assert settings.allowed_redirect_origins == [
         "http://localhost:3000",
         "http://127.0.0.1:3000",
@@ -111,7 +112,6 @@ def test_local_mode_needs_no_variables(clean_env: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     ("env", "variable", "needle"),
     [
-        ({}, "SUPABASE_JWT_SECRET", "unset or the public Supabase CLI secret"),
         ({"SUPABASE_JWT_SECRET": DEV_JWT_SECRET}, "SUPABASE_JWT_SECRET", "Supabase CLI"),
         ({"SUPABASE_JWT_SECRET": "x" * 31}, "SUPABASE_JWT_SECRET", "shorter than 32"),
         ({"SUPABASE_JWT_SECRET": SECRET}, "TOKEN_ENCRYPTION_KEY", "development key"),
@@ -148,9 +148,12 @@ def test_production_refuses_development_secrets(
 
 
 def test_production_with_strong_secrets(clean_env: pytest.MonkeyPatch) -> None:
+    for name, value in PRODUCTION_ENV.items():
+        clean_env.setenv(name, value)
     clean_env.setenv("K_SERVICE", "oauth-flow")
-    clean_env.setenv("SUPABASE_JWT_SECRET", SECRET)
-    clean_env.setenv("TOKEN_ENCRYPTION_KEY", generate_key("prod"))
+    clean_env.delenv("SUPABASE_JWT_SIGNING_KEY")
+    clean_env.delenv("SUPABASE_SECRET_KEYS")
+    clean_env.setenv("SUPABASE_JWT_SECRET", SECRET)  # the legacy secret alone
     settings = Settings.load()
     assert settings.production and settings.allowed_redirect_origins == []  # no localhost
     clean_env.setenv(
@@ -168,10 +171,8 @@ def test_production_drops_only_the_localhost_entries_of_the_default() -> None:
     class WithPublicDefault(Settings):
         oauth_allowed_redirects: str = module.DEFAULT_ALLOWED_REDIRECTS + ",https://app.example"
 
-    values = {"blizzard_client_id": "id", "supabase_jwt_secret": SECRET}
-    production = WithPublicDefault.model_validate(
-        {**values, "token_encryption_key": generate_key("k")}
-    )
+    values = {k.lower(): v for k, v in PRODUCTION_ENV.items()}
+    production = WithPublicDefault.model_validate(values)
     assert production.allowed_redirect_origins == ["https://app.example"]
 
 
@@ -186,23 +187,84 @@ def test_a_duplicate_key_id_is_refused(clean_env: pytest.MonkeyPatch) -> None:
         TokenCipher(generate_key("a.b"))  # '.' separates a ciphertext's parts
 
 
-def test_tokens_must_carry_exp() -> None:
-    forever = jwt.encode({"role": "service_role"}, SECRET, algorithm="HS256")
-    with pytest.raises(Unauthorized, match="no expiry"):
-        verify(forever, SECRET)
-    user = jwt.encode(
-        {"role": "authenticated", "aud": "authenticated", "sub": str(uuid.uuid4())},
-        SECRET,
-        algorithm="HS256",
-    )
-    with pytest.raises(Unauthorized, match="no expiry"):
-        verify(user, SECRET)
-
-
 def test_the_cli_secret_never_verifies_in_production(clean_env: pytest.MonkeyPatch) -> None:
-    clean_env.setenv("BLIZZARD_CLIENT_ID", "id")
+    for name, value in PRODUCTION_ENV.items():
+        clean_env.setenv(name, value)
     clean_env.setenv("SUPABASE_JWT_SECRET", SECRET)
-    clean_env.setenv("TOKEN_ENCRYPTION_KEY", generate_key("prod"))
-    secret = Settings.load().supabase_jwt_secret.get_secret_value()
+    settings = Settings.load()
+    auth = Authenticator(settings.auth, lambda user_id: True)
     with pytest.raises(Unauthorized):
-        verify(mint_service_key(DEV_JWT_SECRET), secret)
+        auth.caller(f"Bearer {mint_service_key(DEV_JWT_SECRET)}")
+    assert auth.caller(f"Bearer {mint_service_key(SECRET)}").is_service
+
+
+def test_production_starts_on_the_new_keys_alone(clean_env: pytest.MonkeyPatch) -> None:
+    """No JWT secret: sessions signed with the signing key, service callers with secret keys,
+    and HS256 refused (an unset secret is no secret in production, not the dev one)."""
+    for name, value in PRODUCTION_ENV.items():
+        clean_env.setenv(name, value)
+    clean_env.setenv("SUPABASE_JWKS_URL", "https://ref.supabase.co/auth/v1/.well-known/jwks.json")
+    settings = Settings.load()
+    assert settings.jwt_secret is None and settings.secret_keys == (SECRET_KEY,)
+    assert settings.jwt_issuer == "https://ref.supabase.co/auth/v1"
+    assert settings.auth.signing_key is not None
+    clean_env.setenv("SUPABASE_URL", "https://other.supabase.co/")
+    assert Settings.load().jwt_issuer == "https://other.supabase.co/auth/v1"  # SUPABASE_URL wins
+
+
+@pytest.mark.parametrize(
+    ("unset", "variable"),
+    [
+        ("SUPABASE_JWT_SIGNING_KEY", "SUPABASE_JWT_SIGNING_KEY"),
+        ("SUPABASE_SECRET_KEYS", "SUPABASE_SECRET_KEYS"),
+        ("DATABASE_URL", "DATABASE_URL"),
+        ("OAUTH_REDIRECT_URI", "OAUTH_REDIRECT_URI"),
+        ("BLIZZARD_CLIENT_SECRET", "BLIZZARD_CLIENT_SECRET"),
+        ("BLIZZARD_CLIENT_ID", "BLIZZARD_CLIENT_ID"),  # K_SERVICE still says production
+    ],
+)
+def test_production_requires_what_has_only_a_local_default(
+    clean_env: pytest.MonkeyPatch, unset: str, variable: str
+) -> None:
+    for name, value in {**PRODUCTION_ENV, "K_SERVICE": "fetch-profile"}.items():
+        if name != unset:
+            clean_env.setenv(name, value)
+    with pytest.raises(ConfigError) as info:
+        Settings.load()
+    message = str(info.value)
+    assert message.startswith(f"missing setting {variable} ") and "production mode" in message
+    assert info.value.context["variable"] == variable and SECRET_KEY not in message
+    if unset in ("SUPABASE_JWT_SIGNING_KEY", "SUPABASE_SECRET_KEYS"):
+        clean_env.setenv("SUPABASE_JWT_SECRET", SECRET)  # the legacy secret does both
+        assert Settings.load().jwt_secret == SECRET
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "needle"),
+    [
+        ("SUPABASE_JWT_SIGNING_KEY", '{"kty": "oct", "kid": "a", "k": "eA"}', "unsupported key"),
+        ("SUPABASE_JWT_SIGNING_KEY", "not json", "not JSON"),
+        ("SUPABASE_SECRET_KEYS", "sb_publishable_" + "p" * 24, "publishable"),
+        ("SUPABASE_SECRET_KEYS", SECRET_KEY + ",eyJhbGciOi", "sb_secret_"),
+        ("SUPABASE_JWKS_URL", "ftp://x", "http(s)"),
+    ],
+)
+def test_bad_key_settings_name_the_variable(
+    clean_env: pytest.MonkeyPatch, name: str, value: str, needle: str
+) -> None:
+    clean_env.setenv(name, value)
+    with pytest.raises(ConfigError) as info:
+        Settings.load()
+    assert str(info.value).startswith(f"invalid setting {name}:") and needle in str(info.value)
+
+
+def test_locally_the_dev_secret_signs_only_without_a_signing_key(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    assert Settings.load().jwt_secret == DEV_JWT_SECRET
+    clean_env.setenv("SUPABASE_JWT_SIGNING_KEY", SIGNING_KEY)
+    settings = Settings.load()
+    assert settings.jwt_secret is None  # on the new keys, as a new project: no HS256
+    assert settings.jwt_issuer == "http://127.0.0.1:54321/auth/v1" and settings.jwks_url is None
+    clean_env.setenv("SUPABASE_JWT_SECRET", SECRET)  # both, while migrating
+    assert Settings.load().jwt_secret == SECRET

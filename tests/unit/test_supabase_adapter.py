@@ -93,3 +93,21 @@ def test_postgrest_errors_become_data_errors(httpx_mock: HTTPXMock, db: Supabase
 def test_building_the_adapter_makes_no_request(httpx_mock: HTTPXMock) -> None:
     SupabaseDatabase(URL, KEY)
     assert httpx_mock.get_requests() == []
+
+
+def test_a_sb_secret_key_is_the_service_role_key(httpx_mock: HTTPXMock) -> None:
+    """SUPABASE_SERVICE_ROLE_KEY may be a `sb_secret_` key (no JWT): supabase-py sends it as
+    `apikey` and, identical, as Bearer, which Supabase's API gateway accepts for secret keys."""
+    from shared.bootstrap import make_database
+    from tests.conftest import make_settings
+
+    secret = "sb_secret_" + "S" * 31
+    settings = make_settings(supabase_url=URL, supabase_service_role_key=secret)
+    database = make_database(settings)
+    assert isinstance(database, SupabaseDatabase) and settings.uses_supabase
+    user = "00000000-0000-0000-0000-000000000001"
+    httpx_mock.add_response(method="POST", url=f"{URL}/rest/v1/rpc/find_user_id", json=user)
+    assert str(SqlRepository(database).find_user_id(user)) == user
+    request = httpx_mock.get_requests()[0]
+    assert request.headers["apikey"] == secret
+    assert request.headers["Authorization"] == f"Bearer {secret}"

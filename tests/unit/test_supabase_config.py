@@ -39,3 +39,22 @@ def test_the_seed_files_exist(config: dict[str, Any]) -> None:
     assert seed["enabled"] is True
     assert seed["sql_paths"] == ["./seed.sql"]
     assert all((SUPABASE / path).is_file() for path in seed["sql_paths"])
+
+
+def test_supabase_auth_signups_are_off(config: dict[str, Any]) -> None:
+    """The app's users come from Battle.net: nobody may sign up to Supabase Auth and get a
+    token signed by the project."""
+    auth = config["auth"]
+    assert auth["enable_signup"] is False
+    assert auth["email"]["enable_signup"] is False
+    assert auth["sms"]["enable_signup"] is False
+    assert auth["enable_anonymous_sign_ins"] is False
+
+
+def test_signing_keys_path_is_the_local_stacks_git_ignored_key(config: dict[str, Any]) -> None:
+    from devtools.local_keys import LocalKeys
+
+    path = (SUPABASE / config["auth"]["signing_keys_path"]).resolve()
+    assert path == LocalKeys().signing_keys_path
+    ignored = (SUPABASE.parent / ".gitignore").read_text().splitlines()
+    assert f"{path.parent.name}/" in ignored
