@@ -82,6 +82,7 @@ $(SUPABASE_CLI): $(SUPABASE_CLI_DIR)/package-lock.json
 supabase-cli: $(SUPABASE_CLI) ## the Supabase CLI 2.117.0 from npm (db push and db lint in the tests)
 
 deps: system-deps venv supabase-cli ## everything the project needs (apt packages, hosted's pgmq, the venv, the Supabase CLI)
+	@$(PY) -c 'from devtools.local_keys import LocalKeys; LocalKeys().signing_key()'  # config.toml's signing_keys_path
 
 $(WEB_DEPS): web/package-lock.json
 	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a * 100 + b >= 2019 ? 0 : 1)' \

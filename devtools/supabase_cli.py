@@ -35,6 +35,11 @@ def db_url(dsn: str) -> str:
 
 
 def run(*args: str, workdir: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """The CLI reads `supabase/config.toml`, whose `[auth] signing_keys_path` names the local
+    signing key: it refuses to run while that file is missing, so it is made first."""
+    from devtools.local_keys import LocalKeys
+
+    LocalKeys().signing_key()
     if not CLI.exists():
         raise SupabaseCLIError(f"no Supabase CLI at {CLI}: run `make supabase-cli`")
     try:
