@@ -231,7 +231,10 @@ def test_an_id_beyond_the_newest_event_is_answered_at_once_with_the_state() -> N
     # a running session: the state at once, then its events after the state's id
     repo = FakeEvents([(13, "sync-complete", COMPLETE)])
     out = parse(list(stream(repo).events(SID, state("sync-progress", progress(1), 12), "5000")))
-    assert [(e["id"], e["event"]) for e in out] == [("12", "sync-progress"), ("13", "sync-complete")]
+    assert [(e["id"], e["event"]) for e in out] == [
+        ("12", "sync-progress"),
+        ("13", "sync-complete"),
+    ]
     assert repo.calls == [12]
 
 
