@@ -5,7 +5,8 @@ function, one transaction); one character's enrichment on demand; a session's st
 A user's sync starts and enrichments are counted against their quotas (USER_SYNCS_PER_HOUR,
 USER_ENRICHES_PER_HOUR in any rolling hour) in SQL, before any Battle.net request: past a
 quota the call is `TooManyRequests` (429 with Retry-After) and nothing is written. A sync
-counts when it reaches Battle.net, whatever it finds (a session born completed counts too);
+counts when it goes to Battle.net (after the 409 checks), whatever it finds (a session born
+completed counts too);
 an enrichment counts when it queues a new one. The operator (service key) is not limited."""
 
 from __future__ import annotations
@@ -111,12 +112,16 @@ class CharacterSyncService:
         return token, Region.parse(row["region"])
 
     def account_characters(
-        self, user_id: uuid.UUID | str, game_version: GameVersion
+        self,
+        user_id: uuid.UUID | str,
+        game_version: GameVersion,
+        credentials: tuple[str, Region] | None = None,
     ) -> tuple[Region, list[dict[str, Any]], bool]:
-        """The characters of the user's account in one game version, read with their token:
-        (region, rows, whether missing characters may be archived). A 404 means no account
-        there: nothing is archived on its account."""
-        token, region = self.user_token(user_id)
+        """The characters of the user's account in one game version, read with their token
+        (`credentials`, as `user_token` gives it, when already read): (region, rows, whether
+        missing characters may be archived). A 404 means no account there: nothing is
+        archived on its account."""
+        token, region = credentials or self.user_token(user_id)
         try:
             profile = self.client.fetch(
                 ep.ACCOUNT_PROFILE, region=region, game_version=game_version, user_token=token
@@ -140,6 +145,7 @@ class CharacterSyncService:
         against the user's quota first: past it TooManyRequests, and no Battle.net call."""
         if (active := self.repo.active_sync_session(user_id)) is not None:
             raise SyncAlreadyRunning(active)
+        credentials = self.user_token(user_id)  # 404 or 409 relogin_required: no quota taken
         if limited:
             limit = self.quotas.syncs_per_hour
             taken = self.repo.quota_take(user_id, "sync", limit, QUOTA_WINDOW_S)
@@ -148,7 +154,7 @@ class CharacterSyncService:
                     f"at most {limit} character syncs an hour; try again later",
                     retry_after=taken.retry_after,
                 )
-        region, rows, archive_missing = self.account_characters(user_id, game_version)
+        region, rows, archive_missing = self.account_characters(user_id, game_version, credentials)
         result = self.repo.start_character_sync(
             user_id=user_id,
             region=region.value,

@@ -126,6 +126,12 @@ def test_a_sync_flood_gets_429_after_the_quota_and_spends_only_the_quota(
     assert (
         count(db, "select count(*) from character_sync_sessions where user_id = %s", flooder) == 20
     )
+    # a refused login (409) takes no quota either
+    expired = make_user(app, battlenet_id=3, hours=-1)
+    gone = client.post(
+        SYNC, json={"gameVersion": "classic_era"}, headers=user_headers(app.settings, expired)
+    )
+    assert gone.status_code == 409 and count(db, "select count(*) from user_quota_events") == 20
     # operators are not limited
     as_operator = client.post(
         SYNC, json={"gameVersion": "classic_era", "userId": flooder}, headers=service_headers
@@ -238,20 +244,25 @@ def unlimited_logins(db: PsycopgDatabase) -> Iterator[App]:
     yield from limited_app(db, login_starts_per_minute=100_000)
 
 
-def median_login_ms(client: FlaskClient, n: int = 30) -> float:
-    times = []
-    for i in range(n):
-        began = time.perf_counter()
-        response = client.get(LOGIN, query_string={"redirect_to": f"http://localhost:3000/{i}"})
-        times.append((time.perf_counter() - began) * 1000)
-        assert response.status_code == 302
-    return statistics.median(times)
+def median_login_ms(client: FlaskClient, n: int = 30, rounds: int = 3) -> float:
+    """The median time of `n` login starts through the handler; the least of `rounds` such
+    medians, so a burst of other work on the machine does not decide the comparison."""
+    medians = []
+    for _ in range(rounds):
+        times = []
+        for i in range(n):
+            began = time.perf_counter()
+            response = client.get(LOGIN, query_string={"redirect_to": f"http://localhost:3000/{i}"})
+            times.append((time.perf_counter() - began) * 1000)
+            assert response.status_code == 302
+        medians.append(statistics.median(times))
+    return min(medians)
 
 
 def test_a_flood_of_login_states_leaves_login_starts_fast(
     login_client: FlaskClient, unlimited_logins: App, db: PsycopgDatabase
 ) -> None:
-    median_login_ms(login_client, 10)  # warm up
+    median_login_ms(login_client, 10, 1)  # warm up
     idle = median_login_ms(login_client)
     with db.connection() as conn:
         conn.execute(
@@ -260,7 +271,8 @@ def test_a_flood_of_login_states_leaves_login_starts_fast(
             " 'us', repeat('h', 64), now() + interval '10 minutes'"
             " from generate_series(1, 100000) g"
         )
+        conn.execute("vacuum (analyze) oauth_states")  # what autovacuum does after it, settled
     flooded = median_login_ms(login_client)
     print(f"median login start: idle {idle:.2f} ms, with 100,000 live states {flooded:.2f} ms")
-    assert count(db, "select count(*) from oauth_states") >= 100_000 + 30
+    assert count(db, "select count(*) from oauth_states") >= 100_000 + 90
     assert flooded < 2 * idle
