@@ -26,12 +26,12 @@ from shared.jobs.enrich import EnrichCharacterJob
 from shared.jobs.registry import Registry
 from shared.jobs.scheduled import GuildRosterJob, RefreshCharacterJob, StaticDataJob
 from shared.jobs.worker import Worker, WorkerOptions
-from shared.services.character_sync import CharacterSyncService
+from shared.services.character_sync import CharacterSyncService, UserQuotas
 from shared.services.characters import CharacterDirectory
 from shared.services.enrichment import CharacterEnricher
 from shared.services.login import LoginService
 from shared.services.preferences import SyncPreferences
-from shared.services.progress import ProgressStream
+from shared.services.progress import ProgressStream, StreamLimits
 from shared.services.refresh import CharacterRefresher, RosterSync
 from shared.services.snapshots import SnapshotCapture, SnapshotReader
 from shared.services.static_data import StaticDataService
@@ -83,7 +83,11 @@ class App:
 
     @functools.cached_property
     def character_sync(self) -> CharacterSyncService:
-        return CharacterSyncService(self.blizzard, self.repo, self.cipher)
+        return CharacterSyncService(self.blizzard, self.repo, self.cipher, self.quotas)
+
+    @functools.cached_property
+    def quotas(self) -> UserQuotas:
+        return UserQuotas.from_settings(self.settings)
 
     @functools.cached_property
     def characters(self) -> CharacterDirectory:
@@ -103,7 +107,7 @@ class App:
 
     @functools.cached_property
     def progress(self) -> ProgressStream:
-        return ProgressStream(self.repo)
+        return ProgressStream(self.repo, StreamLimits.from_settings(self.settings))
 
     @functools.cached_property
     def registry(self) -> Registry:
@@ -116,7 +120,9 @@ class App:
         return Registry(
             [
                 EnrichCharacterJob(CharacterEnricher(client, self.repo), self.repo, snapshots),
-                ProfileSyncJob(CharacterSyncService(client, self.repo, self.cipher), self.repo),
+                ProfileSyncJob(
+                    CharacterSyncService(client, self.repo, self.cipher, self.quotas), self.repo
+                ),
                 RefreshCharacterJob(CharacterRefresher(client, self.repo, snapshots)),
                 GuildRosterJob(RosterSync(client, self.repo)),
                 StaticDataJob(StaticDataService(client, self.repo), self.settings.regions),

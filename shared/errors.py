@@ -8,10 +8,12 @@
     │   ├── Forbidden             403  a valid token without the needed role
     │   ├── NotFound              404  unknown resource, or one of another user
     │   ├── MethodNotAllowed      405  (carries the `Allow` header)
-    │   └── Conflict              409
-    │       ├── SyncAlreadyRunning    sync_already_running: a sync is active (body: sessionId)
-    │       └── ReloginRequired       relogin_required: the Battle.net login expired or was
-    │                                 revoked; the user must log in with Battle.net again
+    │   ├── Conflict              409
+    │   │   ├── SyncAlreadyRunning    sync_already_running: a sync is active (body: sessionId)
+    │   │   └── ReloginRequired       relogin_required: the Battle.net login expired or was
+    │   │                             revoked; the user must log in with Battle.net again
+    │   └── TooManyRequests       429  too_many_requests: a per-user or per-address limit is
+    │                                  reached (carries Retry-After); nothing was written
     ├── BlizzardError             Battle.net failed us (answered with 502); carries
     │   │                         status, url, region, namespace
     │   ├── BlizzardTransportError    timeout, connection refused, ...
@@ -42,6 +44,7 @@ class's `public_message` and an error id, and the log line carries the id with t
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 
@@ -131,6 +134,18 @@ class ReloginRequired(Conflict):
         super().__init__(
             "the user's Battle.net login has expired or was revoked; log in with Battle.net again"
         )
+
+
+class TooManyRequests(RequestError):
+    """A limit one client cannot get around (DESIGN.md section 5) is reached: try again after
+    `retry_after` seconds. Raised before anything is written or any Battle.net call."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message, public={"retryAfter": max(1, math.ceil(retry_after))})
+        self.retry_after = retry_after
 
 
 class BlizzardError(GuildSyncError):

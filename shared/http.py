@@ -64,6 +64,20 @@ def to_response(exc: Exception) -> flask.Response:
     return response
 
 
+MAX_ADDRESS_LENGTH = 64
+
+
+def client_address(request: flask.Request) -> str:
+    """The client's address as the platform's proxy saw it: behind Google's load balancer
+    (which appends `<client>, <load balancer>` to X-Forwarded-For) the second-to-last entry,
+    never a first one the client may have written itself; without such a header (locally)
+    the peer's address."""
+    forwarded = [e.strip() for e in request.headers.get("X-Forwarded-For", "").split(",")]
+    if len(forwarded) >= 2 and forwarded[-2]:
+        return forwarded[-2][:MAX_ADDRESS_LENGTH]
+    return (request.remote_addr or "unknown")[:MAX_ADDRESS_LENGTH]
+
+
 CORS_ALLOW_HEADERS = "authorization, content-type, apikey, x-client-info"
 CORS_ALLOW_METHODS = "GET, POST, PUT, OPTIONS"
 

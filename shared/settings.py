@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     oauth_redirect_uri: str = DEFAULT_GATEWAY + "/functions/v1/oauth-flow/callback"
     oauth_allowed_redirects: str = DEFAULT_ALLOWED_REDIRECTS
     session_ttl_seconds: int = Field(default=3600, gt=0)
+    # Limits one client cannot get around (DESIGN.md section 5; README "Limits").
+    user_syncs_per_hour: int = Field(default=20, ge=1)
+    user_enriches_per_hour: int = Field(default=120, ge=1)
+    user_max_streams: int = Field(default=10, ge=1)
+    max_streams_per_instance: int | None = Field(default=None, ge=1)  # None: half the THREADS
+    stream_max_seconds: float = Field(default=240.0, ge=10, le=3300)
+    login_starts_per_minute: int = Field(default=60, ge=1)
     k_service: str | None = None  # set by Cloud Run and Cloud Functions: production mode
 
     @field_validator("token_encryption_key")

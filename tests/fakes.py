@@ -320,6 +320,7 @@ class FakeRepository:
     touch_guild_roster = run_job = requeue_dead_letters = _unused
     character_snapshots = character_snapshot = guild_page = _unused
     character_history = get_sync_preferences = set_sync_preferences = _unused
+    quota_take = stream_open = stream_touch = stream_close = login_start_take = _unused
 
 
 def in_hours(hours: float) -> str:

@@ -51,14 +51,16 @@ def start_sync(request: flask.Request, caller: Caller) -> flask.typing.ResponseR
     body = parse_body(request, SyncRequest)
     version = GameVersion.parse(body.game_version)
     user = app.users.acting_user(caller, query_selector(request).combine(body))
-    return json_response(app.character_sync.start(user, version).as_json(), 202)
+    started = app.character_sync.start(user, version, limited=not caller.is_service)
+    return json_response(started.as_json(), 202)
 
 
 @routes.post("/api/v1/characters/<id:character_id>/enrich", caller=OWNER)
 def enrich(request: flask.Request, caller: Caller, character_id: int) -> flask.Response:
     app = get_app()
     user = app.users.acting_user(caller, query_selector(request))
-    return json_response(app.character_sync.enqueue_one(user, character_id), 202)
+    queued = app.character_sync.enqueue_one(user, character_id, limited=not caller.is_service)
+    return json_response(queued, 202)
 
 
 @routes.get("/api/v1/characters/sync/<uuid:session_id>", caller=OWNER)
@@ -137,9 +139,12 @@ def query_selector(request: flask.Request) -> UserSelector:
 
 def _event_stream(app: App, session_id: str, user: uuid.UUID | None) -> flask.Response:
     first = app.character_sync.state(session_id, user)  # 404 before the stream starts
-    stream = app.progress.events(session_id, first, flask.request.headers.get("Last-Event-ID"))
+    last_event_id = flask.request.headers.get("Last-Event-ID")
+    # 400 (bad Last-Event-ID) or 429 (too many open streams) before the stream starts; the
+    # stream needs no request context, and the response closing it gives its places back
+    stream = app.progress.events(session_id, first, last_event_id, user)
     return flask.Response(
-        flask.stream_with_context(stream),
+        stream,
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

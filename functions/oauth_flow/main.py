@@ -19,7 +19,7 @@ import werkzeug
 from shared.auth import Caller
 from shared.blizzard.regions import Region
 from shared.bootstrap import check_settings, get_app
-from shared.http import endpoint, json_response
+from shared.http import client_address, endpoint, json_response
 from shared.routing import ANYONE, Routes
 from shared.services.login import LoginCookie
 
@@ -32,7 +32,7 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache", "Referrer-Policy"
 def login(request: flask.Request, caller: Caller) -> werkzeug.Response:
     app = get_app()
     region = Region.parse(request.args.get("region") or app.settings.blizzard_region)
-    started = app.login.begin(request.args.get("redirect_to"), region)
+    started = app.login.begin(request.args.get("redirect_to"), region, client_address(request))
     response = flask.redirect(started.authorize_url, 302)
     cookie = app.login.cookie
     response.set_cookie(

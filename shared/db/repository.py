@@ -64,6 +64,22 @@ class BudgetAnswer:
     window_ends_in: float = float("inf")  # seconds: tokens granted now are spent before
 
 
+@dataclass(frozen=True)
+class LimitAnswer:
+    """A limit's answer (quota, open streams, login starts): taken, or refused with the seconds
+    to wait; `id` names what was taken when it is a thing to give back (an open stream)."""
+
+    ok: bool
+    retry_after: float = 0.0
+    id: str | None = None
+
+    @classmethod
+    def from_json(cls, row: JSON) -> LimitAnswer:
+        found = row.get("id")
+        retry_after = float(row.get("retryAfter") or 0)
+        return cls(bool(row["ok"]), retry_after, None if found is None else str(found))
+
+
 class Repository(Protocol):
     # static data
     def upsert_static_data(self, entries: list[JSON]) -> list[JSON]: ...
@@ -116,7 +132,12 @@ class Repository(Protocol):
         archive_missing: bool,
     ) -> JSON: ...
     def enqueue_character_enrichment(
-        self, user_id: UserId, character_id: int, queue: str
+        self,
+        user_id: UserId,
+        character_id: int,
+        queue: str,
+        limit: int | None = None,
+        window_s: int = 3600,
     ) -> JSON | None: ...
     def start_character_item(self, session_id: str, character_id: int) -> bool: ...
     def record_character_result(
@@ -129,6 +150,15 @@ class Repository(Protocol):
     def character_history(
         self, user_id: UserId | None, character_id: int, since: datetime | None, limit: int
     ) -> JSON | None: ...
+
+    # limits one client cannot get around
+    def quota_take(self, user_id: UserId, kind: str, limit: int, window_s: int) -> LimitAnswer: ...
+    def stream_open(
+        self, user_id: UserId, limit: int, ttl_s: int, max_life_s: int
+    ) -> LimitAnswer: ...
+    def stream_touch(self, stream_id: str, ttl_s: int) -> bool: ...
+    def stream_close(self, stream_id: str) -> None: ...
+    def login_start_take(self, address: str, limit: int) -> LimitAnswer: ...
 
     # queues
     def queue_claim(
@@ -334,13 +364,23 @@ class SqlRepository:
         return result
 
     def enqueue_character_enrichment(
-        self, user_id: UserId, character_id: int, queue: str
+        self,
+        user_id: UserId,
+        character_id: int,
+        queue: str,
+        limit: int | None = None,
+        window_s: int = 3600,
     ) -> JSON | None:
+        """The enrichment queued (or the pending one); None for a character not the user's;
+        {"quotaExceeded": true, "retryAfter"} when a new one would pass `limit` in the
+        window (then nothing is written). No quota when `limit` is None."""
         result: JSON | None = self._call(
-            "enqueue_character_enrichment",
+            "request_character_enrichment",
             p_user_id=_id(user_id),
             p_character_id=character_id,
             p_queue=queue,
+            p_limit=limit,
+            p_window_s=window_s,
         )
         return result
 
@@ -392,6 +432,39 @@ class SqlRepository:
             p_limit=limit,
         )
         return result
+
+    # --- limits one client cannot get around --------------------------------------------
+
+    def quota_take(self, user_id: UserId, kind: str, limit: int, window_s: int) -> LimitAnswer:
+        """One unit of the user's quota of `kind` ('sync', 'enrich'): at most `limit` in any
+        `window_s` seconds, counted exactly under a lock; nothing written when refused."""
+        answer: JSON = self._call(
+            "quota_take", p_user_id=_id(user_id), p_kind=kind, p_limit=limit, p_window_s=window_s
+        )
+        return LimitAnswer.from_json(answer)
+
+    def stream_open(self, user_id: UserId, limit: int, ttl_s: int, max_life_s: int) -> LimitAnswer:
+        """Count an open event stream of the user (fewer than `limit` live ones), alive for
+        `ttl_s` seconds unless touched; its `id` is given back with `stream_close`."""
+        answer: JSON = self._call(
+            "stream_open",
+            p_user_id=_id(user_id),
+            p_limit=limit,
+            p_ttl_s=ttl_s,
+            p_max_life_s=max_life_s,
+        )
+        return LimitAnswer.from_json(answer)
+
+    def stream_touch(self, stream_id: str, ttl_s: int) -> bool:
+        return bool(self._call("stream_touch", p_id=stream_id, p_ttl_s=ttl_s))
+
+    def stream_close(self, stream_id: str) -> None:
+        self._call("stream_close", p_id=stream_id)
+
+    def login_start_take(self, address: str, limit: int) -> LimitAnswer:
+        """Count a login start of a client address in this minute (at most `limit`)."""
+        answer: JSON = self._call("login_start_take", p_address=address, p_limit=limit)
+        return LimitAnswer.from_json(answer)
 
     # --- queues ---------------------------------------------------------------------------
 

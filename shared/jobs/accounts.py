@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from shared.blizzard.regions import GameVersion
 from shared.db.repository import Delivery, Repository
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, NotFound, TooManyRequests
 from shared.jobs.base import Job, Outcome
 from shared.jobs.messages import ProfileSync
 from shared.jobs.queues import Queue
@@ -31,8 +31,10 @@ class ProfileSyncJob(Job[ProfileSync]):
                 self.sync.start(message.user_id, version)
             else:
                 self.sync.refresh(message.user_id, version)
-        except Conflict:
-            return Outcome.DONE  # a sync is already running, or the user must log in again
+        except (Conflict, TooManyRequests):
+            # a sync is already running, the user must log in again, or the user's sync
+            # quota is spent (logins count against it too)
+            return Outcome.DONE
         except NotFound:
             return Outcome.FAILED
         return Outcome.DONE

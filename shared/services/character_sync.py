@@ -1,6 +1,13 @@
 """The character sync session: read the account profile with the user's token, deduplicate
 and upsert the characters, create the session and queue one enrichment per character (one SQL
-function, one transaction); one character's enrichment on demand; a session's state."""
+function, one transaction); one character's enrichment on demand; a session's state.
+
+A user's sync starts and enrichments are counted against their quotas (USER_SYNCS_PER_HOUR,
+USER_ENRICHES_PER_HOUR in any rolling hour) in SQL, before any Battle.net request: past a
+quota the call is `TooManyRequests` (429 with Retry-After) and nothing is written. A sync
+counts when it goes to Battle.net (after the 409 checks), whatever it finds (a session born
+completed counts too);
+an enrichment counts when it queues a new one. The operator (service key) is not limited."""
 
 from __future__ import annotations
 
@@ -22,8 +29,24 @@ from shared.errors import (
     ReloginRequired,
     SyncAlreadyRunning,
     TokenDecryptionError,
+    TooManyRequests,
 )
 from shared.jobs.queues import Queue
+from shared.settings import Settings
+
+QUOTA_WINDOW_S = 3600  # the quotas' rolling window: an hour
+
+
+@dataclass(frozen=True)
+class UserQuotas:
+    """Per user, in any rolling hour (DESIGN.md section 5)."""
+
+    syncs_per_hour: int = 20
+    enriches_per_hour: int = 120
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> UserQuotas:
+        return cls(settings.user_syncs_per_hour, settings.user_enriches_per_hour)
 
 
 @dataclass(frozen=True)
@@ -58,10 +81,17 @@ def character_row(c: AccountCharacter) -> dict[str, Any]:
 
 
 class CharacterSyncService:
-    def __init__(self, client: BlizzardClient, repo: Repository, cipher: TokenCipher) -> None:
+    def __init__(
+        self,
+        client: BlizzardClient,
+        repo: Repository,
+        cipher: TokenCipher,
+        quotas: UserQuotas | None = None,
+    ) -> None:
         self.client = client
         self.repo = repo
         self.cipher = cipher
+        self.quotas = quotas or UserQuotas()
 
     def user_token(self, user_id: uuid.UUID | str) -> tuple[str, Region]:
         """The user's Battle.net token, decrypted; ReloginRequired (and re-login marked) when
@@ -82,12 +112,16 @@ class CharacterSyncService:
         return token, Region.parse(row["region"])
 
     def account_characters(
-        self, user_id: uuid.UUID | str, game_version: GameVersion
+        self,
+        user_id: uuid.UUID | str,
+        game_version: GameVersion,
+        credentials: tuple[str, Region] | None = None,
     ) -> tuple[Region, list[dict[str, Any]], bool]:
-        """The characters of the user's account in one game version, read with their token:
-        (region, rows, whether missing characters may be archived). A 404 means no account
-        there: nothing is archived on its account."""
-        token, region = self.user_token(user_id)
+        """The characters of the user's account in one game version, read with their token
+        (`credentials`, as `user_token` gives it, when already read): (region, rows, whether
+        missing characters may be archived). A 404 means no account there: nothing is
+        archived on its account."""
+        token, region = credentials or self.user_token(user_id)
         try:
             profile = self.client.fetch(
                 ep.ACCOUNT_PROFILE, region=region, game_version=game_version, user_token=token
@@ -104,10 +138,23 @@ class CharacterSyncService:
         user_id: uuid.UUID | str,
         game_version: GameVersion,
         queue: Queue = Queue.CHARACTER_SYNC,
+        *,
+        limited: bool = True,
     ) -> SyncStarted:
+        """Start an account sync. `limited` (a user's call, a login's first sync) counts it
+        against the user's quota first: past it TooManyRequests, and no Battle.net call."""
         if (active := self.repo.active_sync_session(user_id)) is not None:
             raise SyncAlreadyRunning(active)
-        region, rows, archive_missing = self.account_characters(user_id, game_version)
+        credentials = self.user_token(user_id)  # 404 or 409 relogin_required: no quota taken
+        if limited:
+            limit = self.quotas.syncs_per_hour
+            taken = self.repo.quota_take(user_id, "sync", limit, QUOTA_WINDOW_S)
+            if not taken.ok:
+                raise TooManyRequests(
+                    f"at most {limit} character syncs an hour; try again later",
+                    retry_after=taken.retry_after,
+                )
+        region, rows, archive_missing = self.account_characters(user_id, game_version, credentials)
         result = self.repo.start_character_sync(
             user_id=user_id,
             region=region.value,
@@ -134,12 +181,22 @@ class CharacterSyncService:
             queue=Queue.CHARACTER_REFRESH.value,
         )
 
-    def enqueue_one(self, user_id: uuid.UUID | str, character_id: int) -> dict[str, Any]:
+    def enqueue_one(
+        self, user_id: uuid.UUID | str, character_id: int, *, limited: bool = True
+    ) -> dict[str, Any]:
+        """Queue one character's enrichment (or answer the pending one); a new one counts
+        against the user's quota when `limited` (TooManyRequests past it, nothing queued)."""
+        limit = self.quotas.enriches_per_hour if limited else None
         result = self.repo.enqueue_character_enrichment(
-            user_id, character_id, Queue.CHARACTER_SYNC.value
+            user_id, character_id, Queue.CHARACTER_SYNC.value, limit, QUOTA_WINDOW_S
         )
         if result is None:
             raise NotFound("no such character")
+        if result.get("quotaExceeded"):
+            raise TooManyRequests(
+                f"at most {limit} character enrichments an hour; try again later",
+                retry_after=float(result["retryAfter"]),
+            )
         return {"message": "Character enrichment queued", **result}
 
     def state(self, session_id: str, user_id: uuid.UUID | str | None) -> dict[str, Any]:

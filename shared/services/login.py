@@ -1,12 +1,18 @@
 """Battle.net login (OAuth authorization code with state and PKCE S256, as the OAuth security
 BCP asks).
 
-`begin()` stores a random state with its PKCE verifier, an expiry and the hash of a random
-browser key, and returns the authorize URL and that key (the handler puts it in an HttpOnly
+`begin()` counts the start against its client address (LOGIN_STARTS_PER_MINUTE; 429 past it,
+nothing written), then stores a random state with its PKCE verifier, an expiry and the hash of
+a random browser key, and returns the authorize URL and that key (the handler puts it in an HttpOnly
 cookie, so the state is bound to the browser that started the login). `complete()` consumes
 the state (single use, only with the same browser's key), exchanges the code, reads /userinfo,
 upserts the user with the token encrypted, queues the first profile sync (one SQL function, one
 transaction) and mints the user's session JWT.
+
+`redirect_to` is stored as its origin (which must be allowed) plus a path and query of at most
+512 characters; one that does not parse as an absolute http(s) URL is a 400. Login states are
+never cleaned on the request path: an expired one is not found, and pg_cron deletes them by
+their indexed expiry in bounded batches (`prune_oauth_states`).
 """
 
 from __future__ import annotations
@@ -26,13 +32,14 @@ from shared.blizzard.client import BlizzardClient
 from shared.blizzard.regions import Region
 from shared.crypto import TokenCipher
 from shared.db.repository import Repository
-from shared.errors import BadRequest, BlizzardHTTPError
+from shared.errors import BadRequest, BlizzardHTTPError, TooManyRequests
 from shared.jobs.queues import Queue
 from shared.settings import Settings
 
 SCOPES = "openid wow.profile"
 STATE_TTL = timedelta(minutes=10)
-MAX_REDIRECT_BYTES = 2048
+MAX_REDIRECT_BYTES = 2048  # what is read at all
+MAX_REDIRECT_PATH = 512  # what is stored after the origin: path and query
 #: The browser key's cookie: `__Host-` (Secure, Path=/, no Domain) when the callback is https;
 #: over plain http (local) a host-only cookie without the prefix, which browsers would refuse.
 COOKIE_NAME = "guild_sync_login"
@@ -46,11 +53,6 @@ def pkce_challenge(verifier: str) -> str:
 
 def browser_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
-
-
-def origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 @dataclass(frozen=True)
@@ -101,27 +103,50 @@ class LoginService:
         return LoginCookie(SECURE_COOKIE_NAME if secure else COOKIE_NAME, secure)
 
     def check_redirect(self, redirect_to: str | None) -> str | None:
+        """The allowed origin plus path and query (at most MAX_REDIRECT_PATH characters; no
+        fragment, no credentials); BadRequest for anything that does not parse or fit."""
         if redirect_to is None:
             return None
         if len(redirect_to.encode()) > MAX_REDIRECT_BYTES:
             raise BadRequest(f"redirect_to is longer than {MAX_REDIRECT_BYTES} bytes")
         if any(unicodedata.category(c) == "Cc" for c in redirect_to):
             raise BadRequest("redirect_to must not contain control characters")
-        parts = urlsplit(redirect_to)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        try:
+            parts = urlsplit(redirect_to)
+            host, port = parts.hostname, parts.port
+        except ValueError:  # a bad IPv6 literal or port, a netloc that NFKC-normalises badly
+            raise BadRequest("redirect_to is not a valid URL") from None
+        if parts.scheme not in ("http", "https") or not parts.netloc or not host:
             raise BadRequest("redirect_to must be an absolute http(s) URL")
+        if parts.username is not None or parts.password is not None:
+            raise BadRequest("redirect_to must not carry credentials")
         allowed = [o.lower() for o in self.settings.allowed_redirect_origins]
-        if origin(redirect_to) not in allowed:
+        netloc = f"[{host}]" if ":" in host else host
+        found = f"{parts.scheme.lower()}://{netloc}" + (f":{port}" if port is not None else "")
+        if found not in allowed:
             raise BadRequest(
-                f"redirect_to {origin(redirect_to)} is not allowed; allowed: "
+                f"redirect_to {found} is not allowed; allowed: "
                 f"{', '.join(allowed) or 'none (set OAUTH_ALLOWED_REDIRECTS)'}"
             )
-        return redirect_to
+        rest = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if len(rest) > MAX_REDIRECT_PATH:
+            raise BadRequest(
+                f"redirect_to's path and query are longer than {MAX_REDIRECT_PATH} characters"
+            )
+        return found + rest
 
-    def begin(self, redirect_to: str | None, region: Region) -> LoginStarted:
+    def begin(self, redirect_to: str | None, region: Region, address: str) -> LoginStarted:
         """Store a state bound to a new browser key; return the Battle.net authorize URL to
-        redirect to and the key for the browser's cookie."""
+        redirect to and the key for the browser's cookie. `address` is the client's as the
+        platform's proxy saw it: its login starts are limited per minute."""
         redirect_to = self.check_redirect(redirect_to)
+        limit = self.settings.login_starts_per_minute
+        taken = self.repo.login_start_take(address, limit)
+        if not taken.ok:
+            raise TooManyRequests(
+                f"at most {limit} login starts a minute from one address; try again later",
+                retry_after=taken.retry_after,
+            )
         state = secrets.token_urlsafe(32)
         verifier = secrets.token_urlsafe(64)
         browser_key = secrets.token_urlsafe(32)

@@ -3,8 +3,17 @@
 The stream opens with the session's current state (so a client can join late), then relays
 every event the database recorded after it (the trigger on character_sync_sessions writes
 them to sync_events and announces them with pg_notify), and ends after sync-complete or
-sync-error. Bounded: it stops after `max_seconds` and sends a comment as a heartbeat while
-nothing happens.
+sync-error. Bounded: it stops after `max_seconds` (STREAM_MAX_SECONDS, below the platform's
+and the load balancer's request timeouts), sends a comment as a heartbeat while nothing
+happens, and polls less often while nothing changes (0.25 s, doubling up to 2 s, back to
+0.25 s on an event). While it waits it also looks at the session itself every few seconds, so
+it ends within seconds of the session's end whatever `Last-Event-ID` it was opened with.
+
+Open streams are capped per instance (MAX_STREAMS_PER_INSTANCE, an in-process counter, so
+streams never take every request thread of an instance) and per user across instances
+(USER_MAX_STREAMS, counted in the database: a row per open stream whose expiry the heartbeat
+pushes forward, deleted when the stream ends): past either cap the stream is refused with 429
+`too_many_requests` and Retry-After, before it starts.
 
 Every event carries an `id:`, the id of the last sync_events row it reflects: the opening
 state carries the newest event id of the session at that moment (0 before any), relayed
@@ -13,6 +22,8 @@ the stream then resumes with the events recorded after that id, without the open
 so nothing is lost and nothing repeats (ids of one session grow in commit order: they are
 taken under the session row's lock). Only when the session has already ended and nothing
 newer is left does a resumed stream send the final state again, so the client learns the end.
+An id beyond the session's newest event (an id of another session, a forged one) is answered
+at once with the current state, as if there were no header.
 
 When the database is briefly away while polling, the stream ends cleanly with
 `event: stream-interrupted` (carrying the last id and a `retry:` hint) rather than a dropped
@@ -23,18 +34,49 @@ the client reconnects with Last-Event-ID.
 from __future__ import annotations
 
 import json
+import math
+import os
+import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from shared.db.repository import Repository
-from shared.errors import BadRequest, DataError
+from shared.errors import BadRequest, DataError, TooManyRequests
+from shared.settings import Settings
 
 FINAL_EVENTS = frozenset({"sync-complete", "sync-error"})
-POLL_SECONDS = 0.2
+POLL_SECONDS = 0.25  # the poll's first delay, again after every event
+MAX_POLL_SECONDS = 2.0  # the poll's delay while nothing changes grows to this
 HEARTBEAT_SECONDS = 15.0
-MAX_STREAM_SECONDS = 900.0
+STATE_CHECK_SECONDS = 5.0  # while nothing comes, look at the session itself this often
+MAX_STREAM_SECONDS = 240.0
+STREAM_TTL_SECONDS = 60  # an open stream's row lapses this long after its last heartbeat
+INSTANCE_BUSY_RETRY_SECONDS = 5
 RETRY_MS = 2000  # the reconnection delay suggested to the client after a clean early end
+
+
+def default_instance_streams() -> int:
+    """Half the request threads of a functions-framework instance (its gunicorn runs
+    THREADS threads, by default 4 per CPU): streams never hold every thread."""
+    threads = int(os.environ.get("THREADS") or (os.cpu_count() or 1) * 4)
+    return max(1, threads // 2)
+
+
+@dataclass(frozen=True)
+class StreamLimits:
+    per_user: int = 10
+    per_instance: int = 2
+    max_seconds: float = MAX_STREAM_SECONDS
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> StreamLimits:
+        return cls(
+            per_user=settings.user_max_streams,
+            per_instance=settings.max_streams_per_instance or default_instance_streams(),
+            max_seconds=settings.stream_max_seconds,
+        )
 
 
 def sse(event: str, data: Any, event_id: int | None = None, retry_ms: int | None = None) -> str:
@@ -54,36 +96,112 @@ def parse_last_event_id(raw: str | None) -> int | None:
     return int(value)
 
 
+class EventStream:
+    """The stream's text chunks; `close()` (called by the WSGI server when the response ends,
+    the client gone included, even if it was never read) gives its places back, once."""
+
+    def __init__(self, chunks: Iterator[str], release: Callable[[], None]) -> None:
+        self._chunks = chunks
+        self._release: Callable[[], None] | None = release
+
+    def __iter__(self) -> EventStream:
+        return self
+
+    def __next__(self) -> str:
+        return next(self._chunks)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._chunks, "close", None)
+            if close is not None:
+                close()
+        finally:
+            release, self._release = self._release, None
+            if release is not None:
+                release()
+
+
 class ProgressStream:
     def __init__(
         self,
         repo: Repository,
+        limits: StreamLimits | None = None,
         *,
         poll_seconds: float = POLL_SECONDS,
-        max_seconds: float = MAX_STREAM_SECONDS,
+        max_poll_seconds: float = MAX_POLL_SECONDS,
+        max_seconds: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.repo = repo
+        self.limits = limits or StreamLimits()
         self.poll_seconds = poll_seconds
-        self.max_seconds = max_seconds
+        self.max_poll_seconds = max(poll_seconds, max_poll_seconds)
+        self.max_seconds = self.limits.max_seconds if max_seconds is None else max_seconds
         self.sleep = sleep
         self.clock = clock
+        self._slots = threading.BoundedSemaphore(self.limits.per_instance)
 
     def events(
-        self, session_id: str, first: dict[str, Any], last_event_id: str | None = None
-    ) -> Iterator[str]:
+        self,
+        session_id: str,
+        first: dict[str, Any],
+        last_event_id: str | None = None,
+        user_id: Any = None,
+    ) -> EventStream:
         """`first` is the session's current state as `get_sync_state` returns it (already
-        checked to belong to the caller); `last_event_id` the raw Last-Event-ID header.
-        The header is checked now (a bad one is a 400 before the stream starts)."""
+        checked to belong to the caller); `last_event_id` the raw Last-Event-ID header;
+        `user_id` the user whose open streams count (None: the operator, not counted).
+        The header and both caps are checked now: a 400 or 429 comes before the stream."""
         resume_after = parse_last_event_id(last_event_id)
-        return self._stream(session_id, first, resume_after)
+        if not self._slots.acquire(blocking=False):
+            raise TooManyRequests(
+                "this instance holds as many event streams as it may; try again",
+                retry_after=INSTANCE_BUSY_RETRY_SECONDS,
+            )
+        stream_id: str | None = None
+        try:
+            if user_id is not None:
+                answer = self.repo.stream_open(
+                    user_id,
+                    self.limits.per_user,
+                    STREAM_TTL_SECONDS,
+                    math.ceil(self.max_seconds) + STREAM_TTL_SECONDS,
+                )
+                if not answer.ok:
+                    raise TooManyRequests(
+                        f"at most {self.limits.per_user} open event streams per user; close one",
+                        retry_after=answer.retry_after,
+                    )
+                stream_id = answer.id
+        except BaseException:
+            self._slots.release()
+            raise
+
+        def touch() -> None:
+            if stream_id is not None:
+                self.repo.stream_touch(stream_id, STREAM_TTL_SECONDS)
+
+        def release() -> None:
+            self._slots.release()
+            if stream_id is not None:
+                try:
+                    self.repo.stream_close(stream_id)
+                except DataError:
+                    pass  # its row lapses after STREAM_TTL_SECONDS (and pg_cron deletes it)
+
+        return EventStream(self._stream(session_id, first, resume_after, touch), release)
 
     def _stream(
-        self, session_id: str, first: dict[str, Any], resume_after: int | None
+        self,
+        session_id: str,
+        first: dict[str, Any],
+        resume_after: int | None,
+        touch: Callable[[], None],
     ) -> Iterator[str]:
         state_id = int(first.get("lastEventId") or 0)
-        if resume_after is None:
+        if resume_after is None or resume_after > state_id:
+            # a new stream, or an id beyond the session's newest event: the state at once
             yield sse(first["event"], first["data"], state_id)
             if first["event"] in FINAL_EVENTS:
                 return
@@ -93,21 +211,39 @@ class ProgressStream:
             if first["event"] in FINAL_EVENTS and state_id <= last_id:
                 yield sse(first["event"], first["data"], max(state_id, last_id))
                 return
-        started = last_beat = self.clock()
+        started = last_beat = last_check = self.clock()
+        delay = self.poll_seconds
         while self.clock() - started < self.max_seconds:
             try:
                 batch = self.repo.sync_events_since(session_id, last_id)
+                for event in batch:
+                    last_id = int(event["id"])
+                    yield sse(event["event"], event["data"], last_id)
+                    if event["event"] in FINAL_EVENTS:
+                        return
+                now = self.clock()
+                if batch:
+                    last_check = now
+                elif now - last_check >= STATE_CHECK_SECONDS:
+                    last_check = now
+                    current = self.repo.get_sync_state(session_id, None)
+                    if current is None:
+                        return  # the session is gone: a reconnection is answered 404
+                    if current["event"] in FINAL_EVENTS:
+                        final_id = max(int(current.get("lastEventId") or 0), last_id)
+                        yield sse(current["event"], current["data"], final_id)
+                        return
+                if now - last_beat >= HEARTBEAT_SECONDS:
+                    last_beat = now
+                    touch()
+                    yield ": keep-alive\n\n"
             except DataError:
                 data = {"sessionId": session_id, "lastEventId": last_id}
                 yield sse("stream-interrupted", data, last_id, RETRY_MS)
                 return
-            for event in batch:
-                last_id = int(event["id"])
-                yield sse(event["event"], event["data"], last_id)
-                if event["event"] in FINAL_EVENTS:
-                    return
-            if self.clock() - last_beat >= HEARTBEAT_SECONDS:
-                last_beat = self.clock()
-                yield ": keep-alive\n\n"
-            self.sleep(self.poll_seconds)
+            if batch:
+                delay = self.poll_seconds
+            self.sleep(delay)
+            if not batch:
+                delay = min(delay * 2, self.max_poll_seconds)
         yield sse("stream-timeout", {"sessionId": session_id}, last_id, RETRY_MS)

@@ -53,6 +53,32 @@ select public.enqueue_character_enrichment(
   p_user_id => %(p_user_id)s::uuid, p_character_id => %(p_character_id)s,
   p_queue => %(p_queue)s) as value;
 
+-- name: request_character_enrichment
+select public.request_character_enrichment(
+  p_user_id => %(p_user_id)s::uuid, p_character_id => %(p_character_id)s,
+  p_queue => %(p_queue)s, p_limit => %(p_limit)s::integer,
+  p_window_s => %(p_window_s)s::integer) as value;
+
+-- name: quota_take
+select public.quota_take(
+  p_user_id => %(p_user_id)s::uuid, p_kind => %(p_kind)s, p_limit => %(p_limit)s::integer,
+  p_window_s => %(p_window_s)s::integer) as value;
+
+-- name: stream_open
+select public.stream_open(
+  p_user_id => %(p_user_id)s::uuid, p_limit => %(p_limit)s::integer,
+  p_ttl_s => %(p_ttl_s)s::integer, p_max_life_s => %(p_max_life_s)s::integer) as value;
+
+-- name: stream_touch
+select public.stream_touch(p_id => %(p_id)s::uuid, p_ttl_s => %(p_ttl_s)s::integer) as value;
+
+-- name: stream_close
+select public.stream_close(p_id => %(p_id)s::uuid) as value;
+
+-- name: login_start_take
+select public.login_start_take(
+  p_address => %(p_address)s, p_limit => %(p_limit)s::integer) as value;
+
 -- name: start_character_item
 select public.start_character_item(
   p_session_id => %(p_session_id)s::uuid, p_character_id => %(p_character_id)s) as value;

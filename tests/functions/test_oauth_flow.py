@@ -157,7 +157,7 @@ def test_every_callback_answer_clears_the_cookie(
     assert client.get_cookie(COOKIE) is None
 
 
-def test_expired_states_are_purged_when_a_login_starts_or_completes(
+def test_expired_states_are_refused_and_left_to_the_cron_job(
     client: FlaskClient, app: App, oauth: FakeBattleNet, db: PsycopgDatabase
 ) -> None:
     state = begin(client, None)["state"]
@@ -165,16 +165,12 @@ def test_expired_states_are_purged_when_a_login_starts_or_completes(
         conn.execute("update oauth_states set expires_at = now() - interval '1 second'")
     late = client.get(CALLBACK, query_string={"code": "good-code", "state": state})
     assert late.status_code == 400 and late.json and "expired" in late.json["error"]["message"]
-    assert states(db) == []
     begin(client, None)
+    assert len(states(db)) == 2  # nothing is cleaned on the request path
     with db.connection() as conn:
-        conn.execute("update oauth_states set expires_at = now() - interval '1 second'")
-    begin(client, None)
-    assert len(states(db)) == 1  # the expired one went when the next login started
-    with db.connection() as conn:
-        conn.execute("update oauth_states set expires_at = now() - interval '1 second'")
-        purged = conn.execute("select public.purge_login_states() as n").fetchone()
-    assert purged == {"n": 1}  # what pg_cron runs every five minutes
+        pruned = conn.execute("select public.prune_oauth_states() as n").fetchone()
+    assert pruned == {"n": 1}  # what pg_cron runs every minute
+    assert len(states(db)) == 1
 
 
 @pytest.mark.parametrize(
@@ -189,6 +185,12 @@ def test_expired_states_are_purged_when_a_login_starts_or_completes(
         ("http://localhost:3000/\x00", "control characters"),
         ("http://localhost:3000/\x7f", "control characters"),
         ("http://localhost:3000/\u0085", "control characters"),
+        ("http://[::1", "not a valid URL"),
+        ("http://localhost:3000\uff03@evil.com", "not a valid URL"),
+        ("http://localhost:99999/", "not a valid URL"),
+        ("http://user:pw@localhost:3000/", "credentials"),
+        ("http://localhost:3000/" + "a" * 512, "512 characters"),
+        ("http://localhost:3000/?" + "q" * 511, "512 characters"),
     ],
 )
 def test_redirect_must_be_allowed(
@@ -203,9 +205,20 @@ def test_redirect_must_be_allowed(
 def test_a_long_redirect_within_the_cap_is_kept(
     client: FlaskClient, app: App, db: PsycopgDatabase
 ) -> None:
-    target = "http://localhost:3000/" + "a" * (2048 - len("http://localhost:3000/"))
+    target = "http://localhost:3000/" + "a" * 500 + "?n=1234567"  # path + query: 512
     begin(client, target)
     assert [s["redirect_to"] for s in states(db)] == [target]
+
+
+def test_redirect_is_stored_as_origin_and_path(
+    client: FlaskClient, app: App, db: PsycopgDatabase
+) -> None:
+    begin(client, "HTTP://LocalHost:3000/Done?x=1#fragment")
+    begin(client, "http://localhost:3000")
+    assert [s["redirect_to"] for s in states(db)] == [
+        "http://localhost:3000/Done?x=1",
+        "http://localhost:3000/",
+    ]
 
 
 def test_callback_redirects_with_session_and_stores_token_encrypted(

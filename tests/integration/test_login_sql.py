@@ -42,14 +42,65 @@ def test_a_state_is_consumed_once_by_its_browser(db: PsycopgDatabase) -> None:
     assert count_states(db) == 0  # deleted, not kept marked as used
 
 
-def test_expired_states_are_purged_at_once(db: PsycopgDatabase) -> None:
+def test_expired_states_are_not_found_and_pruned_by_expiry_in_batches(
+    db: PsycopgDatabase,
+) -> None:
     repo = Repository(db)
-    save(repo, "old", "h", expires_in=timedelta(seconds=-1))
-    save(repo, "new", "h")  # starting a login purges the expired ones
-    assert count_states(db) == 1
-    save(repo, "old2", "h", expires_in=timedelta(seconds=-1))
-    assert repo.consume_login_state("old2", "h") is None
-    assert count_states(db) == 1
+    for n in range(5):
+        save(repo, f"old{n}", "h", expires_in=timedelta(seconds=-1))
+    save(repo, "new", "h")
+    assert count_states(db) == 6  # starting a login cleans nothing
+    assert repo.consume_login_state("old0", "h") is None  # expired: not found
+    with db.connection() as conn:
+        first = conn.execute("select public.prune_oauth_states(2, 2) as n").fetchone()
+        assert first == {"n": 4}  # two batches of two, then it stops
+        rest = conn.execute("select public.prune_oauth_states(2, 2) as n").fetchone()
+        assert rest == {"n": 1}
+    assert count_states(db) == 1 and repo.consume_login_state("new", "h") is not None
+
+
+def test_pruning_uses_the_expiry_index(db: PsycopgDatabase) -> None:
+    with db.connection() as conn:
+        conn.execute(
+            "insert into oauth_states (state, code_verifier, region, expires_at) "
+            "select 's' || g, 'v', 'us', now() + interval '10 minutes' "
+            "from generate_series(1, 20000) g"
+        )
+        conn.execute("analyze oauth_states")
+        plan = conn.execute(
+            "explain select state from oauth_states where expires_at <= now() "
+            "order by expires_at limit 5000"
+        ).fetchall()
+    text = "\n".join(str(next(iter(r.values()))) for r in plan)
+    assert "oauth_states_expires_at" in text and "Seq Scan" not in text
+
+
+def test_login_starts_are_counted_per_address_and_minute(db: PsycopgDatabase) -> None:
+    repo = Repository(db)
+    assert [repo.login_start_take("10.0.0.1", 3).ok for _ in range(4)] == [True] * 3 + [False]
+    refused = repo.login_start_take("10.0.0.1", 3)
+    assert not refused.ok and 1 <= refused.retry_after <= 60
+    assert repo.login_start_take("10.0.0.2", 3).ok  # another address
+    with db.connection() as conn:
+        rows = conn.execute("select address, starts from login_starts order by address")
+        assert rows.fetchall() == [
+            {"address": "10.0.0.1", "starts": 3},  # refusals are not written
+            {"address": "10.0.0.2", "starts": 1},
+        ]
+        conn.execute("update login_starts set minute = minute - interval '2 minutes'")
+        assert conn.execute("select public.prune_oauth_states() as n").fetchone() == {"n": 2}
+    assert repo.login_start_take("10.0.0.1", 3).ok  # a new minute
+
+
+def test_the_prune_job_is_scheduled_and_the_old_one_gone(db: PsycopgDatabase) -> None:
+    with db.connection() as conn:
+        jobs = {
+            r["jobname"]: r for r in conn.execute("select jobname, schedule, command from cron.job")
+        }
+    assert "guild-sync-purge-login-states" not in jobs
+    job = jobs["guild-sync-prune-limits"]
+    assert job["schedule"] == "* * * * *"
+    assert "prune_oauth_states()" in job["command"] and "prune_usage_limits()" in job["command"]
 
 
 def test_find_user_id_by_id_or_battlenet_id(db: PsycopgDatabase) -> None:
@@ -68,7 +119,9 @@ def test_find_user_id_by_id_or_battlenet_id(db: PsycopgDatabase) -> None:
         "select public.find_user_id(p_battlenet_id => 7)",
         "select public.consume_login_state('s', 'h')",
         "select public.save_oauth_state('s', 'v', null, 'us', 'h', now())",
-        "select public.purge_login_states()",
+        "select public.prune_oauth_states()",
+        "select public.prune_usage_limits()",
+        "select public.login_start_take('a', 1)",
     ],
 )
 @pytest.mark.parametrize("role", ["anon", "authenticated"])

@@ -1,5 +1,6 @@
-"""The event stream's ids, Last-Event-ID resume and clean early ends, with a fake repository
-and a fake clock (the SQL behind it is tested in tests/integration and tests/e2e)."""
+"""The event stream's ids, Last-Event-ID resume and clean early ends, its back-off, its end
+whatever Last-Event-ID it came with, and its caps, with a fake repository and a fake clock
+(the SQL behind it is tested in tests/integration and tests/e2e)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,14 @@ from typing import Any
 
 import pytest
 
-from shared.errors import BadRequest, DataError
-from shared.services.progress import ProgressStream, parse_last_event_id
+from shared.db.repository import LimitAnswer
+from shared.errors import BadRequest, DataError, TooManyRequests
+from shared.services.progress import (
+    STATE_CHECK_SECONDS,
+    ProgressStream,
+    StreamLimits,
+    parse_last_event_id,
+)
 from tests.fakes import FakeClock
 
 SID = "6f1c2d4e-0000-4000-8000-000000000001"
@@ -31,12 +38,35 @@ COMPLETE = {"sessionId": SID, "status": "completed", "progressPercentage": 100}
 
 
 class FakeEvents:
-    """`sync_events_since` over a list that a test extends between polls; `down` polls fail."""
+    """`sync_events_since` over a list that a test extends between polls; `down` polls fail;
+    `current` is what `get_sync_state` answers; open streams per user counted in `open`."""
 
     def __init__(self, events: list[tuple[int, str, dict[str, Any]]]) -> None:
         self.events = events
         self.down = 0
         self.calls: list[int] = []
+        self.current: dict[str, Any] | None = {"event": "sync-progress", "data": {}}
+        self.state_calls = 0
+        self.open: dict[str, str] = {}  # stream id -> user
+        self.touched: list[str] = []
+
+    def get_sync_state(self, session_id: str, user_id: Any) -> dict[str, Any] | None:
+        self.state_calls += 1
+        return self.current
+
+    def stream_open(self, user_id: str, limit: int, ttl_s: int, max_life_s: int) -> LimitAnswer:
+        if sum(1 for u in self.open.values() if u == user_id) >= limit:
+            return LimitAnswer(False, 42.0)
+        stream_id = f"s{len(self.open) + len(self.touched) + 1}"
+        self.open[stream_id] = user_id
+        return LimitAnswer(True, 0.0, stream_id)
+
+    def stream_touch(self, stream_id: str, ttl_s: int) -> bool:
+        self.touched.append(stream_id)
+        return stream_id in self.open
+
+    def stream_close(self, stream_id: str) -> None:
+        self.open.pop(stream_id, None)
 
     def sync_events_since(self, session_id: str, after: int) -> list[dict[str, Any]]:
         self.calls.append(after)
@@ -148,3 +178,105 @@ def test_a_bad_last_event_id_is_a_bad_request(raw: str) -> None:
 @pytest.mark.parametrize(("raw", "value"), [(None, None), ("", None), (" ", None), ("42", 42)])
 def test_last_event_id_values(raw: str | None, value: int | None) -> None:
     assert parse_last_event_id(raw) == value
+
+
+def test_the_poll_backs_off_while_nothing_changes_and_resets_on_an_event() -> None:
+    repo = FakeEvents([])
+    original = repo.sync_events_since
+
+    def one_event_on_the_sixth_poll(session_id: str, after: int) -> list[dict[str, Any]]:
+        if len(repo.calls) == 5:
+            repo.events.append((1, "sync-progress", progress(1)))
+        return original(session_id, after)
+
+    repo.sync_events_since = one_event_on_the_sixth_poll  # type: ignore[method-assign]
+    clock = FakeClock()
+    list(stream(repo, clock, max_seconds=8).events(SID, state("sync-progress", progress(0), 0)))
+    assert clock.sleeps[:9] == [0.25, 0.5, 1.0, 2.0, 2.0, 0.25, 0.25, 0.5, 1.0]
+    assert max(clock.sleeps) == 2.0
+
+
+@pytest.mark.parametrize("last_event_id", ["999999", "0", "3"])
+def test_a_stream_ends_within_seconds_of_the_session_end_whatever_last_event_id(
+    last_event_id: str,
+) -> None:
+    """The session ends without an event after the id the client brought (its end was
+    recorded under an older id, or the id came from another session): the stream looks at the
+    session itself and ends within STATE_CHECK_SECONDS (plus one poll)."""
+    repo = FakeEvents([])
+    clock = FakeClock()
+    started = clock.now
+    original = repo.sync_events_since
+
+    def ends_after_a_second(session_id: str, after: int) -> list[dict[str, Any]]:
+        if clock.now - started >= 1 and repo.current and repo.current["event"] != "sync-complete":
+            repo.current = state("sync-complete", COMPLETE, 3)
+            ended.append(clock.now)
+        return original(session_id, after)
+
+    ended: list[float] = []
+    repo.sync_events_since = ends_after_a_second  # type: ignore[method-assign]
+    opening = state("sync-progress", progress(1), 3)
+    out = parse(list(stream(repo, clock).events(SID, opening, last_event_id)))
+    assert out[-1]["event"] == "sync-complete" and out[-1]["id"] == "3"
+    assert clock.now - ended[0] <= STATE_CHECK_SECONDS + 2.0
+
+
+def test_an_id_beyond_the_newest_event_is_answered_at_once_with_the_state() -> None:
+    repo = FakeEvents([])
+    repo.current = state("sync-complete", COMPLETE, 12)
+    out = parse(list(stream(repo).events(SID, state("sync-complete", COMPLETE, 12), "5000")))
+    assert [(e["id"], e["event"]) for e in out] == [("12", "sync-complete")]
+    assert repo.calls == []
+    # a running session: the state at once, then its events after the state's id
+    repo = FakeEvents([(13, "sync-complete", COMPLETE)])
+    out = parse(list(stream(repo).events(SID, state("sync-progress", progress(1), 12), "5000")))
+    assert [(e["id"], e["event"]) for e in out] == [
+        ("12", "sync-progress"),
+        ("13", "sync-complete"),
+    ]
+    assert repo.calls == [12]
+
+
+def test_streams_past_the_instance_cap_are_refused_until_one_closes() -> None:
+    repo = FakeEvents([])
+    progress_stream = ProgressStream(repo, StreamLimits(per_user=10, per_instance=2))
+    first = progress_stream.events(SID, state("sync-progress", progress(0), 0))
+    second = progress_stream.events(SID, state("sync-progress", progress(0), 0), user_id="u2")
+    with pytest.raises(TooManyRequests) as refused:
+        progress_stream.events(SID, state("sync-progress", progress(0), 0))
+    assert refused.value.status == 429 and refused.value.public["retryAfter"] >= 1
+    first.close()  # never read: closing gives its place back all the same
+    first.close()  # once
+    third = progress_stream.events(SID, state("sync-progress", progress(0), 0))
+    with pytest.raises(TooManyRequests):
+        progress_stream.events(SID, state("sync-progress", progress(0), 0))
+    second.close()
+    third.close()
+    assert repo.open == {}
+
+
+def test_streams_past_the_user_cap_are_refused_and_counted_per_user() -> None:
+    repo = FakeEvents([])
+    progress_stream = ProgressStream(repo, StreamLimits(per_user=2, per_instance=10))
+    opening = state("sync-progress", progress(0), 0)
+    mine = [progress_stream.events(SID, opening, user_id="me") for _ in range(2)]
+    with pytest.raises(TooManyRequests) as refused:
+        progress_stream.events(SID, opening, user_id="me")
+    assert refused.value.public["retryAfter"] == 42
+    other = progress_stream.events(SID, opening, user_id="other")  # another user is served
+    mine[0].close()
+    progress_stream.events(SID, opening, user_id="me").close()
+    # a refused stream gave its instance place back: 10 more fit beside the three open ones
+    more = [progress_stream.events(SID, opening) for _ in range(7)]
+    for s in [*more, mine[1], other]:
+        s.close()
+    assert repo.open == {}
+
+
+def test_the_heartbeat_keeps_the_stream_counted() -> None:
+    repo = FakeEvents([])
+    progress_stream = stream(repo, max_seconds=40)
+    chunks = list(progress_stream.events(SID, state("x", {}, 0), user_id="me"))
+    assert chunks.count(": keep-alive\n\n") == 2
+    assert len(repo.touched) == 2 and len(set(repo.touched)) == 1

@@ -3,8 +3,11 @@
 // the database was briefly away; `stream-timeout`) or a 5xx, the follower waits (bounded
 // exponential backoff with jitter, or the server's `retry:` / Retry-After hint) and reconnects
 // with `Last-Event-ID`, so the server resumes after the last event seen: nothing is lost and
-// nothing repeats. It stops after the final event (sync-complete / sync-error), on an answer
-// that retrying cannot change (401, 403, 404, 400), or after too many failed attempts in a row.
+// nothing repeats. A stream that simply ends before the final event (the server ends streams at
+// their maximum life, below the platform's request timeouts) is reconnected the same way; a 429
+// (too many open streams) is waited out as its Retry-After says. It stops after the final event
+// (sync-complete / sync-error), on an answer that retrying cannot change (401, 403, 404, 400),
+// or after too many failed attempts in a row (a stream that ran to its maximum life is not one).
 
 import { ApiError, ErrorCodes, asApiError } from "./errors";
 import { SseParser, type SseMessage } from "./sse";
@@ -86,6 +89,7 @@ export function followSse(
   let lastId: string | null = options.lastEventId ?? null;
   let connected = false;
   let delivered = 0; // events handed to onEvent
+  let timedOut = false; // this connection ended at the server's maximum stream life
 
   const setConnected = (value: boolean): void => {
     if (connected === value) return;
@@ -94,13 +98,18 @@ export function followSse(
   };
 
   /** One connection: resolves how it ended. */
-  async function connectOnce(): Promise<{ final: boolean; hintMs: number | null }> {
+  async function connectOnce(): Promise<{
+    final: boolean;
+    hintMs: number | null;
+    timedOut: boolean;
+  }> {
     const attempt = new AbortController();
     const onStop = (): void => attempt.abort();
     stop.signal.addEventListener("abort", onStop);
     let timer = setTimeout(() => attempt.abort(), opts.connectTimeoutMs);
     let final = false;
     let hintMs: number | null = null;
+    timedOut = false;
     try {
       let response: Response;
       try {
@@ -141,7 +150,7 @@ export function followSse(
       } finally {
         if (final || stop.signal.aborted) reader.cancel().catch(() => undefined);
       }
-      return { final, hintMs };
+      return { final, hintMs, timedOut };
     } finally {
       clearTimeout(timer);
       stop.signal.removeEventListener("abort", onStop);
@@ -154,6 +163,7 @@ export function followSse(
     if (stop.signal.aborted) return "skip";
     if (EARLY_ENDS.has(message.event)) {
       if (message.id !== null) lastId = message.id;
+      if (message.event === "stream-timeout") timedOut = true;
       return "skip";
     }
     if (!SYNC_EVENT_TYPES.includes(message.event as SyncEventType)) return "skip";
@@ -177,6 +187,7 @@ export function followSse(
     while (!stop.signal.aborted) {
       let waitMs: number | null = null;
       const before = delivered;
+      let lived = false; // the stream ran to its maximum life: not a failure
       try {
         const result = await connectOnce();
         if (result.final) {
@@ -184,13 +195,15 @@ export function followSse(
           return;
         }
         waitMs = result.hintMs;
+        lived = result.timedOut;
       } catch (error) {
         if (stop.signal.aborted) return;
         const apiError = asApiError(error);
-        if (!apiError.retryable) return fail(apiError);
+        // 429: too many open streams for now; wait as Retry-After says
+        if (!apiError.retryable && apiError.status !== 429) return fail(apiError);
         if (apiError.retryAfter !== null) waitMs = apiError.retryAfter * 1000;
       }
-      failures = delivered > before ? 0 : failures + 1;
+      failures = delivered > before || lived ? 0 : failures + 1;
       if (failures >= opts.maxAttempts) {
         return fail(
           new ApiError(0, ErrorCodes.streamLost, "lost the live connection to the sync session"),

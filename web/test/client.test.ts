@@ -264,6 +264,52 @@ describe("followSession", () => {
     expect(f.events.map((e) => e.type)).toEqual(["sync-progress", "sync-complete"]);
   });
 
+  it("reconnects after streams that end at their maximum life, however many", async () => {
+    const lived = Array.from({ length: 4 }, () => new EventStream());
+    const last = new EventStream();
+    const api = new FakeApi().streams(SID, ...lived, last);
+    const f = recorder();
+    client(api).followSession(SID, f.handlers, { ...f.options, maxAttempts: 2 });
+    for (const stream of lived) {
+      await flush();
+      stream.send("stream-timeout", { sessionId: SID }, 5, 2000);
+      stream.end();
+    }
+    await flush();
+    last.send("sync-complete", completeData(2), 6);
+    await flush();
+    expect(api.requestsTo(EVENTS)).toHaveLength(5);
+    expect(api.requestsTo(EVENTS)[4]?.headers.get("Last-Event-ID")).toBe("5");
+    expect(f.errors).toEqual([]);
+    expect(f.events.map((e) => e.type)).toEqual(["sync-complete"]);
+  });
+
+  it("waits out a 429 (too many open streams) as Retry-After says, then reconnects", async () => {
+    const stream = new EventStream();
+    const api = new FakeApi().on(
+      "GET",
+      EVENTS,
+      apiError(
+        429,
+        "too_many_requests",
+        "at most 10 open event streams per user",
+        {},
+        {
+          "Retry-After": "9",
+        },
+      ),
+      () => stream.response(),
+    );
+    const f = recorder();
+    client(api).followSession(SID, f.handlers, f.options);
+    await flush();
+    stream.send("sync-complete", completeData(2), 4);
+    await flush();
+    expect(f.sleeps).toEqual([9000]);
+    expect(f.errors).toEqual([]);
+    expect(f.events.map((e) => e.type)).toEqual(["sync-complete"]);
+  });
+
   it("backs off on 5xx (Retry-After honoured) and gives up after a bounded number of tries", async () => {
     const api = new FakeApi().on(
       "GET",
