@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import flask
 from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException
 
 from shared.errors import BadRequest, GuildSyncError
 
@@ -42,6 +43,10 @@ def to_response(exc: Exception) -> flask.Response:
     """The one mapping from exceptions to HTTP answers."""
     if isinstance(exc, GuildSyncError) and exc.status < 500:
         response = error_response(exc.status, exc.code, exc.message, exc.public)
+    elif isinstance(exc, HTTPException) and exc.code is not None and exc.code < 500:
+        # Werkzeug's own refusals (a path the framework's route cannot match, a body too large)
+        code = (exc.name or "bad request").lower().replace(" ", "_")
+        response = error_response(exc.code, code, exc.description or exc.name)
     else:
         error_id = uuid.uuid4().hex
         if isinstance(exc, GuildSyncError):
@@ -70,7 +75,13 @@ CORS_ALLOW_METHODS = "GET, POST, PUT, OPTIONS"
 
 def endpoint(fn: Handler) -> Handler:
     """Wrap a handler so every error leaves as the JSON error shape, and so browsers on the
-    app's origins (OAUTH_ALLOWED_REDIRECTS) may call it (CORS, preflight included)."""
+    app's origins (OAUTH_ALLOWED_REDIRECTS) may call it (CORS, preflight included).
+
+    functions-framework loads a function's module inside its Flask app's context: there the
+    app's own errors (a path its catch-all route does not match, such as one with a newline;
+    its plain-text crash page) get the same JSON shape."""
+    if flask.has_app_context():
+        flask.current_app.register_error_handler(Exception, to_response)
 
     @functools.wraps(fn)
     def wrapper(request: flask.Request) -> flask.typing.ResponseReturnValue:
@@ -115,6 +126,8 @@ def parse_body(request: flask.Request, model: type[M], *, allow_empty: bool = Tr
         payload = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("the body is not valid JSON") from None
+    except RecursionError:
+        raise BadRequest("the body's JSON is nested too deeply") from None
     if not isinstance(payload, dict):
         raise BadRequest("the body must be a JSON object")
     try:

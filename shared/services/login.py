@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 import unicodedata
 import uuid
@@ -29,10 +30,13 @@ from shared.db.repository import Repository
 from shared.errors import BadRequest, BlizzardHTTPError
 from shared.jobs.queues import Queue
 from shared.settings import Settings
+from shared.urls import split_url
 
 SCOPES = "openid wow.profile"
 STATE_TTL = timedelta(minutes=10)
 MAX_REDIRECT_BYTES = 2048
+#: What `begin()` hands out as a state (token_urlsafe(32): 43 characters).
+STATE_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,128}")
 #: The browser key's cookie: `__Host-` (Secure, Path=/, no Domain) when the callback is https;
 #: over plain http (local) a host-only cookie without the prefix, which browsers would refuse.
 COOKIE_NAME = "guild_sync_login"
@@ -101,7 +105,7 @@ class LoginService:
             raise BadRequest(f"redirect_to is longer than {MAX_REDIRECT_BYTES} bytes")
         if any(unicodedata.category(c) == "Cc" for c in redirect_to):
             raise BadRequest("redirect_to must not contain control characters")
-        parts = urlsplit(redirect_to)
+        parts = split_url(redirect_to, "redirect_to")
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise BadRequest("redirect_to must be an absolute http(s) URL")
         allowed = [o.lower() for o in self.settings.allowed_redirect_origins]
@@ -145,6 +149,8 @@ class LoginService:
     ) -> LoginResult:
         if not state:
             raise BadRequest("the callback has no state")
+        if not STATE_PATTERN.fullmatch(state):  # never reaches the database (NUL, 2 KB junk)
+            raise BadRequest("unknown, expired or already used login state; start the login again")
         if not browser_key:
             raise BadRequest(
                 "the login cookie is missing: start the login again in this browser, on the "
