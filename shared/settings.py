@@ -6,13 +6,15 @@ A missing or malformed setting fails at start with one clear line naming the var
 Production mode (`BLIZZARD_CLIENT_ID` set, or `K_SERVICE` as on Cloud Run / Cloud Functions)
 refuses the development defaults of SUPABASE_JWT_SECRET and TOKEN_ENCRYPTION_KEY (an unset
 variable is the default), a JWT secret under 32 characters, and keeps no localhost origin in
-the default redirect allow-list. Locally nothing needs to be set.
+the default redirect allow-list, and wants https for OAUTH_REDIRECT_URI and every allowed
+redirect (loopback hosts aside). Locally nothing needs to be set.
 """
 
 from __future__ import annotations
 
 import base64
 import functools
+import ipaddress
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -117,6 +119,24 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _production_https(self) -> Settings:
+        """Production sends the browser and the session over https only: OAUTH_REDIRECT_URI and
+        every OAUTH_ALLOWED_REDIRECTS entry must be https, loopback hosts aside (a proxy or a
+        tunnel on the same machine)."""
+        if not self.production:
+            return self
+        named = [("OAUTH_REDIRECT_URI", self.oauth_redirect_uri)]
+        named += [("OAUTH_ALLOWED_REDIRECTS", o) for o in self.allowed_redirect_origins]
+        for variable, url in named:
+            try:
+                parts = urlsplit(url)
+            except ValueError:
+                raise _refused(variable, f"{url!r} is not a URL") from None
+            if parts.scheme != "https" and not is_loopback(parts.hostname):
+                raise _refused(variable, f"{url!r} is not https", "use https (loopback aside)")
+        return self
+
     @field_validator("blizzard_api_url", "blizzard_oauth_url", "oauth_redirect_uri")
     @classmethod
     def _http_url(cls, value: str) -> str:
@@ -171,6 +191,18 @@ class Settings(BaseSettings):
             err = exc.errors()[0]
             name = str(err["loc"][0]).upper() if err["loc"] else "settings"
             raise ConfigError(f"invalid setting {name}: {err['msg']}", variable=name) from None
+
+
+def is_loopback(host: str | None) -> bool:
+    """localhost, 127.0.0.0/8 or ::1."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _refused(variable: str, problem: str, fix: str = "") -> ConfigError:
