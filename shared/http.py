@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from shared.errors import BadRequest, GuildSyncError
+from shared.logs import bind, request_context, trace_fields
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -49,6 +51,7 @@ def to_response(exc: Exception) -> flask.Response:
         response = error_response(exc.code, code, exc.description or exc.name)
     else:
         error_id = uuid.uuid4().hex
+        bind(errorId=error_id)  # on this line and the request's later ones
         if isinstance(exc, GuildSyncError):
             detail = {k: v for k, v in exc.context.items() if v is not None}
             log.error("error %s: %s: %s %s", error_id, type(exc).__name__, exc.message, detail)
@@ -85,17 +88,39 @@ def endpoint(fn: Handler) -> Handler:
 
     @functools.wraps(fn)
     def wrapper(request: flask.Request) -> flask.typing.ResponseReturnValue:
-        if request.method == "OPTIONS":
-            response = flask.Response(status=204)
-        else:
-            try:
-                response = flask.make_response(fn(request))
-            except Exception as exc:
-                response = to_response(exc)
-        _allow_origin(request, response)
+        started = time.monotonic()
+        with request_context(function=fn.__name__, **_trace(request)):
+            if request.method == "OPTIONS":
+                response = flask.Response(status=204)
+            else:
+                try:
+                    response = flask.make_response(fn(request))
+                except Exception as exc:
+                    response = to_response(exc)
+            _allow_origin(request, response)
+            ms = round((time.monotonic() - started) * 1000, 1)
+            log.info(  # the path only: a query may hold a login's code and state
+                "%s %s %s in %.0f ms",
+                request.method,
+                request.path[:200],
+                response.status_code,
+                ms,
+                extra={"fields": {"status": response.status_code, "latencyMs": ms}},
+            )
         return response
 
     return wrapper
+
+
+def _trace(request: flask.Request) -> dict[str, object]:
+    from shared.bootstrap import get_app
+
+    try:
+        project = get_app().settings.google_cloud_project
+    except GuildSyncError:
+        project = None
+    headers = request.headers
+    return trace_fields(headers.get("X-Cloud-Trace-Context"), headers.get("traceparent"), project)
 
 
 def _allow_origin(request: flask.Request, response: flask.Response) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import functools
 import ipaddress
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -85,6 +86,10 @@ class Settings(BaseSettings):
     oauth_allowed_redirects: str = DEFAULT_ALLOWED_REDIRECTS
     session_ttl_seconds: int = Field(default=3600, gt=0)
     k_service: str | None = None  # set by Cloud Run and Cloud Functions: production mode
+    # Operations: logs (shared/logs.py) and the database pool of one instance (README, sizing)
+    log_format: Literal["json", "text"] | None = None  # default: json in production, else text
+    google_cloud_project: str | None = None  # names the trace in JSON logs
+    db_pool_max_size: int = Field(default=10, ge=1, le=200)  # psycopg connections per instance
 
     @field_validator("token_encryption_key")
     @classmethod
@@ -162,6 +167,10 @@ class Settings(BaseSettings):
     @property
     def production(self) -> bool:
         return bool(self.blizzard_client_id or self.k_service)
+
+    @property
+    def logs_as_json(self) -> bool:
+        return (self.log_format or ("json" if self.production else "text")) == "json"
 
     @property
     def allowed_redirect_origins(self) -> list[str]:
