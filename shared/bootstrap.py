@@ -49,7 +49,7 @@ def make_database(settings: Settings) -> Database:
         )
     from shared.db.psycopg_adapter import PsycopgDatabase
 
-    return PsycopgDatabase(settings.database_url)
+    return PsycopgDatabase(settings.database_url, max_size=settings.db_pool_max_size)
 
 
 @dataclass
