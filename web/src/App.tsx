@@ -7,7 +7,7 @@ import { GuildSyncClient, asApiError, type ApiError } from "./api";
 import { CharacterSyncProgress } from "./CharacterSyncProgress";
 import { describeError } from "./messages";
 import type { SyncProgress } from "./progress";
-import { clearSession, loadSession, loginUrl, type UserSession } from "./session";
+import { clearSession, loadSession, loginUrl, newLoginNonce, type UserSession } from "./session";
 import { GAME_VERSIONS, type Character, type GameVersion } from "./types";
 import { useCharacterSync } from "./useCharacterSync";
 
@@ -66,7 +66,7 @@ export function App({
   const waitingForFirstEvent = useRef(false);
 
   const login = useCallback(
-    () => navigate(loginUrl(apiBase, window.location.href)),
+    () => navigate(loginUrl(apiBase, window.location.href, newLoginNonce())),
     [apiBase, navigate],
   );
   const logout = useCallback(() => {
