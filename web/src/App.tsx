@@ -89,6 +89,17 @@ export function App({
     if (session) void loadCharacters();
   }, [session, loadCharacters]);
 
+  // a fragment that arrives while the page is open (a link to this page followed in this tab)
+  // is read the same way: taken only with this tab's nonce, cleared in any case
+  useEffect(() => {
+    const onHashChange = () => {
+      const next = loadSession();
+      setSession((current) => (next?.accessToken === current?.accessToken ? current : next));
+    };
+    window.addEventListener("hashchange", onHashChange);
+    return () => window.removeEventListener("hashchange", onHashChange);
+  }, []);
+
   // the list changes while a sync runs: characters are stored when it starts, and each one
   // gets its guild, level and avatar when it is done: read it again at the start, at most
   // once a second while characters finish, and at the end

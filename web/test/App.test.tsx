@@ -131,6 +131,20 @@ describe("the page", () => {
     expect(loadSession()).toBeNull(); // the same nonce again: refused
   });
 
+  it("clears a session that arrives in the fragment while the page is open", async () => {
+    loggedIn("mine");
+    const api = new FakeApi().on("GET", "/api/v1/characters", json(200, { characters: CHARS }));
+    render(<App apiBase="" fetch={api.fetch} />);
+    await screen.findAllByTestId("character-row");
+    act(() => {
+      window.history.replaceState(null, "", `/#access_token=attacker&expires_at=${NOW + 3600}`);
+      window.dispatchEvent(new HashChangeEvent("hashchange"));
+    });
+    expect(window.location.hash).toBe("");
+    expect(window.sessionStorage.getItem("guild-sync.session")).toContain("mine");
+    expect(screen.getByTestId("sync-button")).toBeTruthy();
+  });
+
   it("keeps the user's own session when a link brings someone else's", () => {
     loggedIn("mine");
     expect(loadSession()?.accessToken).toBe("mine");
