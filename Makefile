@@ -27,7 +27,7 @@ WEB_SRC := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.con
 	web/tsconfig.json web/package.json web/package-lock.json
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help deps system-deps pgmq-extension pgmq-1.5.1-test supabase-cli venv web web-deps web-test browser-test run test lint typecheck unit integration functions-test e2e pooler-test package bench emulator demo requeue service-key clean
+.PHONY: help deps system-deps pgmq-extension pgmq-1.5.1-test supabase-cli venv web web-deps web-test browser-test run test lint typecheck audit lock unit integration functions-test e2e pooler-test package bench emulator demo requeue service-key clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -105,7 +105,7 @@ run: deps web ## the local stack: Postgres+pg_cron+pgmq, emulator, gateway :5432
 	@if [ -d $(PGMQ_PLATFORM) ]; then $(MAKE) -s pgmq-extension; fi
 	$(PY) -m devtools.stack
 
-test: deps pgmq-extension lint typecheck web-test web ## the whole suite: lint, types, web unit, Python tests, browser; handlers and e2e again through pgbouncer
+test: deps pgmq-extension lint typecheck audit web-test web ## the whole suite: lint, types, audits, web unit, Python tests, browser; handlers and e2e again through pgbouncer; the queue subset on pgmq 1.5.1
 	$(PY) -m pytest -q
 	GUILD_SYNC_TEST_POOLER=1 $(PY) -m pytest -q tests/functions tests/e2e
 	$(MAKE) -s pgmq-1.5.1-test
@@ -130,6 +130,13 @@ lint: venv ## ruff on everything
 
 typecheck: venv ## mypy on shared/ and functions/
 	$(VENV)/bin/mypy shared functions
+
+audit: venv web-deps ## known vulnerabilities: pip-audit on requirements.lock, npm audit on web/'s runtime packages
+	$(PY) -m devtools.audit
+
+lock: venv ## regenerate requirements.lock (the pins `make package` ships) from pyproject.toml
+	$(VENV)/bin/uv pip compile pyproject.toml --quiet --python-version 3.11 \
+	  --python-platform x86_64-unknown-linux-gnu --custom-compile-command 'make lock' -o requirements.lock
 
 unit: venv ## the fast tests only
 	$(PY) -m pytest -q tests/unit

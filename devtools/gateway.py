@@ -160,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=54321)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="gateway %(levelname)s %(name)s: %(message)s")
-    for noisy in ("werkzeug", "httpx"):
+    # request lines (the functions' access and Battle.net lines) are for production's JSON logs
+    for noisy in ("werkzeug", "httpx", "shared.http", "shared.blizzard.client"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from shared.settings import Settings
 

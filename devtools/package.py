@@ -2,9 +2,11 @@
 
 - `dist/functions/<name>/` for each function: `main.py` (its target is the folder name), the
   `shared/` package, the SQL it reads (`sql/queries/`) and a `requirements.txt` pinned (==)
-  from this virtualenv, runtime dependencies only. A source folder that
-  `gcloud functions deploy <kebab-name> --gen2 --runtime=python311 --source=dist/functions/<name>
-  --entry-point=<name> --trigger-http --allow-unauthenticated` takes as it is.
+  from `requirements.lock` (the runtime closure of pyproject.toml's dependencies, resolved by
+  `make lock` for Python 3.11 on Linux; refused when it does not satisfy pyproject.toml). A
+  source folder that `gcloud functions deploy <kebab-name> --gen2 --runtime=python311
+  --source=dist/functions/<name> --entry-point=<name> --trigger-http --allow-unauthenticated`
+  takes as it is.
 - `dist/container/`: the build context of `deploy/Dockerfile` (copied in), one image for every
   function: its `main.py` exposes all four and `FUNCTION_TARGET` picks the one served.
 
@@ -31,6 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 #: The runtime the bundles are built for (`--runtime=python311`, `python:3.11-slim`).
 RUNTIME = (3, 11)
+#: The pinned runtime closure, kept in the repository (`make lock` writes it with uv).
+LOCK = ROOT / "requirements.lock"
 
 CONTAINER_MAIN = '''"""Every Guild Sync function in one image: functions-framework serves the one
 named by FUNCTION_TARGET (sync_static_data, oauth_flow, fetch_profile or queue_consumer)."""
@@ -53,40 +57,62 @@ def runtime_dependencies(pyproject: Path = ROOT / "pyproject.toml") -> list[str]
     return list(project["dependencies"])
 
 
-def pinned_requirements(requirements: list[str]) -> list[str]:
-    """`name==version` for the requirements and everything they pull in (their extras and
-    environment markers evaluated here), at the versions installed in this environment: the
-    ones the tests ran with."""
+def read_lock(lock: Path = LOCK) -> dict[str, str]:
+    """`requirements.lock` (what `make lock` writes): canonical name -> `Name==version`."""
+    if not lock.is_file():
+        raise PackageError(f"{lock.name} is missing: run `make lock`")
     pins: dict[str, str] = {}
-    done: dict[str, set[str]] = {}
-    todo = [Requirement(r) for r in requirements]
-    while todo:
-        req = todo.pop()
-        key = canonicalize_name(req.name)
-        extras = set(req.extras)
-        if key in done and extras <= done[key]:
+    for raw in lock.read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
             continue
-        done[key] = done.get(key, set()) | extras
-        try:
-            dist = metadata.distribution(req.name)
-        except metadata.PackageNotFoundError:
-            raise PackageError(f"{req.name} is not installed here: run `make venv`") from None
-        if not req.specifier.contains(dist.version, prereleases=True):
-            raise PackageError(f"{req.name} {dist.version} installed, {req} required")
-        pins[key] = f"{dist.metadata['Name']}=={dist.version}"
-        for spec in dist.requires or []:
-            sub = Requirement(spec)
-            wanted = [{"extra": e} for e in sorted(done[key])] or [{"extra": ""}]
-            if sub.marker is None or any(sub.marker.evaluate(env) for env in wanted):
-                todo.append(sub)
+        req = Requirement(line)
+        versions = [s.version for s in req.specifier if s.operator == "=="]
+        if len(versions) != 1 or req.marker is not None:
+            raise PackageError(f"{lock.name}: not a plain `name==version` pin: {line!r}")
+        pins[canonicalize_name(req.name)] = f"{req.name}=={versions[0]}"
+    return pins
+
+
+def check_lock(requirements: list[str], pins: dict[str, str]) -> None:
+    """Every runtime dependency of pyproject.toml is in the lock at a version it allows."""
+    for spec in requirements:
+        req = Requirement(spec)
+        pin = pins.get(canonicalize_name(req.name))
+        if pin is None:
+            raise PackageError(f"{LOCK.name} has no {req.name} ({spec}): run `make lock`")
+        version = pin.split("==", 1)[1]
+        if not req.specifier.contains(version, prereleases=True):
+            raise PackageError(
+                f"{LOCK.name} pins {pin}, pyproject.toml wants {spec}: run `make lock`"
+            )
+
+
+def locked_requirements(lock: Path = LOCK, pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
+    """The pins of the lock, checked against pyproject.toml's runtime dependencies."""
+    pins = read_lock(lock)
+    check_lock(runtime_dependencies(pyproject), pins)
     return [pins[key] for key in sorted(pins)]
+
+
+def venv_drift(pins: list[str]) -> list[str]:
+    """Pins that differ from what this virtualenv (the one the tests ran with) holds."""
+    drift = []
+    for pin in pins:
+        name, version = pin.split("==", 1)
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            installed = "not installed"
+        if installed != version:
+            drift.append(f"{name}: locked {version}, here {installed}")
+    return drift
 
 
 def requirements_text(pins: list[str]) -> str:
     head = (
-        "# Guild Sync runtime dependencies, pinned from the virtualenv the tests ran with\n"
-        f"# (python {sys.version_info.major}.{sys.version_info.minor}); "
-        "written by `make package`.\n"
+        f"# Guild Sync runtime dependencies, pinned from {LOCK.name} (`make lock`, python "
+        f"{RUNTIME[0]}.{RUNTIME[1]}); written by `make package`.\n"
     )
     return head + "".join(f"{p}\n" for p in pins)
 
@@ -132,13 +158,10 @@ def build_container(dist: Path, requirements: str) -> Path:
 
 
 def package(dist: Path = ROOT / "dist") -> list[Path]:
-    if sys.version_info[:2] != RUNTIME:
-        print(
-            f"warning: pinning with python {sys.version_info.major}.{sys.version_info.minor}; "
-            f"the functions run on {RUNTIME[0]}.{RUNTIME[1]}",
-            file=sys.stderr,
-        )
-    requirements = requirements_text(pinned_requirements(runtime_dependencies()))
+    pins = locked_requirements()
+    for line in venv_drift(pins):
+        print(f"warning: the tests ran with other versions: {line}", file=sys.stderr)
+    requirements = requirements_text(pins)
     built = [build_function(target, dist, requirements) for target in FUNCTIONS.values()]
     built.append(build_container(dist, requirements))
     return built

@@ -26,6 +26,7 @@ from shared.jobs.enrich import EnrichCharacterJob
 from shared.jobs.registry import Registry
 from shared.jobs.scheduled import GuildRosterJob, RefreshCharacterJob, StaticDataJob
 from shared.jobs.worker import Worker, WorkerOptions
+from shared.logs import configure_logging
 from shared.services.character_sync import CharacterSyncService, UserQuotas
 from shared.services.characters import CharacterDirectory
 from shared.services.enrichment import CharacterEnricher
@@ -49,7 +50,7 @@ def make_database(settings: Settings) -> Database:
         )
     from shared.db.psycopg_adapter import PsycopgDatabase
 
-    return PsycopgDatabase(settings.database_url)
+    return PsycopgDatabase(settings.database_url, max_size=settings.db_pool_max_size)
 
 
 @dataclass
@@ -183,13 +184,15 @@ def check_settings() -> Settings:
     """Read and check the settings when a function's main.py is imported, so a deploy with a
     missing or refused setting fails to start. If the ConfigError ends the process (as when
     functions-framework imports main.py), it prints as one line naming the variable, without
-    a traceback."""
+    a traceback. In production the logs become JSON lines (shared/logs.py)."""
     try:
-        return get_settings()
+        settings = get_settings()
     except ConfigError:
         if not isinstance(sys.excepthook, _OneLineConfigErrors):
             sys.excepthook = _OneLineConfigErrors(sys.excepthook)
         raise
+    configure_logging("json" if settings.logs_as_json else "text")
+    return settings
 
 
 class _OneLineConfigErrors:

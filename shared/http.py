@@ -11,14 +11,17 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import flask
 from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException
 
 from shared.errors import BadRequest, GuildSyncError
+from shared.logs import bind, request_context, trace_fields
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -42,8 +45,13 @@ def to_response(exc: Exception) -> flask.Response:
     """The one mapping from exceptions to HTTP answers."""
     if isinstance(exc, GuildSyncError) and exc.status < 500:
         response = error_response(exc.status, exc.code, exc.message, exc.public)
+    elif isinstance(exc, HTTPException) and exc.code is not None and exc.code < 500:
+        # Werkzeug's own refusals (a path the framework's route cannot match, a body too large)
+        code = (exc.name or "bad request").lower().replace(" ", "_")
+        response = error_response(exc.code, code, exc.description or exc.name)
     else:
         error_id = uuid.uuid4().hex
+        bind(errorId=error_id)  # on this line and the request's later ones
         if isinstance(exc, GuildSyncError):
             detail = {k: v for k, v in exc.context.items() if v is not None}
             log.error("error %s: %s: %s %s", error_id, type(exc).__name__, exc.message, detail)
@@ -84,21 +92,49 @@ CORS_ALLOW_METHODS = "GET, POST, PUT, OPTIONS"
 
 def endpoint(fn: Handler) -> Handler:
     """Wrap a handler so every error leaves as the JSON error shape, and so browsers on the
-    app's origins (OAUTH_ALLOWED_REDIRECTS) may call it (CORS, preflight included)."""
+    app's origins (OAUTH_ALLOWED_REDIRECTS) may call it (CORS, preflight included).
+
+    functions-framework loads a function's module inside its Flask app's context: there the
+    app's own errors (a path its catch-all route does not match, such as one with a newline;
+    its plain-text crash page) get the same JSON shape."""
+    if flask.has_app_context():
+        flask.current_app.register_error_handler(Exception, to_response)
 
     @functools.wraps(fn)
     def wrapper(request: flask.Request) -> flask.typing.ResponseReturnValue:
-        if request.method == "OPTIONS":
-            response = flask.Response(status=204)
-        else:
-            try:
-                response = flask.make_response(fn(request))
-            except Exception as exc:
-                response = to_response(exc)
-        _allow_origin(request, response)
+        started = time.monotonic()
+        with request_context(function=fn.__name__, **_trace(request)):
+            if request.method == "OPTIONS":
+                response = flask.Response(status=204)
+            else:
+                try:
+                    response = flask.make_response(fn(request))
+                except Exception as exc:
+                    response = to_response(exc)
+            _allow_origin(request, response)
+            ms = round((time.monotonic() - started) * 1000, 1)
+            log.info(  # the path only: a query may hold a login's code and state
+                "%s %s %s in %.0f ms",
+                request.method,
+                request.path[:200],
+                response.status_code,
+                ms,
+                extra={"fields": {"status": response.status_code, "latencyMs": ms}},
+            )
         return response
 
     return wrapper
+
+
+def _trace(request: flask.Request) -> dict[str, object]:
+    from shared.bootstrap import get_app
+
+    try:
+        project = get_app().settings.google_cloud_project
+    except GuildSyncError:
+        project = None
+    headers = request.headers
+    return trace_fields(headers.get("X-Cloud-Trace-Context"), headers.get("traceparent"), project)
 
 
 def _allow_origin(request: flask.Request, response: flask.Response) -> None:
@@ -129,6 +165,8 @@ def parse_body(request: flask.Request, model: type[M], *, allow_empty: bool = Tr
         payload = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("the body is not valid JSON") from None
+    except RecursionError:
+        raise BadRequest("the body's JSON is nested too deeply") from None
     if not isinstance(payload, dict):
         raise BadRequest("the body must be a JSON object")
     try:

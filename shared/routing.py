@@ -34,6 +34,7 @@ from werkzeug.routing import BaseConverter, Map, Rule
 
 from shared.auth import Authenticator, Caller, require_service
 from shared.errors import MethodNotAllowed, NotFound
+from shared.logs import bind
 
 View = Callable[..., flask.typing.ResponseReturnValue]
 FULL_PATHS = ("/functions/v1/", "/api/v1/")
@@ -99,15 +100,18 @@ class Routes:
             path = self.mount + path
         adapter = self.map.bind("localhost")
         try:
-            name, values = adapter.match(path, method=request.method)
+            rule, values = adapter.match(path, method=request.method, return_rule=True)
         except WerkzeugMethodNotAllowed as exc:
             allow = sorted(exc.valid_methods or [])
             use = " or ".join(m for m in allow if m not in ("HEAD", "OPTIONS"))
             raise MethodNotAllowed(f"use {use}", allow=allow) from None
         except WerkzeugNotFound:
             raise NotFound(f"no route {request.method} {request.path[:200]}") from None
-        access, view = self.views[str(name)]
-        return view(request, authorize(access, request, auth), **values)
+        bind(route=f"{request.method} {rule.rule}")
+        access, view = self.views[str(rule.endpoint)]
+        caller = authorize(access, request, auth)
+        bind(userId=caller.user_id and str(caller.user_id), role=caller.role)  # never a token
+        return view(request, caller, **values)
 
 
 def authorize(access: Access, request: flask.Request, auth: Authenticator) -> Caller:

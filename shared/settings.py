@@ -10,13 +10,16 @@ SUPABASE_URL with its key, OAUTH_REDIRECT_URI, TOKEN_ENCRYPTION_KEY), a way to s
 (SUPABASE_SECRET_KEYS or SUPABASE_JWT_SECRET); it refuses the public development secrets and a
 JWT secret under 32 characters, and keeps no localhost origin in the default redirect
 allow-list. An unset SUPABASE_JWT_SECRET means no legacy secret there (HS256 refused). Locally
-nothing needs to be set: without a signing key the Supabase CLI's dev secret signs.
+nothing needs to be set: without a signing key the Supabase CLI's dev secret signs. Production
+also wants https for OAUTH_REDIRECT_URI and every allowed redirect (loopback hosts aside).
 """
 
 from __future__ import annotations
 
 import base64
 import functools
+import ipaddress
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -102,6 +105,10 @@ class Settings(BaseSettings):
     stream_max_seconds: float = Field(default=240.0, ge=10, le=3300)
     login_starts_per_minute: int = Field(default=60, ge=1)
     k_service: str | None = None  # set by Cloud Run and Cloud Functions: production mode
+    # Operations: logs (shared/logs.py) and the database pool of one instance (README, sizing)
+    log_format: Literal["json", "text"] | None = None  # default: json in production, else text
+    google_cloud_project: str | None = None  # names the trace in JSON logs
+    db_pool_max_size: int = Field(default=10, ge=1, le=200)  # psycopg connections per instance
 
     @field_validator("token_encryption_key")
     @classmethod
@@ -187,6 +194,24 @@ class Settings(BaseSettings):
                 "or SUPABASE_JWT_SECRET: no service caller could authenticate",
             )
 
+    @model_validator(mode="after")
+    def _production_https(self) -> Settings:
+        """Production sends the browser and the session over https only: OAUTH_REDIRECT_URI and
+        every OAUTH_ALLOWED_REDIRECTS entry must be https, loopback hosts aside (a proxy or a
+        tunnel on the same machine)."""
+        if not self.production:
+            return self
+        named = [("OAUTH_REDIRECT_URI", self.oauth_redirect_uri)]
+        named += [("OAUTH_ALLOWED_REDIRECTS", o) for o in self.allowed_redirect_origins]
+        for variable, url in named:
+            try:
+                parts = urlsplit(url)
+            except ValueError:
+                raise _refused(variable, f"{url!r} is not a URL") from None
+            if parts.scheme != "https" and not is_loopback(parts.hostname):
+                raise _refused(variable, f"{url!r} is not https", "use https (loopback aside)")
+        return self
+
     @field_validator(
         "blizzard_api_url", "blizzard_oauth_url", "oauth_redirect_uri", "supabase_jwks_url"
     )
@@ -216,6 +241,10 @@ class Settings(BaseSettings):
     @property
     def production(self) -> bool:
         return bool(self.blizzard_client_id or self.k_service)
+
+    @property
+    def logs_as_json(self) -> bool:
+        return (self.log_format or ("json" if self.production else "text")) == "json"
 
     @property
     def allowed_redirect_origins(self) -> list[str]:
@@ -295,6 +324,18 @@ class Settings(BaseSettings):
             err = exc.errors()[0]
             name = str(err["loc"][0]).upper() if err["loc"] else "settings"
             raise ConfigError(f"invalid setting {name}: {err['msg']}", variable=name) from None
+
+
+def is_loopback(host: str | None) -> bool:
+    """localhost, 127.0.0.0/8 or ::1."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _refused(variable: str, problem: str, fix: str = "") -> ConfigError:

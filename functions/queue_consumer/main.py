@@ -42,7 +42,7 @@ class RequeueRequest(BaseModel):
 
     queue: Queue | None = None
     since: datetime | None = None
-    reason: str | None = Field(default=None, min_length=1, max_length=200)
+    reason: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[^\x00]*$")
     limit: int = Field(default=1000, ge=1, le=100_000)
 
 

@@ -314,6 +314,7 @@ class BlizzardClient:
         try:
             response = self.http.request(method, url, headers=headers, **kw)
         except httpx.TransportError as exc:
+            _log_send(logging.WARNING, method, url, type(exc).__name__, started)
             if api:
                 self.breaker.record(False, type(exc).__name__)
             raise BlizzardTransportError(
@@ -322,12 +323,13 @@ class BlizzardClient:
         if api:
             failed = response.status_code >= 500
             self.breaker.record(not failed, f"HTTP {response.status_code}" if failed else None)
-        log.debug(
-            "%s %s -> %s in %.0f ms",
+        status = response.status_code
+        _log_send(
+            logging.WARNING if status >= 500 or status == 429 else logging.INFO,
             method,
             url,
-            response.status_code,
-            (time.monotonic() - started) * 1000,
+            status,
+            started,
         )
         return response
 
@@ -396,3 +398,19 @@ class _RetryPolicy:
             return RATE_LIMIT_WAIT + random.uniform(0.0, 0.2)
         failures = state.attempt_number - self.rate_limited
         return random.uniform(0.0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (failures - 1))) + 0.05
+
+
+def _log_send(level: int, method: str, url: str, status: int | str, started: float) -> None:
+    """One line per Battle.net request: status and latency. `url` never has a query (params
+    travel apart) and tokens travel in headers, so nothing secret is written."""
+    ms = round((time.monotonic() - started) * 1000, 1)
+    fields = {"upstream": "battlenet", "method": method, "url": url, "status": status}
+    log.log(
+        level,
+        "battle.net %s %s -> %s in %.0f ms",
+        method,
+        url,
+        status,
+        ms,
+        extra={"fields": {**fields, "latencyMs": ms}},
+    )

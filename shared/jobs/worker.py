@@ -30,6 +30,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
+from shared.blizzard.scope import submit
 from shared.breaker import Breaker, NoBreaker
 from shared.budget import BudgetClass, spending
 from shared.db.repository import Delivery, Repository
@@ -37,6 +38,7 @@ from shared.errors import BlizzardRateLimited, GuildSyncError, WaitForBattlenet
 from shared.jobs.base import Outcome
 from shared.jobs.queues import PRIORITY, Queue
 from shared.jobs.registry import Registry, UnknownMessage
+from shared.logs import bind
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +197,7 @@ class Worker:
         return "dead"
 
     def _safe_process(self, queue: Queue, delivery: Delivery) -> str:
+        bind(queue=queue.value, msgId=delivery.msg_id)  # this delivery's log lines (own context)
         try:
             return self.process(queue, delivery)
         except GuildSyncError as exc:  # the database failed while settling: it reappears later
@@ -255,7 +258,7 @@ class Worker:
                     if batch is not None:
                         queue, deliveries = batch
                         for delivery in deliveries:
-                            future = pool.submit(self._safe_process, queue, delivery)
+                            future = submit(pool, self._safe_process, queue, delivery)
                             in_flight[future] = _InFlight(queue, delivery, now)
                         claimed += len(deliveries)
                         busy_at = now

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 import unicodedata
 import uuid
@@ -35,11 +36,14 @@ from shared.db.repository import Repository
 from shared.errors import BadRequest, BlizzardHTTPError, TooManyRequests
 from shared.jobs.queues import Queue
 from shared.settings import Settings
+from shared.urls import split_url
 
 SCOPES = "openid wow.profile"
 STATE_TTL = timedelta(minutes=10)
 MAX_REDIRECT_BYTES = 2048  # what is read at all
 MAX_REDIRECT_PATH = 512  # what is stored after the origin: path and query
+#: What `begin()` hands out as a state (token_urlsafe(32): 43 characters).
+STATE_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,128}")
 #: The browser key's cookie: `__Host-` (Secure, Path=/, no Domain) when the callback is https;
 #: over plain http (local) a host-only cookie without the prefix, which browsers would refuse.
 COOKIE_NAME = "guild_sync_login"
@@ -111,11 +115,8 @@ class LoginService:
             raise BadRequest(f"redirect_to is longer than {MAX_REDIRECT_BYTES} bytes")
         if any(unicodedata.category(c) == "Cc" for c in redirect_to):
             raise BadRequest("redirect_to must not contain control characters")
-        try:
-            parts = urlsplit(redirect_to)
-            host, port = parts.hostname, parts.port
-        except ValueError:  # a bad IPv6 literal or port, a netloc that NFKC-normalises badly
-            raise BadRequest("redirect_to is not a valid URL") from None
+        parts = split_url(redirect_to, "redirect_to")
+        host, port = parts.hostname, parts.port
         if parts.scheme not in ("http", "https") or not parts.netloc or not host:
             raise BadRequest("redirect_to must be an absolute http(s) URL")
         if parts.username is not None or parts.password is not None:
@@ -176,6 +177,8 @@ class LoginService:
     ) -> LoginResult:
         if not state:
             raise BadRequest("the callback has no state")
+        if not STATE_PATTERN.fullmatch(state):  # never reaches the database (NUL, 2 KB junk)
+            raise BadRequest("unknown, expired or already used login state; start the login again")
         if not browser_key:
             raise BadRequest(
                 "the login cookie is missing: start the login again in this browser, on the "

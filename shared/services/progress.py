@@ -91,7 +91,7 @@ def parse_last_event_id(raw: str | None) -> int | None:
     if raw is None or not raw.strip():
         return None
     value = raw.strip()
-    if not value.isascii() or not value.isdigit():
+    if not value.isascii() or not value.isdigit() or len(value) > 18:  # ids are bigints
         raise BadRequest("Last-Event-ID must be an event id this stream sent (an integer)")
     return int(value)
 

@@ -297,3 +297,43 @@ def test_errors_are_shown_in_words(e2e: E2E, new_page: Any) -> None:
     page.get_by_role("button", name="Log in again").wait_for()
     assert "Log in again to continue" in message.inner_text()
     assert page.get_by_test_id("sync-button").is_enabled()
+
+
+def session_in(page: Page) -> dict[str, Any] | None:
+    stored = page.evaluate("() => window.sessionStorage.getItem('guild-sync.session')")
+    return json.loads(stored) if stored else None
+
+
+def test_a_link_with_someone_elses_session_does_not_log_in(e2e: E2E, new_page: Any) -> None:
+    """Login CSRF: an attacker logs in, puts their own session in a link to the page and sends
+    it. The victim's page did not ask for that session (no nonce of this tab): it stays logged
+    out, or logged in as the victim, and the token leaves the address bar."""
+    e2e.set_characters(205, characters("Attacker"))
+    e2e.set_characters(206, characters("Victim"))
+    attacker = new_page()
+    login(attacker, e2e, 205)
+    theirs = session_in(attacker)
+    assert theirs and theirs["accessToken"]
+    fragment = (
+        f"#access_token={theirs['accessToken']}&expires_at={theirs['expiresAt']}"
+        f"&token_type=bearer&user_id={theirs['userId']}"
+    )
+    victim = new_page()
+    for link in (
+        f"{e2e.gw}/{fragment}",
+        f"{e2e.gw}/?login_nonce=guessed-nonce-000000000{fragment}",
+    ):
+        victim.goto(link)
+        victim.get_by_test_id("login-button").wait_for()
+        assert session_in(victim) is None
+        assert "access_token" not in victim.url and "login_nonce" not in victim.url
+    login(victim, e2e, 206)  # the victim's own login works, nonce and all
+    mine = session_in(victim)
+    assert mine and mine["userId"] != theirs["userId"]
+    victim.goto(f"{e2e.gw}/{fragment}")  # the page is open: the fragment arrives alone
+    victim.wait_for_url(lambda url: "access_token" not in url)
+    assert session_in(victim) == mine  # still the victim's own session
+    victim.goto("about:blank")
+    victim.goto(f"{e2e.gw}/{fragment}")  # a fresh load of the page
+    victim.get_by_test_id("sync-button").wait_for()
+    assert session_in(victim) == mine and "access_token" not in victim.url

@@ -4,13 +4,20 @@ what stays out. (tests/e2e/test_bundle.py installs one bundle and serves it.)"""
 from __future__ import annotations
 
 import re
-from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 
 from devtools.gateway import FUNCTIONS
-from devtools.package import PackageError, package, pinned_requirements
+from devtools.package import (
+    LOCK,
+    PackageError,
+    check_lock,
+    locked_requirements,
+    package,
+    read_lock,
+    runtime_dependencies,
+)
 from tests.conftest import ROOT
 
 DEV_TOOLS = {"pytest", "pytest-httpx", "ruff", "mypy", "pgmq"}
@@ -29,7 +36,8 @@ def files(folder: Path) -> set[str]:
 
 
 def pins(requirements: Path) -> dict[str, str]:
-    lines = [ln for ln in requirements.read_text().splitlines() if ln and not ln.startswith("#")]
+    text = requirements.read_text().splitlines()
+    lines = [ln for ln in (t.strip() for t in text) if ln and not ln.startswith("#")]
     found = {}
     for line in lines:
         match = PIN.match(line)
@@ -54,22 +62,46 @@ def test_a_bundle_is_main_shared_sql_and_pinned_requirements(dist: Path, target:
     assert (bundle / "shared" / "db" / "queries.py").resolve().parents[2] == bundle.resolve()
 
 
-def test_requirements_are_the_runtime_closure_pinned_from_this_venv(dist: Path) -> None:
+def test_requirements_are_the_lock_pinned(dist: Path) -> None:
     texts = {(dist / "functions" / t / "requirements.txt").read_text() for t in FUNCTIONS.values()}
     assert len(texts) == 1  # every function runs the same shared code
     pinned = pins(dist / "functions" / "fetch_profile" / "requirements.txt")
     for needed in ("functions-framework", "psycopg", "psycopg-binary", "psycopg-pool", "supabase"):
         assert needed in pinned
     assert not DEV_TOOLS & set(pinned)
-    assert pinned["functions-framework"] == version("functions-framework")
-    assert pinned["httpx"] == version("httpx")
+    locked = pins(LOCK)
+    assert pinned == locked  # the lock, whatever this venv holds
 
 
-def test_extras_and_markers_are_followed() -> None:
-    assert any(p.startswith("psycopg-binary==") for p in pinned_requirements(["psycopg[binary]"]))
-    assert not any(p.startswith("psycopg-binary==") for p in pinned_requirements(["psycopg"]))
-    with pytest.raises(PackageError, match="not installed"):
-        pinned_requirements(["guild-sync-no-such-distribution"])
+def test_the_lock_agrees_with_pyproject() -> None:
+    """requirements.lock holds every runtime dependency at a version pyproject.toml allows
+    (after a change of dependencies: `make lock`)."""
+    check_lock(runtime_dependencies(), read_lock())
+    assert "pyjwt" in read_lock() and "psycopg-binary" in read_lock()  # an extra's package
+
+
+def write_project(folder: Path, dependencies: list[str]) -> Path:
+    pyproject = folder / "pyproject.toml"
+    pyproject.write_text(f"[project]\nname = 'x'\ndependencies = {dependencies!r}\n")
+    return pyproject
+
+
+def test_a_lock_that_disagrees_with_pyproject_is_refused(tmp_path: Path) -> None:
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("# made by make lock\nhttpx==0.28.1\n    # via x\nidna==3.10\n")
+    assert locked_requirements(lock, write_project(tmp_path, ["httpx>=0.28,<0.29"])) == [
+        "httpx==0.28.1",
+        "idna==3.10",
+    ]
+    with pytest.raises(PackageError, match="has no left-pad"):
+        locked_requirements(lock, write_project(tmp_path, ["httpx", "left-pad>=1"]))
+    with pytest.raises(PackageError, match=r"pins httpx==0.28.1, pyproject.toml wants httpx>=1"):
+        locked_requirements(lock, write_project(tmp_path, ["httpx>=1"]))
+    lock.write_text("httpx>=0.28\n")
+    with pytest.raises(PackageError, match="not a plain"):
+        read_lock(lock)
+    with pytest.raises(PackageError, match="missing"):
+        read_lock(tmp_path / "nothing.lock")
 
 
 def test_the_container_context_serves_any_function(dist: Path) -> None:

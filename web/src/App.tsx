@@ -7,7 +7,7 @@ import { GuildSyncClient, asApiError, type ApiError } from "./api";
 import { CharacterSyncProgress } from "./CharacterSyncProgress";
 import { describeError } from "./messages";
 import type { SyncProgress } from "./progress";
-import { clearSession, loadSession, loginUrl, type UserSession } from "./session";
+import { clearSession, loadSession, loginUrl, newLoginNonce, type UserSession } from "./session";
 import { GAME_VERSIONS, type Character, type GameVersion } from "./types";
 import { useCharacterSync } from "./useCharacterSync";
 
@@ -66,7 +66,7 @@ export function App({
   const waitingForFirstEvent = useRef(false);
 
   const login = useCallback(
-    () => navigate(loginUrl(apiBase, window.location.href)),
+    () => navigate(loginUrl(apiBase, window.location.href, newLoginNonce())),
     [apiBase, navigate],
   );
   const logout = useCallback(() => {
@@ -88,6 +88,17 @@ export function App({
   useEffect(() => {
     if (session) void loadCharacters();
   }, [session, loadCharacters]);
+
+  // a fragment that arrives while the page is open (a link to this page followed in this tab)
+  // is read the same way: taken only with this tab's nonce, cleared in any case
+  useEffect(() => {
+    const onHashChange = () => {
+      const next = loadSession();
+      setSession((current) => (next?.accessToken === current?.accessToken ? current : next));
+    };
+    window.addEventListener("hashchange", onHashChange);
+    return () => window.removeEventListener("hashchange", onHashChange);
+  }, []);
 
   // the list changes while a sync runs: characters are stored when it starts, and each one
   // gets its guild, level and avatar when it is done: read it again at the start, at most

@@ -2,7 +2,7 @@ import { act, fireEvent, render, screen, waitFor } from "@testing-library/react"
 import { beforeEach, describe, expect, it } from "vitest";
 
 import { App } from "../src/App";
-import { loginUrl } from "../src/session";
+import { loadSession, loginUrl, newLoginNonce } from "../src/session";
 import {
   ALPHA,
   EventStream,
@@ -50,11 +50,15 @@ const CHARS = [
   },
 ];
 
-function loggedIn(): void {
+const NONCE_KEY = "guild-sync.login-nonce";
+
+/** The address the login callback sends the browser back to, after a login this tab began. */
+function loggedIn(token = "tok.en.sig"): void {
+  window.sessionStorage.setItem(NONCE_KEY, "the-nonce-of-this-tab-1");
   window.history.replaceState(
     null,
     "",
-    `/?x=1#access_token=tok.en.sig&expires_at=${NOW + 3600}&token_type=bearer&user_id=u1`,
+    `/?x=1&login_nonce=the-nonce-of-this-tab-1#access_token=${token}&expires_at=${NOW + 3600}&token_type=bearer&user_id=u1`,
   );
 }
 
@@ -64,16 +68,93 @@ beforeEach(() => {
 });
 
 describe("the page", () => {
-  it("logs in through oauth-flow/login with redirect_to back to the page", () => {
+  it("logs in through oauth-flow/login with redirect_to back to the page and a new nonce", () => {
     const visited: string[] = [];
     render(<App apiBase="" fetch={new FakeApi().fetch} navigate={(u) => visited.push(u)} />);
     fireEvent.click(screen.getByTestId("login-button"));
+    const nonce = window.sessionStorage.getItem(NONCE_KEY);
+    expect(nonce).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(visited).toEqual([
-      `/functions/v1/oauth-flow/login?redirect_to=${encodeURIComponent(`${window.location.origin}/`)}`,
+      `/functions/v1/oauth-flow/login?redirect_to=${encodeURIComponent(`${window.location.origin}/?login_nonce=${nonce}`)}`,
     ]);
-    expect(loginUrl("https://gs.example", "https://app.example/p?q=1#old")).toBe(
-      "https://gs.example/functions/v1/oauth-flow/login?redirect_to=https%3A%2F%2Fapp.example%2Fp%3Fq%3D1",
+    fireEvent.click(screen.getByTestId("login-button"));
+    expect(window.sessionStorage.getItem(NONCE_KEY)).not.toBe(nonce); // one per login
+    expect(
+      loginUrl("https://gs.example", "https://app.example/p?q=1&login_nonce=old#x", "n1"),
+    ).toBe(
+      "https://gs.example/functions/v1/oauth-flow/login?redirect_to=https%3A%2F%2Fapp.example%2Fp%3Fq%3D1%26login_nonce%3Dn1",
     );
+  });
+
+  it("makes a random nonce of 22 url-safe characters each time", () => {
+    const nonces = new Set(Array.from({ length: 50 }, () => newLoginNonce()));
+    expect(nonces.size).toBe(50);
+    for (const n of nonces) expect(n).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    const zeros = { getRandomValues: <T extends ArrayBufferView>(a: T) => a };
+    expect(newLoginNonce(window.sessionStorage, zeros as Pick<Crypto, "getRandomValues">)).toBe(
+      "AAAAAAAAAAAAAAAAAAAAAA",
+    );
+    expect(window.sessionStorage.getItem(NONCE_KEY)).toBe("AAAAAAAAAAAAAAAAAAAAAA");
+  });
+
+  it("ignores and clears a session it did not ask for (no nonce kept in this tab)", async () => {
+    window.history.replaceState(
+      null,
+      "",
+      `/?x=1#access_token=attacker&expires_at=${NOW + 3600}&token_type=bearer&user_id=evil`,
+    );
+    render(<App apiBase="" fetch={new FakeApi().fetch} />);
+    expect(screen.getByTestId("login-button")).toBeTruthy();
+    expect(window.location.hash).toBe("");
+    expect(window.location.search).toBe("?x=1");
+    expect(window.sessionStorage.getItem("guild-sync.session")).toBeNull();
+  });
+
+  it("ignores a fragment whose nonce is not this tab's, and uses a nonce once", () => {
+    window.sessionStorage.setItem(NONCE_KEY, "mine");
+    window.history.replaceState(
+      null,
+      "",
+      `/?login_nonce=theirs#access_token=attacker&expires_at=${NOW + 3600}&token_type=bearer`,
+    );
+    expect(loadSession()).toBeNull();
+    expect(window.location.search + window.location.hash).toBe("");
+    expect(window.sessionStorage.getItem(NONCE_KEY)).toBeNull(); // spent by the attempt
+    loggedIn("first");
+    expect(loadSession()?.accessToken).toBe("first");
+    window.sessionStorage.removeItem("guild-sync.session");
+    window.history.replaceState(
+      null,
+      "",
+      `/?login_nonce=the-nonce-of-this-tab-1#access_token=replayed&expires_at=${NOW + 3600}`,
+    );
+    expect(loadSession()).toBeNull(); // the same nonce again: refused
+  });
+
+  it("clears a session that arrives in the fragment while the page is open", async () => {
+    loggedIn("mine");
+    const api = new FakeApi().on("GET", "/api/v1/characters", json(200, { characters: CHARS }));
+    render(<App apiBase="" fetch={api.fetch} />);
+    await screen.findAllByTestId("character-row");
+    act(() => {
+      window.history.replaceState(null, "", `/#access_token=attacker&expires_at=${NOW + 3600}`);
+      window.dispatchEvent(new HashChangeEvent("hashchange"));
+    });
+    expect(window.location.hash).toBe("");
+    expect(window.sessionStorage.getItem("guild-sync.session")).toContain("mine");
+    expect(screen.getByTestId("sync-button")).toBeTruthy();
+  });
+
+  it("keeps the user's own session when a link brings someone else's", () => {
+    loggedIn("mine");
+    expect(loadSession()?.accessToken).toBe("mine");
+    window.history.replaceState(
+      null,
+      "",
+      `/#access_token=attacker&expires_at=${NOW + 3600}&token_type=bearer&user_id=evil`,
+    );
+    expect(loadSession()?.accessToken).toBe("mine");
+    expect(window.location.hash).toBe("");
   });
 
   it("reads the session from the fragment, keeps it, and clears the address bar", async () => {
