@@ -11,6 +11,9 @@ from shared.settings import Settings, is_loopback
 
 PRODUCTION = {
     "K_SERVICE": "oauth-flow",
+    "BLIZZARD_CLIENT_ID": "prod-client",
+    "BLIZZARD_CLIENT_SECRET": "prod-secret",
+    "DATABASE_URL": "postgresql://postgres@db.example.com:6543/postgres",
     "SUPABASE_JWT_SECRET": "x" * 40,
     "TOKEN_ENCRYPTION_KEY": generate_key("prod"),
 }
@@ -18,7 +21,7 @@ PRODUCTION = {
 
 @pytest.fixture
 def production(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in ("BLIZZARD_CLIENT_ID", "OAUTH_REDIRECT_URI", "OAUTH_ALLOWED_REDIRECTS"):
+    for name in ("OAUTH_REDIRECT_URI", "OAUTH_ALLOWED_REDIRECTS"):
         monkeypatch.delenv(name, raising=False)
     for name, value in PRODUCTION.items():
         monkeypatch.setenv(name, value)
