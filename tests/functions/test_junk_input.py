@@ -23,11 +23,16 @@ from functions.fetch_profile import main as fetch_profile
 from functions.oauth_flow import main as oauth_flow
 from functions.queue_consumer import main as queue_consumer
 from functions.sync_static_data import main as sync_static_data
-from shared.auth import mint_service_key
 from shared.blizzard.regions import GameVersion
 from shared.bootstrap import App
 from shared.routing import Access, Routes
-from tests.functions.conftest import FakeBattleNet, function_client, make_user, user_headers
+from tests.functions.conftest import (
+    FakeBattleNet,
+    function_client,
+    make_user,
+    service_headers_for,
+    user_headers,
+)
 
 FUNCTIONS: dict[str, Routes] = {
     "sync_static_data": sync_static_data.routes,
@@ -175,11 +180,10 @@ FUZZ = settings(
 
 class Callers:
     def __init__(self, app: App) -> None:
-        secret = app.settings.supabase_jwt_secret.get_secret_value()
         self.user = make_user(app)
         self.headers = {
             "none": {},
-            "service": {"Authorization": f"Bearer {mint_service_key(secret)}"},
+            "service": service_headers_for(app.settings),
             "user": user_headers(app.settings, self.user),
         }
 

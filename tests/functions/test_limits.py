@@ -16,7 +16,6 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from shared.auth import mint_service_key
 from shared.bootstrap import App, bootstrap, set_app
 from shared.db.psycopg_adapter import PsycopgDatabase
 from tests.conftest import make_settings
@@ -25,6 +24,7 @@ from tests.functions.conftest import (
     function_client,
     make_user,
     sample_json,
+    service_headers_for,
     user_headers,
 )
 from tests.functions.test_event_stream import first_event, parse
@@ -151,8 +151,7 @@ def test_enrichments_past_the_quota_are_429_and_queue_nothing(
     client: FlaskClient, small_limits: App, profiles: FakeBattleNet, db: PsycopgDatabase
 ) -> None:
     app = small_limits
-    service_key = mint_service_key(app.settings.supabase_jwt_secret.get_secret_value())
-    service_headers = {"Authorization": f"Bearer {service_key}"}
+    service_headers = service_headers_for(app.settings)
     user = make_user(app)
     headers = user_headers(app.settings, user)
     body = client.post(SYNC, json={"gameVersion": "retail"}, headers=headers).json
