@@ -27,7 +27,7 @@ WEB_SRC := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.con
 	web/tsconfig.json web/package.json web/package-lock.json
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help deps system-deps pgmq-extension pgmq-1.5.1-test supabase-cli venv web web-deps web-test browser-test run test lint typecheck audit lock unit integration functions-test e2e pooler-test package bench emulator demo requeue service-key clean
+.PHONY: help deps system-deps pgmq-extension pgmq-1.5.1-test supabase-cli venv web web-deps web-test browser-test run test lint typecheck audit lock unit integration functions-test e2e pooler-test schema package bench emulator demo requeue service-key clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -152,6 +152,9 @@ e2e: deps pgmq-extension ## end-to-end tests over the gateway and the emulator
 
 pooler-test: deps pgmq-extension ## handler and end-to-end tests through pgbouncer in transaction mode (as Supabase's pooler)
 	GUILD_SYNC_TEST_POOLER=1 $(PY) -m pytest -q tests/functions tests/e2e
+
+schema: deps pgmq-extension ## write sql/schema/ (one file per table and per function) from the migrations, on a throwaway cluster
+	$(PY) -m devtools.schema
 
 package: venv ## deployable bundles: dist/functions/<name>/ per function, dist/container/ for deploy/Dockerfile
 	$(PY) -m devtools.package
