@@ -92,6 +92,8 @@ def settings() -> Settings:
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[Cluster]:
     folder = "test-pg" if PGMQ_VERSION == "1.4.4" else f"test-pg-pgmq{PGMQ_VERSION}"
+    if TEST_DB_PORT != 25432:  # a suite on other ports gets a cluster of its own
+        folder += f"-{TEST_DB_PORT}"
     cluster = Cluster(ROOT / ".local" / folder, TEST_DB_PORT, fast=True)
     cluster.init()
     cluster.start()
