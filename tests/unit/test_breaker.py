@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from shared.breaker import CircuitBreaker
+from shared.blizzard.breaker import CircuitBreaker
 from shared.errors import BattlenetUnavailable, BlizzardServerError
 from shared.jobs import Registry, Worker
 from shared.jobs.enrich import EnrichCharacterJob

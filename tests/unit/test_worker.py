@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from shared.budget import BudgetClass, current_class
+from shared.blizzard.budget import BudgetClass, current_class
 from shared.db.repository import Delivery
 from shared.errors import BlizzardNotFound, BlizzardServerError, BudgetExhausted
 from shared.jobs import Job, Outcome, Registry, Worker, WorkerOptions
