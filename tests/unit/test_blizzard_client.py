@@ -20,11 +20,9 @@ from shared.errors import (
     BlizzardUnauthorized,
 )
 from shared.settings import Settings
-from tests.conftest import TEST_API, TEST_OAUTH, make_settings
+from tests.conftest import TEST_API, TOKEN_URL, add_token, make_settings, sample
 from tests.fakes import FakeClock
-from tests.unit.test_models_samples import sample
 
-TOKEN_URL = f"{TEST_OAUTH}/token"
 STATUS_OK = {"id": 1, "is_valid": True}
 
 
@@ -36,14 +34,6 @@ def clock() -> FakeClock:
 @pytest.fixture
 def client(settings: Settings, clock: FakeClock) -> BlizzardClient:
     return BlizzardClient(settings, sleep=clock.sleep, clock=clock)
-
-
-def add_token(httpx_mock: HTTPXMock, token: str = "app-token", expires_in: int = 86399) -> None:
-    httpx_mock.add_response(
-        method="POST",
-        url=TOKEN_URL,
-        json={"access_token": token, "token_type": "bearer", "expires_in": expires_in},
-    )
 
 
 def status_url(name: str = "drinian", ns: str = "profile-us") -> re.Pattern[str]:
