@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="gateway %(levelname)s %(name)s: %(message)s")
     # request lines (the functions' access and Battle.net lines) are for production's JSON logs
-    for noisy in ("werkzeug", "httpx", "shared.http", "shared.blizzard.client"):
+    for noisy in ("werkzeug", "httpx", "shared.http", "shared.blizzard.transport"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from shared.settings import Settings
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from types import TracebackType
 
 from shared.auth import Authenticator
+from shared.blizzard.breaker import CircuitBreaker
+from shared.blizzard.budget import BudgetLimits, PostgresBudget
 from shared.blizzard.client import BlizzardClient
 from shared.blizzard.regions import Region
-from shared.breaker import CircuitBreaker
-from shared.budget import BudgetLimits, PostgresBudget
 from shared.crypto import TokenCipher
 from shared.db.protocol import Database
 from shared.db.repository import Repository, SqlRepository

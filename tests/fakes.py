@@ -1,6 +1,6 @@
-"""Fakes shared by unit tests: a clock, and an in-memory `Repository` (as cosmicpython's
-FakeRepository) so services, jobs and the worker get millisecond tests. The real SQL behind
-each method is tested on Postgres in tests/integration."""
+"""Fakes shared by unit tests: a clock, an in-memory `Repository` (as cosmicpython's
+FakeRepository) so services, jobs and the worker get millisecond tests, and a stub enricher.
+The real SQL behind each method is tested on Postgres in tests/integration."""
 
 from __future__ import annotations
 
@@ -325,3 +325,20 @@ class FakeRepository:
 
 def in_hours(hours: float) -> str:
     return (datetime.now(UTC) + timedelta(hours=hours)).isoformat()
+
+
+class StubEnricher:
+    """Answers per character name: a dict (the data), or an exception to raise."""
+
+    def __init__(self, **answers: Any) -> None:
+        self.answers = answers
+        self.calls: list[str] = []
+
+    def fetch(self, region: Any, version: Any, realm_slug: str, name: str) -> dict[str, Any]:
+        self.calls.append(name)
+        answer = self.answers.get(name, {"level": 70})
+        if isinstance(answer, list):
+            answer = answer.pop(0) if len(answer) > 1 else answer[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return dict(answer)

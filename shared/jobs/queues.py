@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from shared.budget import BudgetClass
+from shared.blizzard.budget import BudgetClass
 
 
 class Queue(StrEnum):

@@ -30,9 +30,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
+from shared.blizzard.breaker import Breaker, NoBreaker
+from shared.blizzard.budget import BudgetClass, spending
 from shared.blizzard.scope import submit
-from shared.breaker import Breaker, NoBreaker
-from shared.budget import BudgetClass, spending
 from shared.db.repository import Delivery, Repository
 from shared.errors import BlizzardRateLimited, GuildSyncError, WaitForBattlenet
 from shared.jobs.base import Outcome

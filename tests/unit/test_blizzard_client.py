@@ -10,6 +10,7 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from shared.blizzard import endpoints as ep
+from shared.blizzard.breaker import NoBreaker
 from shared.blizzard.client import BlizzardClient, character_segment
 from shared.blizzard.regions import GameVersion, Region
 from shared.blizzard.scope import request_scope
@@ -20,11 +21,9 @@ from shared.errors import (
     BlizzardUnauthorized,
 )
 from shared.settings import Settings
-from tests.conftest import TEST_API, TEST_OAUTH, make_settings
+from tests.conftest import TEST_API, add_token, make_settings, sample
 from tests.fakes import FakeClock
-from tests.unit.test_models_samples import sample
 
-TOKEN_URL = f"{TEST_OAUTH}/token"
 STATUS_OK = {"id": 1, "is_valid": True}
 
 
@@ -36,14 +35,6 @@ def clock() -> FakeClock:
 @pytest.fixture
 def client(settings: Settings, clock: FakeClock) -> BlizzardClient:
     return BlizzardClient(settings, sleep=clock.sleep, clock=clock)
-
-
-def add_token(httpx_mock: HTTPXMock, token: str = "app-token", expires_in: int = 86399) -> None:
-    httpx_mock.add_response(
-        method="POST",
-        url=TOKEN_URL,
-        json={"access_token": token, "token_type": "bearer", "expires_in": expires_in},
-    )
 
 
 def status_url(name: str = "drinian", ns: str = "profile-us") -> re.Pattern[str]:
@@ -231,12 +222,61 @@ def test_errors_carry_no_secret(httpx_mock: HTTPXMock, client: BlizzardClient) -
     assert "user-secret-token" not in str(info.value) and "test-secret" not in str(info.value)
 
 
-def test_oauth_code_exchange_uses_basic_auth_and_is_not_retried(
-    httpx_mock: HTTPXMock, client: BlizzardClient
+class CountingLimiter:
+    def __init__(self) -> None:
+        self.acquired = 0
+
+    def acquire(self) -> None:
+        self.acquired += 1
+
+
+def test_api_requests_spend_the_budget_and_token_requests_do_not(
+    httpx_mock: HTTPXMock, settings: Settings, clock: FakeClock
 ) -> None:
-    httpx_mock.add_response(method="POST", url=TOKEN_URL, status_code=503)
-    with pytest.raises(BlizzardServerError):
-        client.exchange_code("code-1", "http://cb", "verifier", Region.US)
-    request = httpx_mock.get_requests()[0]
-    assert request.headers["Authorization"].startswith("Basic ")
-    assert b"code_verifier=verifier" in request.content and len(httpx_mock.get_requests()) == 1
+    limiter = CountingLimiter()
+    client = BlizzardClient(settings, limiter=limiter, sleep=clock.sleep, clock=clock)
+    add_token(httpx_mock, "stale")
+    httpx_mock.add_response(url=status_url(), status_code=401, json={"code": 401})
+    add_token(httpx_mock, "fresh")
+    httpx_mock.add_response(url=status_url(), json=STATUS_OK)
+    fetch_status(client)
+    assert len(httpx_mock.get_requests()) == 4
+    assert limiter.acquired == 2  # the refused request and the one sent again
+
+
+def test_app_token_is_not_renewed_twice(httpx_mock: HTTPXMock, client: BlizzardClient) -> None:
+    add_token(httpx_mock, "stale")
+    httpx_mock.add_response(url=status_url(), status_code=401, json={"code": 401})
+    add_token(httpx_mock, "fresh")
+    httpx_mock.add_response(url=status_url(), status_code=401, json={"code": 401})
+    with pytest.raises(BlizzardUnauthorized):
+        fetch_status(client)
+    methods = [r.method for r in httpx_mock.get_requests()]
+    assert methods == ["POST", "GET", "POST", "GET"]  # a 401 is not retried beyond that
+
+
+def test_probe_is_one_request_past_an_open_breaker(
+    httpx_mock: HTTPXMock, settings: Settings, clock: FakeClock
+) -> None:
+    class OpenBreaker(NoBreaker):
+        def __init__(self) -> None:
+            self.reports: list[bool] = []
+
+        def check(self) -> None:
+            raise AssertionError("a probe does not ask the breaker")
+
+        def record(self, ok: bool, error: str | None = None) -> None:
+            self.reports.append(ok)
+
+    breaker = OpenBreaker()
+    client = BlizzardClient(settings, breaker=breaker, sleep=clock.sleep, clock=clock)
+    add_token(httpx_mock)
+    index = re.compile(re.escape(f"{TEST_API}/data/wow/playable-class/index") + r"\?.*")
+    httpx_mock.add_response(url=index, status_code=401)
+    httpx_mock.add_response(url=index, status_code=503)
+    assert client.probe(Region.US) is True  # any answer below 500, and no renewal
+    assert client.probe(Region.US) is False
+    httpx_mock.add_exception(httpx.ConnectError("refused"), url=index)
+    assert client.probe(Region.US) is False
+    assert [r.method for r in httpx_mock.get_requests()] == ["POST", "GET", "GET", "GET"]
+    assert breaker.reports == [True, False, False]

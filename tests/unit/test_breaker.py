@@ -8,12 +8,11 @@ import uuid
 
 import pytest
 
-from shared.breaker import CircuitBreaker
+from shared.blizzard.breaker import CircuitBreaker
 from shared.errors import BattlenetUnavailable, BlizzardServerError
 from shared.jobs import Registry, Worker
 from shared.jobs.enrich import EnrichCharacterJob
-from tests.fakes import FakeClock, FakeRepository
-from tests.unit.test_worker import StubEnricher
+from tests.fakes import FakeClock, FakeRepository, StubEnricher
 
 
 def breakers(repo: FakeRepository, n: int = 2) -> list[CircuitBreaker]:

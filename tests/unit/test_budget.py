@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from shared.budget import BudgetClass, BudgetLimits, PostgresBudget, spending
+from shared.blizzard.budget import BudgetClass, BudgetLimits, PostgresBudget, spending
 from shared.db.repository import BudgetAnswer
 from shared.errors import BudgetExhausted
 from tests.fakes import FakeClock, FakeRepository

@@ -7,7 +7,7 @@ import pytest
 from pydantic import BaseModel
 
 from shared.blizzard import models as m
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, sample
 
 MODELS: dict[str, type[BaseModel]] = {
     "account_profile_summary.json": m.AccountProfile,
@@ -33,15 +33,6 @@ MODELS: dict[str, type[BaseModel]] = {
     "realm_index.json": m.RealmIndex,
     "classic_progression_mop_roster_member_plus_profile.json": m.RosterMember,
 }
-
-
-#: The project's own fixtures (where samples added after the shared set live).
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bnet-samples"
-
-
-def sample(name: str) -> bytes:
-    path = SAMPLES / name
-    return (path if path.exists() else FIXTURES / name).read_bytes()
 
 
 def test_every_sample_file_has_a_model() -> None:

@@ -14,10 +14,8 @@ from shared.blizzard.regions import GameVersion, Region
 from shared.errors import BadRequest
 from shared.services.snapshots import SnapshotCapture, SnapshotReader, SnapshotTarget
 from shared.settings import Settings
-from tests.conftest import TEST_API
+from tests.conftest import TEST_API, add_token, sample
 from tests.fakes import FakeClock, FakeRepository
-from tests.unit.test_blizzard_client import add_token
-from tests.unit.test_models_samples import sample
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 P1 = datetime(2026, 11, 30, 12, tzinfo=UTC)

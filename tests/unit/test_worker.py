@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from shared.budget import BudgetClass, current_class
+from shared.blizzard.budget import BudgetClass, current_class
 from shared.db.repository import Delivery
 from shared.errors import BlizzardNotFound, BlizzardServerError, BudgetExhausted
 from shared.jobs import Job, Outcome, Registry, Worker, WorkerOptions
@@ -17,26 +17,9 @@ from shared.jobs.accounts import ProfileSyncJob
 from shared.jobs.consumer import pgmq_problem
 from shared.jobs.enrich import EnrichCharacterJob
 from shared.jobs.messages import StaticData
-from tests.fakes import FakeClock, FakeRepository
+from tests.fakes import FakeClock, FakeRepository, StubEnricher
 
 USER = str(uuid.uuid4())
-
-
-class StubEnricher:
-    """Answers per character name: a dict (the data), or an exception to raise."""
-
-    def __init__(self, **answers: Any) -> None:
-        self.answers = answers
-        self.calls: list[str] = []
-
-    def fetch(self, region: Any, version: Any, realm_slug: str, name: str) -> dict[str, Any]:
-        self.calls.append(name)
-        answer = self.answers.get(name, {"level": 70})
-        if isinstance(answer, list):
-            answer = answer.pop(0) if len(answer) > 1 else answer[0]
-        if isinstance(answer, Exception):
-            raise answer
-        return dict(answer)
 
 
 def setup(enricher: StubEnricher, names: list[str]) -> tuple[FakeRepository, Worker, str]:
