@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from shared.db.psycopg_adapter import PsycopgDatabase
-from shared.db.repository import SqlRepository as Repository
+from shared.db.repositories import Repositories
 from tests.integration.helpers import char, login, start
 
 
@@ -25,13 +25,13 @@ def as_role(dsn: str, role: str, sub: str | None = None) -> Iterator[psycopg.Con
 
 @pytest.fixture
 def two_users(db: PsycopgDatabase) -> tuple[str, str]:
-    repo = Repository(db)
+    repo = Repositories.over(db)
     alice, bob = login(repo, 1), login(repo, 2)
     for user, ids in ((alice, [1, 2]), (bob, [3])):
         result = start(repo, user, [char(i, f"C{i}") for i in ids])
         for c in result["characters"]:
-            repo.start_character_item(result["sessionId"], c["id"])
-            repo.record_character_result(
+            repo.sessions.start_character_item(result["sessionId"], c["id"])
+            repo.sessions.record_character_result(
                 result["sessionId"],
                 c["id"],
                 "completed",
