@@ -13,9 +13,8 @@ from shared.blizzard.client import BlizzardClient
 from shared.blizzard.regions import GameVersion, Region
 from shared.errors import BadRequest
 from shared.services.snapshots import SnapshotCapture, SnapshotReader, SnapshotTarget
-from shared.settings import Settings
 from tests.conftest import TEST_API
-from tests.fakes import FakeClock, Fakes
+from tests.fakes import Fakes
 from tests.fakes.battlenet import add_token, sample
 from tests.fakes.db import FakeCharacter, FakeSnapshot
 
@@ -40,9 +39,7 @@ def target(profile_modified: datetime | None = P1, login_days_ago: float = 1) ->
 
 
 @pytest.fixture
-def capture(settings: Settings) -> tuple[SnapshotCapture, Fakes]:
-    clock = FakeClock()
-    client = BlizzardClient(settings, sleep=clock.sleep, clock=clock)
+def capture(client: BlizzardClient) -> tuple[SnapshotCapture, Fakes]:
     fakes = Fakes()
     fakes.db.characters[7] = FakeCharacter(7, "u", "us", "retail", 1, "area-52", 70, "Thiaba")
     return SnapshotCapture(client, fakes.snapshots, now=lambda: NOW), fakes
