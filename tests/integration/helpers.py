@@ -1,7 +1,10 @@
-"""Builders for integration tests."""
+"""Builders for integration tests, and acting as an API role (RLS checks)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -80,3 +83,18 @@ def as_platform(cluster: Cluster, statement: str) -> None:
     """Run `statement` as the platform's superuser (what a project's postgres cannot do)."""
     with psycopg.connect(cluster.admin_dsn(), autocommit=True) as conn:
         conn.execute(statement)  # type: ignore[arg-type]
+
+
+@contextmanager
+def as_role(dsn: str, role: str, sub: str | None = None) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(dsn) as conn:
+        claims = {"role": role, **({"sub": sub, "aud": "authenticated"} if sub else {})}
+        conn.execute("select set_config('request.jwt.claims', %s, true)", (json.dumps(claims),))
+        conn.execute(f"set local role {role}")  # type: ignore[arg-type]
+        yield conn
+
+
+def count(conn: psycopg.Connection, table: str) -> int:
+    row = conn.execute(f"select count(*) from {table}").fetchone()  # type: ignore[arg-type]
+    assert row is not None
+    return int(row[0])

@@ -12,8 +12,7 @@ import pytest
 
 from shared.db.psycopg_adapter import PsycopgDatabase
 from shared.db.repositories import Repositories
-from tests.integration.helpers import char, login, sql, start
-from tests.integration.test_rls import as_role
+from tests.integration.helpers import as_role, char, login, sql, start
 
 HOUR = 3600
 

@@ -11,8 +11,7 @@ import pytest
 from shared.db.psycopg_adapter import PsycopgDatabase
 from shared.db.repositories import Repositories
 from shared.db.users import BrowserMismatch, LoginState
-from tests.integration.helpers import login
-from tests.integration.test_rls import as_role
+from tests.integration.helpers import as_role, login
 
 SOON = timedelta(minutes=10)
 

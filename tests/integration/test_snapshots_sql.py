@@ -11,8 +11,7 @@ import pytest
 
 from shared.db.psycopg_adapter import PsycopgDatabase
 from shared.db.repositories import Repositories
-from tests.integration.helpers import char, login, sql, start
-from tests.integration.test_rls import as_role, count
+from tests.integration.helpers import as_role, char, count, login, sql, start
 
 GUILD = {
     "blizzard_id": 77,
