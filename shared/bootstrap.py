@@ -19,7 +19,8 @@ from shared.blizzard.client import BlizzardClient
 from shared.blizzard.regions import Region
 from shared.crypto import TokenCipher
 from shared.db.protocol import Database
-from shared.db.repository import Repository, SqlRepository
+from shared.db.repositories import Repositories
+from shared.db.throttle import SqlThrottleStore
 from shared.errors import ConfigError
 from shared.jobs.accounts import ProfileSyncJob
 from shared.jobs.enrich import EnrichCharacterJob
@@ -58,14 +59,14 @@ class App:
     settings: Settings
     db: Database
     blizzard: BlizzardClient
-    repo: Repository = field(init=False)
+    repos: Repositories = field(init=False)
 
     def __post_init__(self) -> None:
-        self.repo = SqlRepository(self.db)
+        self.repos = Repositories.over(self.db)
 
     @functools.cached_property
     def static_data(self) -> StaticDataService:
-        return StaticDataService(self.blizzard, self.repo)
+        return StaticDataService(self.blizzard, self.repos.static_data)
 
     @functools.cached_property
     def cipher(self) -> TokenCipher:
@@ -75,16 +76,29 @@ class App:
     def auth(self) -> Authenticator:
         """Who calls: secret keys, sessions (signing key, JWKS, legacy secret), known users."""
         return Authenticator(
-            self.settings.auth, lambda user_id: self.repo.find_user_id(user_id) is not None
+            self.settings.auth, lambda user_id: self.repos.users.find_user_id(user_id) is not None
         )
 
     @functools.cached_property
     def login(self) -> LoginService:
-        return LoginService(self.settings, self.blizzard, self.repo, self.cipher, self.auth.config)
+        return LoginService(
+            self.settings,
+            self.blizzard,
+            self.repos.users,
+            self.repos.limits,
+            self.cipher,
+            self.auth.config,
+        )
 
     @functools.cached_property
     def character_sync(self) -> CharacterSyncService:
-        return CharacterSyncService(self.blizzard, self.repo, self.cipher, self.quotas)
+        return self._character_sync(self.blizzard)
+
+    def _character_sync(self, client: BlizzardClient) -> CharacterSyncService:
+        r = self.repos
+        return CharacterSyncService(
+            client, r.users, r.sessions, r.characters, r.limits, self.cipher, self.quotas
+        )
 
     @functools.cached_property
     def quotas(self) -> UserQuotas:
@@ -92,48 +106,49 @@ class App:
 
     @functools.cached_property
     def characters(self) -> CharacterDirectory:
-        return CharacterDirectory(self.repo)
+        return CharacterDirectory(self.repos.characters)
 
     @functools.cached_property
     def sync_preferences(self) -> SyncPreferences:
-        return SyncPreferences(self.repo)
+        return SyncPreferences(self.repos.users)
 
     @functools.cached_property
     def users(self) -> UserDirectory:
-        return UserDirectory(self.repo)
+        return UserDirectory(self.repos.users)
 
     @functools.cached_property
     def snapshots(self) -> SnapshotReader:
-        return SnapshotReader(self.repo)
+        return SnapshotReader(self.repos.snapshots)
 
     @functools.cached_property
     def progress(self) -> ProgressStream:
-        return ProgressStream(self.repo, StreamLimits.from_settings(self.settings))
+        return ProgressStream(
+            self.repos.sessions, self.repos.limits, StreamLimits.from_settings(self.settings)
+        )
 
     @functools.cached_property
     def registry(self) -> Registry:
         """Every job, wired. Their Battle.net client makes one attempt per call (429 aside):
         retries happen through the queue's visibility timeout instead."""
         client = self.blizzard.with_attempts(1)
+        r = self.repos
         snapshots = (
-            SnapshotCapture(client, self.repo) if self.settings.guild_sync_snapshots else None
+            SnapshotCapture(client, r.snapshots) if self.settings.guild_sync_snapshots else None
         )
         return Registry(
             [
-                EnrichCharacterJob(CharacterEnricher(client, self.repo), self.repo, snapshots),
-                ProfileSyncJob(
-                    CharacterSyncService(client, self.repo, self.cipher, self.quotas), self.repo
-                ),
-                RefreshCharacterJob(CharacterRefresher(client, self.repo, snapshots)),
-                GuildRosterJob(RosterSync(client, self.repo)),
-                StaticDataJob(StaticDataService(client, self.repo), self.settings.regions),
+                EnrichCharacterJob(CharacterEnricher(client), r.sessions, snapshots),
+                ProfileSyncJob(self._character_sync(client), r.sessions),
+                RefreshCharacterJob(CharacterRefresher(client, r.characters, snapshots)),
+                GuildRosterJob(RosterSync(client, r.characters)),
+                StaticDataJob(StaticDataService(client, r.static_data), self.settings.regions),
             ]
         )
 
     def worker(self, options: WorkerOptions | None = None) -> Worker:
         region = Region.parse(self.settings.blizzard_region)
         return Worker(
-            self.repo,
+            self.repos.queue,
             self.registry,
             options,
             breaker=self.blizzard.breaker,
@@ -158,14 +173,16 @@ def bootstrap(
     settings = settings or Settings.load()
     database = db or make_database(settings)
     if blizzard is None:
-        repo = SqlRepository(database)
+        throttle = SqlThrottleStore(database)
         blizzard = BlizzardClient(
             settings,
-            limiter=PostgresBudget(repo, settings.client_id, BudgetLimits.from_settings(settings))
+            limiter=PostgresBudget(
+                throttle, settings.client_id, BudgetLimits.from_settings(settings)
+            )
             if rate_limited
             else None,
             breaker=CircuitBreaker(
-                repo,
+                throttle,
                 settings.client_id,
                 threshold=settings.blizzard_breaker_failures,
                 probe_seconds=settings.blizzard_breaker_probe_seconds,

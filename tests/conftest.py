@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pytest_httpx import HTTPXMock
 
 from devtools.migrate import PGMQ_VERSION, prepare_platform
 from devtools.pgcluster import Cluster
@@ -45,11 +44,8 @@ TEST_GATEWAY_PORT = int(os.environ.get("TEST_GATEWAY_PORT", "25431"))
 TEST_EMULATOR_PORT = int(os.environ.get("TEST_EMULATOR_PORT", "25433"))
 TEST_POOLER_PORT = int(os.environ.get("TEST_POOLER_PORT", "25434"))
 THROUGH_POOLER = os.environ.get("GUILD_SYNC_TEST_POOLER", "") == "1"
-#: The project's own samples (where samples added after the shared set live).
-FIXTURES = ROOT / "tests" / "fixtures" / "bnet-samples"
 TEST_API = "https://test.api.invalid"
 TEST_OAUTH = "https://oauth.test.invalid"
-TOKEN_URL = f"{TEST_OAUTH}/token"
 #: Secrets for settings in production mode (a client id is set): strong, and not the defaults.
 TEST_JWT_SECRET = "test-jwt-secret-" + "0123456789abcdef" * 3
 TEST_TOKEN_KEY = "test-k1:" + base64.urlsafe_b64encode(b"guild-sync-test-key-of-32-bytes!").decode()
@@ -57,21 +53,6 @@ TEST_TOKEN_KEY = "test-k1:" + base64.urlsafe_b64encode(b"guild-sync-test-key-of-
 #: `gen signing-key` makes it (in Python: fast), and a `sb_secret_` key.
 TEST_SIGNING_KEY = json.dumps(generate_signing_key("ES256"))
 TEST_SECRET_KEY = "sb_secret_test_" + base64.urlsafe_b64encode(os.urandom(18)).decode()
-
-
-def sample(name: str) -> bytes:
-    """A recorded Battle.net answer: from the shared set, else from the project's own."""
-    path = SAMPLES / name
-    return (path if path.exists() else FIXTURES / name).read_bytes()
-
-
-def add_token(httpx_mock: HTTPXMock, token: str = "app-token", expires_in: int = 86399) -> None:
-    """pytest-httpx: the OAuth host answers the next token request with `token`."""
-    httpx_mock.add_response(
-        method="POST",
-        url=TOKEN_URL,
-        json={"access_token": token, "token_type": "bearer", "expires_in": expires_in},
-    )
 
 
 def make_settings(**overrides: object) -> Settings:

@@ -63,7 +63,7 @@ def consume(request: flask.Request, caller: Caller) -> flask.Response:
     app = get_app()
     body = parse_body(request, ConsumeRequest)
     worker = app.worker(WorkerOptions(visibility_timeout=body.visibility_timeout))
-    result = drain(app.repo, worker, body.max_messages, body.max_seconds, body.idle_seconds)
+    result = drain(app.repos.queue, worker, body.max_messages, body.max_seconds, body.idle_seconds)
     return json_response(result.as_json())
 
 
@@ -72,13 +72,13 @@ def requeue(request: flask.Request, caller: Caller) -> flask.Response:
     ask = parse_body(request, RequeueRequest)
     queue = ask.queue.value if ask.queue else None
     return json_response(
-        get_app().repo.requeue_dead_letters(queue, ask.since, ask.reason, ask.limit)
+        get_app().repos.queue.requeue_dead_letters(queue, ask.since, ask.reason, ask.limit)
     )
 
 
 @routes.get("/functions/v1/queue-consumer/status", caller=SERVICE)
 def status(request: flask.Request, caller: Caller) -> flask.Response:
-    return json_response(get_app().repo.queue_status())
+    return json_response(get_app().repos.queue.queue_status())
 
 
 @functions_framework.http

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from shared.db.repository import Repository
+from shared.db.throttle import ThrottleStore
 from shared.errors import BattlenetUnavailable, GuildSyncError
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class Breaker(Protocol):
 class CircuitBreaker:
     def __init__(
         self,
-        repo: Repository,
+        repo: ThrottleStore,
         bucket: str,
         *,
         threshold: int,
@@ -83,7 +83,7 @@ class CircuitBreaker:
             log.warning("circuit breaker state unavailable: %s", exc)
             return self._open
         with self._lock:
-            self._open, self._failures = bool(state["open"]), int(state["failures"])
+            self._open, self._failures = state.open, state.failures
             return self._open
 
     def check(self) -> None:
@@ -108,8 +108,8 @@ class CircuitBreaker:
             log.warning("circuit breaker report lost: %s", exc)
             return
         with self._lock:
-            was_open, self._open = self._open, bool(state["open"])
-            self._failures = int(state["failures"])
+            was_open, self._open = self._open, state.open
+            self._failures = state.failures
             self._checked_at = self.clock()
         if self._open and not was_open:
             log.warning("Battle.net keeps failing (%s): circuit breaker open", error)

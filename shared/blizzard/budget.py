@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 
-from shared.db.repository import Repository
+from shared.db.throttle import ThrottleStore
 from shared.errors import BudgetExhausted
 from shared.settings import Settings
 
@@ -80,7 +80,7 @@ class PostgresBudget:
 
     def __init__(
         self,
-        repo: Repository,
+        repo: ThrottleStore,
         bucket: str,
         limits: BudgetLimits,
         *,

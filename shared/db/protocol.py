@@ -1,6 +1,7 @@
 """The database transport both adapters implement: call a SQL function of `public` with named
 parameters (one round trip per batch, never one per row), and upsert rows of one table. What
-services need of the database, typed, is the `Repository` in `shared.db.repository`."""
+services need of the database, typed, is the repositories of `shared.db` (one per concern,
+each over this transport)."""
 
 from __future__ import annotations
 

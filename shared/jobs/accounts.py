@@ -5,7 +5,8 @@ since the login; a scheduled one refreshes the account's characters in bulk."""
 from __future__ import annotations
 
 from shared.blizzard.regions import GameVersion
-from shared.db.repository import Delivery, Repository
+from shared.db.queue import Delivery
+from shared.db.sessions import SessionStore
 from shared.errors import Conflict, NotFound, TooManyRequests
 from shared.jobs.base import Job, Outcome
 from shared.jobs.messages import ProfileSync
@@ -18,15 +19,15 @@ class ProfileSyncJob(Job[ProfileSync]):
     queue = Queue.CHARACTER_SYNC  # logins; the scheduled ones go to Queue.PROFILE_SYNC
     max_attempts = 3
 
-    def __init__(self, sync: CharacterSyncService, repo: Repository) -> None:
+    def __init__(self, sync: CharacterSyncService, sessions: SessionStore) -> None:
         self.sync = sync
-        self.repo = repo
+        self.sessions = sessions
 
     def handle(self, message: ProfileSync, delivery: Delivery) -> Outcome:
         version = GameVersion.parse(message.game_version)
         try:
             if message.reason == "login":
-                if self.repo.account_sync_started_since(message.user_id, delivery.enqueued_at):
+                if self.sessions.account_sync_started_since(message.user_id, delivery.enqueued_at):
                     return Outcome.DUPLICATE  # the user started one: one login, one session
                 self.sync.start(message.user_id, version)
             else:

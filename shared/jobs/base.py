@@ -6,7 +6,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import ClassVar, Generic, TypeVar
 
-from shared.db.repository import Delivery
+from shared.db.queue import Delivery
 from shared.errors import BlizzardError, DataError
 from shared.jobs.messages import Message
 from shared.jobs.queues import Queue

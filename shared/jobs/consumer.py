@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from shared.db.repository import Repository
+from shared.db.queue import QueueStore
 from shared.errors import DatabaseSchemaError, DataError, GuildSyncError
 from shared.jobs.worker import ConsumeResult, Worker
 
@@ -36,7 +36,7 @@ def pgmq_problem(version: str | None) -> str | None:
     return f"unsupported pgmq {version}; supported: {SUPPORTED_PGMQ}"
 
 
-def check_pgmq(repo: Repository) -> str:
+def check_pgmq(repo: QueueStore) -> str:
     """The pgmq version; DatabaseSchemaError (one line) when the code does not know it."""
     version = repo.pgmq_version()
     problem = pgmq_problem(version)
@@ -46,7 +46,7 @@ def check_pgmq(repo: Repository) -> str:
 
 
 def consume(
-    repo: Repository, worker: Worker, max_messages: int, max_seconds: float, idle_seconds: float
+    repo: QueueStore, worker: Worker, max_messages: int, max_seconds: float, idle_seconds: float
 ) -> ConsumeResult:
     """Drain; record the call's outcome. A failure is recorded (best effort: the database may
     be away) and raised again, to be answered as a 5xx with an error id."""
@@ -65,7 +65,7 @@ def consume(
     return result
 
 
-def _report(repo: Repository, ok: bool, error: str | None = None, code: str | None = None) -> None:
+def _report(repo: QueueStore, ok: bool, error: str | None = None, code: str | None = None) -> None:
     try:
         repo.queue_consumer_report(ok, error, code)
     except GuildSyncError as exc:

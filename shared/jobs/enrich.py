@@ -6,7 +6,8 @@ counts as failed."""
 from __future__ import annotations
 
 from shared.blizzard.regions import GameVersion, Region
-from shared.db.repository import Delivery, Repository
+from shared.db.queue import Delivery
+from shared.db.sessions import SessionStore
 from shared.errors import BlizzardError, BlizzardNotFound
 from shared.jobs.base import Job, Outcome
 from shared.jobs.messages import EnrichCharacter
@@ -23,16 +24,16 @@ class EnrichCharacterJob(Job[EnrichCharacter]):
     def __init__(
         self,
         enricher: CharacterEnricher,
-        repo: Repository,
+        sessions: SessionStore,
         snapshots: SnapshotCapture | None = None,
     ) -> None:
         self.enricher = enricher
-        self.repo = repo
+        self.sessions = sessions
         self.snapshots = snapshots
 
     def handle(self, message: EnrichCharacter, delivery: Delivery) -> Outcome:
         session_id = str(message.session_id)
-        if not self.repo.start_character_item(session_id, message.character_id):
+        if not self.sessions.start_character_item(session_id, message.character_id):
             return Outcome.DUPLICATE  # done already, or its session expired or failed
         try:
             data = self.enricher.fetch(
@@ -49,7 +50,9 @@ class EnrichCharacterJob(Job[EnrichCharacter]):
                 raise
             self.give_up(message, exc.message)
             return Outcome.FAILED
-        self.repo.record_character_result(session_id, message.character_id, "completed", None, data)
+        self.sessions.record_character_result(
+            session_id, message.character_id, "completed", None, data
+        )
         if self.snapshots is not None:  # after the result: a snapshot never fails the character
             self.snapshots.capture(
                 SnapshotTarget(
@@ -66,6 +69,6 @@ class EnrichCharacterJob(Job[EnrichCharacter]):
 
     def give_up(self, message: EnrichCharacter, reason: str) -> None:
         """The character fails for good (idempotent: counted once per session)."""
-        self.repo.record_character_result(
+        self.sessions.record_character_result(
             str(message.session_id), message.character_id, "failed", reason, None
         )

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from shared.blizzard.regions import GameVersion, Region
-from shared.db.repository import Delivery
+from shared.db.queue import Delivery
 from shared.jobs.base import Job, Outcome
 from shared.jobs.messages import GuildRoster, RefreshCharacter, StaticData
 from shared.jobs.queues import Queue

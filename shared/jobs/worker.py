@@ -33,7 +33,7 @@ from typing import Any
 from shared.blizzard.breaker import Breaker, NoBreaker
 from shared.blizzard.budget import BudgetClass, spending
 from shared.blizzard.scope import submit
-from shared.db.repository import Delivery, Repository
+from shared.db.queue import Delivery, QueueStore
 from shared.errors import BlizzardRateLimited, GuildSyncError, WaitForBattlenet
 from shared.jobs.base import Outcome
 from shared.jobs.queues import PRIORITY, Queue
@@ -93,7 +93,7 @@ class _InFlight:
 class Worker:
     def __init__(
         self,
-        repo: Repository,
+        store: QueueStore,
         registry: Registry,
         options: WorkerOptions | None = None,
         *,
@@ -102,7 +102,7 @@ class Worker:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.repo = repo
+        self.store = store
         self.registry = registry
         self.options = options or WorkerOptions()
         self.breaker: Breaker = breaker or NoBreaker()
@@ -130,7 +130,7 @@ class Worker:
             qty = room if budget_class is BudgetClass.INTERACTIVE else min(room, bulk_room)
             if qty <= 0:
                 continue
-            deliveries = self.repo.queue_claim(
+            deliveries = self.store.queue_claim(
                 queue.value, self.options.visibility_timeout, qty, queue.fair
             )
             if deliveries:
@@ -148,7 +148,7 @@ class Worker:
         try:
             job, message = self.registry.resolve(delivery.message)
         except UnknownMessage as exc:
-            self.repo.queue_settle(delivery, "dead", reason=str(exc))
+            self.store.queue_settle(delivery, "dead", reason=str(exc))
             return "dead"
         if delivery.attempts > job.max_attempts:
             reason = (
@@ -175,10 +175,10 @@ class Worker:
                 # Battle.net is out: not this job's failure. Back when it answers again.
                 return self._pause(delivery, BREAKER_PAUSE, "breaker", [])
             if job.should_retry(exc) and delivery.attempts < job.max_attempts:
-                self.repo.queue_settle(delivery, "retry", self.backoff(delivery.attempts), reason)
+                self.store.queue_settle(delivery, "retry", self.backoff(delivery.attempts), reason)
                 return "retried"
             return self._bury(job, message, delivery, reason)
-        self.repo.queue_settle(delivery, "delete")
+        self.store.queue_settle(delivery, "delete")
         return "failed" if outcome is Outcome.FAILED else "processed"
 
     def _pause(
@@ -188,12 +188,12 @@ class Worker:
         for budget_class in classes:
             self.paused_until[budget_class] = max(self.paused_until.get(budget_class, 0.0), until)
         delay = math.ceil(seconds * (1 + random.uniform(0, PAUSE_JITTER)))
-        self.repo.queue_settle(delivery, "pause", max(1, delay), reason)
+        self.store.queue_settle(delivery, "pause", max(1, delay), reason)
         return "paused"
 
     def _bury(self, job: Any, message: Any, delivery: Delivery, reason: str) -> str:
         job.give_up(message, reason)
-        self.repo.queue_settle(delivery, "dead", reason=reason)
+        self.store.queue_settle(delivery, "dead", reason=reason)
         return "dead"
 
     def _safe_process(self, queue: Queue, delivery: Delivery) -> str:
@@ -218,7 +218,7 @@ class Worker:
                 item.claimed_at = self.clock()
         for queue, deliveries in by_queue.items():
             try:
-                self.repo.queue_extend(queue.value, deliveries, vt)
+                self.store.queue_extend(queue.value, deliveries, vt)
             except GuildSyncError as exc:
                 log.warning("could not extend %d deliveries of %s: %s", len(deliveries), queue, exc)
 
@@ -276,7 +276,7 @@ class Worker:
                     counts[future.result()] += 1
                     del in_flight[future]
                 self._extend(in_flight)
-        depths = self.repo.queue_depths()
+        depths = self.store.queue_depths()
         return ConsumeResult(
             processed=counts["processed"],
             failed=counts["failed"],

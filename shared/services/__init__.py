@@ -1,2 +1,2 @@
-"""The use cases: each service takes its collaborators (Battle.net client, repository) in its
-constructor and knows nothing of HTTP."""
+"""The use cases: each service takes its collaborators (Battle.net client, repositories) in its
+constructor (the repositories it uses, by role: `shared.db`) and knows nothing of HTTP."""

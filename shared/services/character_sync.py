@@ -21,7 +21,10 @@ from shared.blizzard.client import BlizzardClient
 from shared.blizzard.models import AccountCharacter
 from shared.blizzard.regions import GameVersion, Region
 from shared.crypto import TokenCipher
-from shared.db.repository import Repository
+from shared.db.characters import CharacterStore
+from shared.db.limits import LimitStore
+from shared.db.sessions import SessionStore
+from shared.db.users import UserStore
 from shared.errors import (
     BlizzardNotFound,
     BlizzardUnauthorized,
@@ -84,32 +87,37 @@ class CharacterSyncService:
     def __init__(
         self,
         client: BlizzardClient,
-        repo: Repository,
+        users: UserStore,
+        sessions: SessionStore,
+        characters: CharacterStore,
+        limits: LimitStore,
         cipher: TokenCipher,
         quotas: UserQuotas | None = None,
     ) -> None:
         self.client = client
-        self.repo = repo
+        self.users = users
+        self.sessions = sessions
+        self.characters = characters
+        self.limits = limits
         self.cipher = cipher
         self.quotas = quotas or UserQuotas()
 
     def user_token(self, user_id: uuid.UUID | str) -> tuple[str, Region]:
         """The user's Battle.net token, decrypted; ReloginRequired (and re-login marked) when
         it is expired or revoked; TokenDecryptionError (re-login marked) when unreadable."""
-        row = self.repo.get_user_token(user_id)
+        row = self.users.get_user_token(user_id)
         if row is None:
             raise NotFound("unknown user")
-        expires = row.get("expiresAt")
-        expired = expires is None or datetime.fromisoformat(expires) <= datetime.now(UTC)
-        if row["loginState"] != "active" or row.get("ciphertext") is None or expired:
-            self.repo.mark_relogin_required(user_id)
+        expired = row.expires_at is None or row.expires_at <= datetime.now(UTC)
+        if row.login_state != "active" or row.ciphertext is None or expired:
+            self.users.mark_relogin_required(user_id)
             raise ReloginRequired()
         try:
-            token = self.cipher.decrypt(row["ciphertext"], associated=str(row["battlenetId"]))
+            token = self.cipher.decrypt(row.ciphertext, associated=str(row.battlenet_id))
         except TokenDecryptionError:
-            self.repo.mark_relogin_required(user_id)
+            self.users.mark_relogin_required(user_id)
             raise
-        return token, Region.parse(row["region"])
+        return token, Region.parse(row.region)
 
     def account_characters(
         self,
@@ -129,7 +137,7 @@ class CharacterSyncService:
         except BlizzardNotFound:
             return region, [], False
         except BlizzardUnauthorized:
-            self.repo.mark_relogin_required(user_id)
+            self.users.mark_relogin_required(user_id)
             raise ReloginRequired() from None
         return region, [character_row(c) for c in profile.characters], True
 
@@ -143,19 +151,19 @@ class CharacterSyncService:
     ) -> SyncStarted:
         """Start an account sync. `limited` (a user's call, a login's first sync) counts it
         against the user's quota first: past it TooManyRequests, and no Battle.net call."""
-        if (active := self.repo.active_sync_session(user_id)) is not None:
+        if (active := self.sessions.active_sync_session(user_id)) is not None:
             raise SyncAlreadyRunning(active)
         credentials = self.user_token(user_id)  # 404 or 409 relogin_required: no quota taken
         if limited:
             limit = self.quotas.syncs_per_hour
-            taken = self.repo.quota_take(user_id, "sync", limit, QUOTA_WINDOW_S)
+            taken = self.limits.quota_take(user_id, "sync", limit, QUOTA_WINDOW_S)
             if not taken.ok:
                 raise TooManyRequests(
                     f"at most {limit} character syncs an hour; try again later",
                     retry_after=taken.retry_after,
                 )
         region, rows, archive_missing = self.account_characters(user_id, game_version, credentials)
-        result = self.repo.start_character_sync(
+        result = self.sessions.start_character_sync(
             user_id=user_id,
             region=region.value,
             flavor=game_version.flavor,
@@ -164,15 +172,15 @@ class CharacterSyncService:
             queue=queue.value,
             archive_missing=archive_missing,
         )
-        if result["conflict"]:
-            raise SyncAlreadyRunning(str(result["sessionId"]))
-        return SyncStarted(str(result["sessionId"]), result["characters"])
+        if result.conflict:
+            raise SyncAlreadyRunning(result.session_id)
+        return SyncStarted(result.session_id, list(result.characters))
 
     def refresh(self, user_id: uuid.UUID | str, game_version: GameVersion) -> int:
         """A scheduled account sync: the same deduplication, then one conditional refresh per
         character in the bulk queue (no session: nobody is watching)."""
         region, rows, archive_missing = self.account_characters(user_id, game_version)
-        return self.repo.refresh_account_characters(
+        return self.characters.refresh_account_characters(
             user_id=user_id,
             region=region.value,
             flavor=game_version.flavor,
@@ -187,24 +195,24 @@ class CharacterSyncService:
         """Queue one character's enrichment (or answer the pending one); a new one counts
         against the user's quota when `limited` (TooManyRequests past it, nothing queued)."""
         limit = self.quotas.enriches_per_hour if limited else None
-        result = self.repo.enqueue_character_enrichment(
+        result = self.sessions.enqueue_character_enrichment(
             user_id, character_id, Queue.CHARACTER_SYNC.value, limit, QUOTA_WINDOW_S
         )
         if result is None:
             raise NotFound("no such character")
-        if result.get("quotaExceeded"):
+        if result.quota_exceeded:
             raise TooManyRequests(
                 f"at most {limit} character enrichments an hour; try again later",
-                retry_after=float(result["retryAfter"]),
+                retry_after=result.retry_after,
             )
-        return {"message": "Character enrichment queued", **result}
+        return {"message": "Character enrichment queued", **result.answer}
 
     def state(self, session_id: str, user_id: uuid.UUID | str | None) -> dict[str, Any]:
         try:
             uuid.UUID(session_id)
         except ValueError:
             raise NotFound("no such sync session") from None
-        state = self.repo.get_sync_state(session_id, user_id)
+        state = self.sessions.get_sync_state(session_id, user_id)
         if state is None:
             raise NotFound("no such sync session")
         return state

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from shared.db.repository import Repository
+from shared.db.characters import CharacterStore
 from shared.errors import BadRequest, NotFound
 from shared.http import describe_validation_error
 
@@ -77,11 +77,11 @@ def realm_groups(characters: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class CharacterDirectory:
-    def __init__(self, repo: Repository) -> None:
-        self.repo = repo
+    def __init__(self, characters: CharacterStore) -> None:
+        self.characters = characters
 
     def listing(self, user_id: uuid.UUID | str) -> dict[str, Any]:
-        characters = self.repo.list_user_characters(user_id)
+        characters = self.characters.list_user_characters(user_id)
         return {"characters": characters, "realmGroups": realm_groups(characters)}
 
     def history(
@@ -89,7 +89,7 @@ class CharacterDirectory:
     ) -> dict[str, Any]:
         """The character's changes, newest first: 404 when it is not the owner's (any
         character for the service key, `owner` None)."""
-        found = self.repo.character_history(owner, character_id, query.since, query.limit)
+        found = self.characters.character_history(owner, character_id, query.since, query.limit)
         if found is None:
             raise NotFound("no such character")
         return found

@@ -13,7 +13,6 @@ from shared.blizzard import endpoints as ep
 from shared.blizzard.client import BlizzardClient
 from shared.blizzard.models import CharacterProfile, ref_id, ref_name, type_of
 from shared.blizzard.regions import GameVersion, Region
-from shared.db.repository import Repository
 from shared.errors import BlizzardError
 
 log = logging.getLogger(__name__)
@@ -64,9 +63,8 @@ def profile_data(
 
 
 class CharacterEnricher:
-    def __init__(self, client: BlizzardClient, repo: Repository) -> None:
+    def __init__(self, client: BlizzardClient) -> None:
         self.client = client
-        self.repo = repo
 
     def fetch(
         self, region: Region, version: GameVersion, realm_slug: str, name: str

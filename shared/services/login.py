@@ -22,7 +22,6 @@ import hashlib
 import re
 import secrets
 import unicodedata
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,7 +31,8 @@ from shared.auth import AuthConfig, mint_session
 from shared.blizzard.client import BlizzardClient
 from shared.blizzard.regions import Region
 from shared.crypto import TokenCipher
-from shared.db.repository import Repository
+from shared.db.limits import LimitStore
+from shared.db.users import BrowserMismatch, UserStore
 from shared.errors import BadRequest, BlizzardHTTPError, TooManyRequests
 from shared.jobs.queues import Queue
 from shared.settings import Settings
@@ -91,14 +91,16 @@ class LoginService:
         self,
         settings: Settings,
         client: BlizzardClient,
-        repo: Repository,
+        users: UserStore,
+        limits: LimitStore,
         cipher: TokenCipher,
         auth: AuthConfig | None = None,
     ) -> None:
         self.settings = settings
         self.auth = auth or settings.auth
         self.client = client
-        self.repo = repo
+        self.users = users
+        self.limits = limits
         self.cipher = cipher
 
     @property
@@ -142,7 +144,7 @@ class LoginService:
         platform's proxy saw it: its login starts are limited per minute."""
         redirect_to = self.check_redirect(redirect_to)
         limit = self.settings.login_starts_per_minute
-        taken = self.repo.login_start_take(address, limit)
+        taken = self.limits.login_start_take(address, limit)
         if not taken.ok:
             raise TooManyRequests(
                 f"at most {limit} login starts a minute from one address; try again later",
@@ -151,7 +153,7 @@ class LoginService:
         state = secrets.token_urlsafe(32)
         verifier = secrets.token_urlsafe(64)
         browser_key = secrets.token_urlsafe(32)
-        self.repo.save_oauth_state(
+        self.users.save_oauth_state(
             state=state,
             code_verifier=verifier,
             redirect_to=redirect_to,
@@ -184,10 +186,10 @@ class LoginService:
                 "the login cookie is missing: start the login again in this browser, on the "
                 "callback's host, with cookies allowed"
             )
-        stored = self.repo.consume_login_state(state, browser_hash(browser_key))
+        stored = self.users.consume_login_state(state, browser_hash(browser_key))
         if stored is None:
             raise BadRequest("unknown, expired or already used login state; start the login again")
-        if stored.get("browserMismatch"):
+        if isinstance(stored, BrowserMismatch):
             raise BadRequest(
                 "this login was started in another browser (the login cookie does not match); "
                 "start the login again"
@@ -197,10 +199,10 @@ class LoginService:
             raise BadRequest(f"Battle.net login was not completed: {reason}")
         if not code:
             raise BadRequest("the callback has no code")
-        region = Region.parse(stored["region"])
+        region = Region.parse(stored.region)
         try:
             token = self.client.exchange_code(
-                code, self.settings.oauth_redirect_uri, stored["codeVerifier"], region
+                code, self.settings.oauth_redirect_uri, stored.code_verifier, region
             )
         except BlizzardHTTPError as exc:
             if exc.http_status is not None and 400 <= exc.http_status < 500:
@@ -209,7 +211,7 @@ class LoginService:
         info = self.client.userinfo(token.access_token, region)
         sealed = self.cipher.encrypt(token.access_token, associated=str(info.id))
         expires = datetime.now(UTC) + timedelta(seconds=token.expires_in)
-        user = self.repo.upsert_login(
+        user = self.users.upsert_login(
             battlenet_id=info.id,
             battletag=info.battletag,
             region=region.value,
@@ -219,7 +221,5 @@ class LoginService:
             scopes=(token.scope or SCOPES).split(),
             sync_queue=Queue.CHARACTER_SYNC.value,
         )
-        jwt, expires_at = mint_session(
-            self.auth, uuid.UUID(user["id"]), self.settings.session_ttl_seconds
-        )
-        return LoginResult(user, jwt, expires_at, stored.get("redirectTo"))
+        jwt, expires_at = mint_session(self.auth, user.id, self.settings.session_ttl_seconds)
+        return LoginResult(user.as_json(), jwt, expires_at, stored.redirect_to)

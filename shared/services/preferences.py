@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from shared.blizzard.regions import GameVersion
-from shared.db.repository import Repository
+from shared.db.users import Preferences, UserStore
 from shared.errors import NotFound
 
 AutoSync = Literal["off", "on_login", "daily"]
@@ -40,24 +40,27 @@ class SyncPreferencesUpdate(BaseModel):
 
 
 class SyncPreferences:
-    def __init__(self, repo: Repository) -> None:
-        self.repo = repo
+    def __init__(self, users: UserStore) -> None:
+        self.users = users
 
     def get(self, user_id: uuid.UUID) -> dict[str, Any]:
-        found = self.repo.get_sync_preferences(user_id)
-        if found is None:
-            raise NotFound("unknown user")
-        return found
+        return self._read(user_id).as_json()
 
     def update(self, user_id: uuid.UUID, change: SyncPreferencesUpdate) -> dict[str, Any]:
         # each version checked against the game-version table (400 listing the valid ones)
         versions = [GameVersion.parse(v).value for v in change.game_versions or []]
-        current = self.get(user_id)
-        found = self.repo.set_sync_preferences(
+        current = self._read(user_id)
+        found = self.users.set_sync_preferences(
             user_id,
-            change.auto_sync or current["autoSync"],
-            list(dict.fromkeys(versions)) or current["gameVersions"],
+            change.auto_sync or current.auto_sync,
+            list(dict.fromkeys(versions)) or current.game_versions,
         )
+        if found is None:
+            raise NotFound("unknown user")
+        return found.as_json()
+
+    def _read(self, user_id: uuid.UUID) -> Preferences:
+        found = self.users.get_sync_preferences(user_id)
         if found is None:
             raise NotFound("unknown user")
         return found

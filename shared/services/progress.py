@@ -42,7 +42,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from shared.db.repository import Repository
+from shared.db.limits import LimitStore
+from shared.db.sessions import SessionStore
 from shared.errors import BadRequest, DataError, TooManyRequests
 from shared.settings import Settings
 
@@ -124,7 +125,8 @@ class EventStream:
 class ProgressStream:
     def __init__(
         self,
-        repo: Repository,
+        sessions: SessionStore,
+        streams: LimitStore,
         limits: StreamLimits | None = None,
         *,
         poll_seconds: float = POLL_SECONDS,
@@ -133,7 +135,8 @@ class ProgressStream:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.repo = repo
+        self.sessions = sessions
+        self.streams = streams
         self.limits = limits or StreamLimits()
         self.poll_seconds = poll_seconds
         self.max_poll_seconds = max(poll_seconds, max_poll_seconds)
@@ -162,7 +165,7 @@ class ProgressStream:
         stream_id: str | None = None
         try:
             if user_id is not None:
-                answer = self.repo.stream_open(
+                answer = self.streams.stream_open(
                     user_id,
                     self.limits.per_user,
                     STREAM_TTL_SECONDS,
@@ -180,13 +183,13 @@ class ProgressStream:
 
         def touch() -> None:
             if stream_id is not None:
-                self.repo.stream_touch(stream_id, STREAM_TTL_SECONDS)
+                self.streams.stream_touch(stream_id, STREAM_TTL_SECONDS)
 
         def release() -> None:
             self._slots.release()
             if stream_id is not None:
                 try:
-                    self.repo.stream_close(stream_id)
+                    self.streams.stream_close(stream_id)
                 except DataError:
                     pass  # its row lapses after STREAM_TTL_SECONDS (and pg_cron deletes it)
 
@@ -215,7 +218,7 @@ class ProgressStream:
         delay = self.poll_seconds
         while self.clock() - started < self.max_seconds:
             try:
-                batch = self.repo.sync_events_since(session_id, last_id)
+                batch = self.sessions.sync_events_since(session_id, last_id)
                 for event in batch:
                     last_id = int(event["id"])
                     yield sse(event["event"], event["data"], last_id)
@@ -226,7 +229,7 @@ class ProgressStream:
                     last_check = now
                 elif now - last_check >= STATE_CHECK_SECONDS:
                     last_check = now
-                    current = self.repo.get_sync_state(session_id, None)
+                    current = self.sessions.get_sync_state(session_id, None)
                     if current is None:
                         return  # the session is gone: a reconnection is answered 404
                     if current["event"] in FINAL_EVENTS:

@@ -19,7 +19,7 @@ from shared.blizzard import endpoints as ep
 from shared.blizzard.client import BlizzardClient
 from shared.blizzard.models import ref_id, type_of
 from shared.blizzard.regions import GameVersion, Region
-from shared.db.repository import Repository
+from shared.db.characters import CharacterStore
 from shared.errors import BlizzardNotFound
 from shared.services.enrichment import CharacterEnricher
 from shared.services.snapshots import SnapshotCapture, SnapshotTarget
@@ -43,11 +43,14 @@ class CharacterKey:
 
 class CharacterRefresher:
     def __init__(
-        self, client: BlizzardClient, repo: Repository, snapshots: SnapshotCapture | None = None
+        self,
+        client: BlizzardClient,
+        characters: CharacterStore,
+        snapshots: SnapshotCapture | None = None,
     ) -> None:
         self.client = client
-        self.repo = repo
-        self.enricher = CharacterEnricher(client, repo)
+        self.characters = characters
+        self.enricher = CharacterEnricher(client)
         self.snapshots = snapshots
 
     def refresh(self, key: CharacterKey) -> RefreshResult:
@@ -70,7 +73,7 @@ class CharacterRefresher:
         data = self.enricher.with_media(
             profile, fetched.last_modified, key.region, key.version, path
         )
-        self.repo.record_character_refresh(key.character_id, "modified", data)
+        self.characters.record_character_refresh(key.character_id, "modified", data)
         if self.snapshots is not None:  # only a modified profile: never on 304
             self.snapshots.capture(
                 SnapshotTarget(
@@ -88,7 +91,7 @@ class CharacterRefresher:
     def _record(
         self, key: CharacterKey, result: Literal["not_modified", "archived"]
     ) -> RefreshResult:
-        self.repo.record_character_refresh(key.character_id, result, None)
+        self.characters.record_character_refresh(key.character_id, result, None)
         return result
 
     def _check_status(self, key: CharacterKey, path: dict[str, str]) -> RefreshResult:
@@ -104,9 +107,9 @@ class CharacterRefresher:
 
 
 class RosterSync:
-    def __init__(self, client: BlizzardClient, repo: Repository) -> None:
+    def __init__(self, client: BlizzardClient, characters: CharacterStore) -> None:
         self.client = client
-        self.repo = repo
+        self.characters = characters
 
     def sync(
         self,
@@ -126,10 +129,10 @@ class RosterSync:
                 if_modified_since=last_modified,
             )
         except BlizzardNotFound:
-            self.repo.touch_guild_roster(guild_id)
+            self.characters.touch_guild_roster(guild_id)
             return "not_found"
         if fetched.not_modified:
-            self.repo.touch_guild_roster(guild_id)
+            self.characters.touch_guild_roster(guild_id)
             return "not_modified"
         roster = fetched.value()
         members = [
@@ -147,5 +150,5 @@ class RosterSync:
             for m in roster.members
         ]
         modified = fetched.last_modified.isoformat() if fetched.last_modified else None
-        self.repo.apply_guild_roster(guild_id, members, modified, len(members))
+        self.characters.apply_guild_roster(guild_id, members, modified, len(members))
         return "applied"

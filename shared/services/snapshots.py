@@ -28,8 +28,9 @@ from shared.blizzard.models import (
     SelectedTalent,
 )
 from shared.blizzard.regions import GameVersion, Region
+from shared.db.base import UserId
 from shared.db.protocol import JSON
-from shared.db.repository import Repository, UserId
+from shared.db.snapshots import SnapshotSource, SnapshotStore
 from shared.errors import BadRequest, BlizzardError, NotFound, WaitForBattlenet
 
 log = logging.getLogger(__name__)
@@ -161,11 +162,11 @@ class SnapshotCapture:
     def __init__(
         self,
         client: BlizzardClient,
-        repo: Repository,
+        store: SnapshotStore,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.client = client
-        self.repo = repo
+        self.store = store
         self.now = now
 
     def recently_active(self, last_login_ms: int | None) -> bool:
@@ -174,7 +175,7 @@ class SnapshotCapture:
         last_login = datetime.fromtimestamp(last_login_ms / 1000, UTC)
         return self.now() - last_login <= timedelta(days=ACTIVE_DAYS)
 
-    def due(self, target: SnapshotTarget, sources: JSON) -> list[Kind]:
+    def due(self, target: SnapshotTarget, sources: dict[str, SnapshotSource]) -> list[Kind]:
         """The kinds to fetch: never fetched, or fetched for an older profile."""
         if not self.recently_active(target.last_login_ms):
             return []
@@ -184,8 +185,10 @@ class SnapshotCapture:
             if source is None:
                 due.append(kind)
                 continue
-            seen = parse_time(source.get("profileModified"))
-            if target.profile_modified is None or seen != target.profile_modified:
+            if (
+                target.profile_modified is None
+                or source.profile_modified != target.profile_modified
+            ):
                 due.append(kind)
         return due
 
@@ -193,10 +196,11 @@ class SnapshotCapture:
         """Fetch what is due and record it; the number of Battle.net requests made."""
         if not self.recently_active(target.last_login_ms):
             return 0
-        sources = self.repo.snapshot_sources(target.character_id)
+        sources = self.store.snapshot_sources(target.character_id)
         entries: list[JSON] = []
         for kind in self.due(target, sources):
-            since = parse_time((sources.get(kind) or {}).get("lastModified"))
+            source = sources.get(kind)
+            since = source.last_modified if source else None
             try:
                 entries.append(self._fetch(target, kind, since))
             except (BlizzardError, WaitForBattlenet) as exc:
@@ -207,7 +211,7 @@ class SnapshotCapture:
                     getattr(exc, "code", type(exc).__name__),
                 )
         if entries:
-            self.repo.record_character_snapshots(target.character_id, entries)
+            self.store.record_character_snapshots(target.character_id, entries)
         return len(entries)
 
     def _fetch(self, target: SnapshotTarget, kind: Kind, since: datetime | None) -> JSON:
@@ -232,26 +236,26 @@ class SnapshotCapture:
 
 
 class SnapshotReader:
-    def __init__(self, repo: Repository) -> None:
-        self.repo = repo
+    def __init__(self, store: SnapshotStore) -> None:
+        self.store = store
 
     def list(self, user: UserId, character_id: int, kind: str | None) -> JSON:
         if kind not in KINDS:
             raise BadRequest(f"kind must be one of {', '.join(KINDS)}")
-        found = self.repo.character_snapshots(user, character_id, kind)
+        found = self.store.character_snapshots(user, character_id, kind)
         if found is None:
             raise NotFound("no such character")
         return found
 
     def guild(self, user: UserId, guild_id: int) -> JSON:
         """A guild's page, for a user with a character in it (404 for anyone else)."""
-        found = self.repo.guild_page(user, guild_id)
+        found = self.store.guild_page(user, guild_id)
         if found is None:
             raise NotFound("no such guild")
         return found
 
     def get(self, user: UserId, character_id: int, snapshot_id: int) -> JSON:
-        found = self.repo.character_snapshot(user, character_id, snapshot_id)
+        found = self.store.character_snapshot(user, character_id, snapshot_id)
         if found is None:
             raise NotFound("no such snapshot")
         return found

@@ -22,7 +22,7 @@ from shared.blizzard import models as m
 from shared.blizzard.client import BlizzardClient
 from shared.blizzard.regions import GameVersion, Region
 from shared.blizzard.scope import request_scope, submit
-from shared.db.repository import Repository
+from shared.db.static_data import StaticDataStore
 from shared.errors import BlizzardHTTPError
 
 SEARCH_PAGE_SIZE = 1000
@@ -42,25 +42,23 @@ class StaticSyncResult:
 
 
 class StaticDataService:
-    def __init__(self, client: BlizzardClient, repo: Repository) -> None:
+    def __init__(self, client: BlizzardClient, store: StaticDataStore) -> None:
         self.client = client
-        self.repo = repo
+        self.store = store
 
     def sync(self, regions: list[Region], game_versions: list[GameVersion]) -> StaticSyncResult:
         started = time.monotonic()
         with request_scope() as counter:
             # The first failure propagates: nothing is written unless everything was read.
             entries = [self.fetch(r, v) for r in regions for v in game_versions]
-        written = self.repo.upsert_static_data(entries)
+        written = self.store.upsert_static_data(entries)
         counts: dict[str, dict[str, dict[str, Any]]] = {}
         for row in written:
-            counts.setdefault(row["region"], {})[row["gameVersion"]] = {
-                "classes": row["classes"]["total"],
-                "races": row["races"]["total"],
-                "realms": row["realms"]["total"],
+            counts.setdefault(row.region, {})[row.game_version] = {
+                **{table: n.total for table, n in row.tables.items()},
                 "changes": {
-                    table: {"inserted": row[table]["inserted"], "updated": row[table]["updated"]}
-                    for table in ("classes", "races", "realms")
+                    table: {"inserted": n.inserted, "updated": n.updated}
+                    for table, n in row.tables.items()
                 },
             }
         duration = int((time.monotonic() - started) * 1000)

@@ -9,7 +9,7 @@ import uuid
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from shared.auth import Caller
-from shared.db.repository import Repository
+from shared.db.users import UserStore
 from shared.errors import BadRequest, Forbidden, NotFound
 
 BIGINT_MAX = 2**63 - 1
@@ -50,8 +50,8 @@ class UserSelector(BaseModel):
 
 
 class UserDirectory:
-    def __init__(self, repo: Repository) -> None:
-        self.repo = repo
+    def __init__(self, users: UserStore) -> None:
+        self.users = users
 
     def acting_user(self, caller: Caller, selector: UserSelector) -> uuid.UUID:
         """The user a call is about. A user's token acts for that user only (403 when it names
@@ -66,7 +66,7 @@ class UserDirectory:
             raise BadRequest(
                 "with the service key, name the user: userId (or user_id) or battlenet_id"
             )
-        found = self.repo.find_user_id(selector.user_id, selector.battlenet_id)
+        found = self.users.find_user_id(selector.user_id, selector.battlenet_id)
         if found is None:
             if selector.battlenet_id is not None:
                 raise NotFound(f"no user with Battle.net account id {selector.battlenet_id}")

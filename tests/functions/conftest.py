@@ -73,7 +73,7 @@ def sample_json(name: str) -> dict[str, Any]:
 
 def make_user(app: App, battlenet_id: int = 2056856, hours: int = 24) -> str:
     sealed = app.cipher.encrypt("user-token", associated=str(battlenet_id))
-    user = app.repo.upsert_login(
+    user = app.repos.users.upsert_login(
         battlenet_id=battlenet_id,
         battletag="Tester#1",
         region="us",
@@ -83,7 +83,7 @@ def make_user(app: App, battlenet_id: int = 2056856, hours: int = 24) -> str:
         scopes=["openid", "wow.profile"],
         sync_queue=None,
     )
-    return str(user["id"])
+    return str(user.id)
 
 
 class FakeBattleNet:

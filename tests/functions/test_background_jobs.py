@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from shared.bootstrap import App
 from shared.db.psycopg_adapter import PsycopgDatabase
-from shared.db.repository import Delivery
+from shared.db.queue import Delivery
 from shared.jobs import Job, Outcome, Registry, Worker, WorkerOptions
 from shared.jobs.messages import StaticData
 from tests.functions.conftest import FakeBattleNet, sample_json
@@ -23,9 +23,9 @@ LAST_MODIFIED = "Sun, 01 Nov 2026 12:00:00 GMT"
 @pytest.fixture
 def known(app: App, db: PsycopgDatabase) -> dict[str, int]:
     """Three characters of a user, enriched once (with a stored Last-Modified)."""
-    user = login(app.repo)
+    user = login(app.repos)
     result = start(
-        app.repo,
+        app.repos,
         user,
         [
             char(107811065, "Drinian", 1262, "norgannon"),
@@ -71,7 +71,7 @@ def test_conditional_refresh_304_skips_follow_ups(
     service_headers: dict[str, str],
     db: PsycopgDatabase,
 ) -> None:
-    assert app.repo.run_job("enqueue_character_refreshes") == 3
+    assert app.repos.queue.run_job("enqueue_character_refreshes") == 3
     result = consumer.post(CONSUMER, json={}, headers=service_headers).json
     assert result == {
         "processed": 3,
@@ -100,7 +100,7 @@ def test_modified_profile_is_written_with_media(
     db: PsycopgDatabase,
 ) -> None:
     rows(db, "update characters set last_modified = null")
-    app.repo.run_job("enqueue_character_refreshes")
+    app.repos.queue.run_job("enqueue_character_refreshes")
     consumer.post(CONSUMER, json={}, headers=service_headers)
     drinian = rows(db, "select * from characters where name = 'Drinian'")[0]
     assert drinian["avatar_url"] and drinian["equipped_item_level"] == 430
@@ -119,9 +119,9 @@ def test_roster_job(
         r"/roster$",
         lambda r: httpx.Response(200, json=roster, headers={"Last-Modified": LAST_MODIFIED}),
     )
-    user = login(app.repo)
+    user = login(app.repos)
     start(
-        app.repo,
+        app.repos,
         user,
         [char(125445770, "Vanstr7A268A", 15, "deathwing"), char(5, "Leaver", 15, "deathwing")],
     )
@@ -131,7 +131,7 @@ def test_roster_job(
         "values ('us', 'retail', 40732076, 'Enigma', 'enigma', 15, 'deathwing')",
     )
     rows(db, "update characters set guild_id = (select id from guilds)")
-    assert app.repo.run_job("enqueue_guild_rosters") == 1
+    assert app.repos.queue.run_job("enqueue_guild_rosters") == 1
     consumer.post(CONSUMER, json={}, headers=service_headers)
     members = rows(
         db,
@@ -166,7 +166,7 @@ def test_interactive_work_goes_first(app: App, db: PsycopgDatabase) -> None:
             seen.append(message)
             return Outcome.DONE
 
-    worker = Worker(app.repo, Registry([Probe()]), WorkerOptions(concurrency=16))
+    worker = Worker(app.repos.queue, Registry([Probe()]), WorkerOptions(concurrency=16))
     worker.run(max_messages=16)
     assert [m.regions for m in seen[:5]] == [["us"]] * 5  # one batch: all the user's work
     rows(db, f"select pgmq.send('character_sync', '{user}'::jsonb)")
@@ -212,7 +212,7 @@ def test_a_poison_message_cannot_loop_forever(
     pass the job's last attempt it is dead-lettered when claimed, without calling Battle.net."""
     rows(db, "select pgmq.send('static_data', '{\"type\": \"static_data\"}')")
     for _ in range(5):  # five consumers died holding it (StaticDataJob.max_attempts)
-        assert len(app.repo.queue_claim("static_data", 0, 1, fair=False)) == 1
+        assert len(app.repos.queue.queue_claim("static_data", 0, 1, fair=False)) == 1
     before = len(battlenet.requests)
     result = consumer.post(CONSUMER, json={}, headers=service_headers).json
     assert result and result["deadLettered"] == 1 and result["remaining"] == 0

@@ -31,10 +31,10 @@ def two_syncs(app: App, db: PsycopgDatabase) -> tuple[str, dict[str, int]]:
         "('us', 'retail', 2, 'moon-guard', 'Moon Guard', 3675)",
     )
     mage = {**char(2, "Jaina", realm_id=3, slug="illidan"), "class_id": 8}
-    start(app.repo, user, [char(1, "Thrall"), mage])
+    start(app.repos, user, [char(1, "Thrall"), mage])
     sql(db, "update character_sync_sessions set status = 'completed'")
     moved = {**char(11, "Thrall", realm_id=2, slug="moon-guard"), "level": 71}
-    start(app.repo, user, [moved, mage])
+    start(app.repos, user, [moved, mage])
     ids = {
         f"{r['name']}@{r['realm_slug']}": r["id"]
         for r in sql(db, "select id, name, realm_slug from characters")

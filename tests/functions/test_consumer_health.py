@@ -58,7 +58,7 @@ def test_a_schema_error_is_a_5xx_with_an_id_and_shows_in_the_status(
 def test_a_good_call_clears_the_count_and_the_status_names_pgmq(
     consumer: FlaskClient, app: App, service_headers: dict[str, str]
 ) -> None:
-    app.repo.queue_consumer_report(False, "earlier failure", "42703")
+    app.repos.queue.queue_consumer_report(False, "earlier failure", "42703")
     drained = consumer.post(CONSUMER, json={"maxSeconds": 1}, headers=service_headers)
     assert drained.status_code == 200
     health = consumer.get(f"{CONSUMER}/status", headers=service_headers).json["consumer"]  # type: ignore[index]
@@ -75,7 +75,7 @@ def test_an_unsupported_pgmq_stops_the_consumer_with_one_line(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr(app.repo, "pgmq_version", lambda: "1.3.0")
+    monkeypatch.setattr(app.repos.queue, "pgmq_version", lambda: "1.3.0")
     monkeypatch.setattr(consumer_module, "_checked", set())
     answer = consumer.post(CONSUMER, json={"maxSeconds": 1}, headers=service_headers)
     assert answer.status_code == 500

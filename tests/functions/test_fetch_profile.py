@@ -143,7 +143,7 @@ def test_server_errors_retry_then_dead_letter(
     with db.connection() as conn:
         dead = conn.execute("select message from pgmq.a_character_sync").fetchall()
     assert len(dead) == 3 and all("503" in d["message"]["deadLetter"]["error"] for d in dead)
-    state = app.repo.get_sync_state(sid, None)
+    state = app.repos.sessions.get_sync_state(sid, None)
     assert state and state["event"] == "sync-complete" and state["data"]["failedCharacters"] == 3
 
 

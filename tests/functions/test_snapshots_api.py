@@ -25,11 +25,11 @@ def client() -> FlaskClient:
 
 
 def character(app: App, user: str, blizzard_id: int, guild: bool) -> int:
-    result = start(app.repo, user, [char(blizzard_id, f"C{blizzard_id}")])  # type: ignore[arg-type]
+    result = start(app.repos, user, [char(blizzard_id, f"C{blizzard_id}")])  # type: ignore[arg-type]
     cid = int(result["characters"][0]["id"])
-    app.repo.start_character_item(result["sessionId"], cid)
+    app.repos.sessions.start_character_item(result["sessionId"], cid)
     data = {"guild": GUILD} if guild else {}
-    app.repo.record_character_result(result["sessionId"], cid, "completed", None, data)
+    app.repos.sessions.record_character_result(result["sessionId"], cid, "completed", None, data)
     return cid
 
 
@@ -40,7 +40,7 @@ def world(app: App) -> dict[str, Any]:
     character(app, mate, 12, guild=True)
     character(app, stranger, 13, guild=False)
     entry = {"kind": "equipment", "profileModified": None, "content": GEAR, "itemLevel": 600}
-    (snapshot,) = app.repo.record_character_snapshots(mine, [entry])["stored"]
+    (snapshot,) = app.repos.snapshots.record_character_snapshots(mine, [entry])
     return {"owner": owner, "mate": mate, "stranger": stranger, "char": mine, "snap": snapshot}
 
 

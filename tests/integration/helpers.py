@@ -1,7 +1,10 @@
-"""Builders for integration tests."""
+"""Builders for integration tests, and acting as an API role (RLS checks)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -9,8 +12,8 @@ import psycopg
 from devtools.pgcluster import Cluster
 from shared.db.protocol import Database
 from shared.db.psycopg_adapter import PsycopgDatabase
-from shared.db.repository import Delivery, SqlRepository
-from shared.db.repository import SqlRepository as Repository
+from shared.db.queue import Delivery
+from shared.db.repositories import Repositories
 
 
 def sql(db: PsycopgDatabase, statement: str, *params: Any) -> list[dict[str, Any]]:
@@ -20,8 +23,8 @@ def sql(db: PsycopgDatabase, statement: str, *params: Any) -> list[dict[str, Any
         return cursor.fetchall() if cursor.description else []
 
 
-def login(repo: Repository, battlenet_id: int = 1001, queue: str | None = None) -> str:
-    user = repo.upsert_login(
+def login(repo: Repositories, battlenet_id: int = 1001, queue: str | None = None) -> str:
+    user = repo.users.upsert_login(
         battlenet_id=battlenet_id,
         battletag=f"Player#{battlenet_id}",
         region="us",
@@ -31,7 +34,7 @@ def login(repo: Repository, battlenet_id: int = 1001, queue: str | None = None) 
         scopes=["openid", "wow.profile"],
         sync_queue=queue,
     )
-    return str(user["id"])
+    return str(user.id)
 
 
 def char(blizzard_id: int, name: str, realm_id: int = 1, slug: str = "area-52") -> dict[str, Any]:
@@ -52,9 +55,10 @@ def char(blizzard_id: int, name: str, realm_id: int = 1, slug: str = "area-52") 
 
 
 def start(
-    repo: Repository, user_id: str, characters: list[dict[str, Any]], flavor: str = "retail"
+    repo: Repositories, user_id: str, characters: list[dict[str, Any]], flavor: str = "retail"
 ) -> dict[str, Any]:
-    return repo.start_character_sync(
+    """The sync started, as the SQL answers it: {conflict, sessionId, characters}."""
+    started = repo.sessions.start_character_sync(
         user_id=user_id,
         region="us",
         flavor=flavor,
@@ -63,14 +67,34 @@ def start(
         queue="character_sync",
         archive_missing=True,
     )
+    return {
+        "conflict": started.conflict,
+        "sessionId": started.session_id,
+        "characters": list(started.characters),
+    }
 
 
 def claim(db: Database, queue: str, qty: int = 10, vt: int = 30) -> list[Delivery]:
     """Claim up to `qty` visible messages of a queue, as the worker does."""
-    return SqlRepository(db).queue_claim(queue, vt, qty, fair=False)
+    return Repositories.over(db).queue.queue_claim(queue, vt, qty, fair=False)
 
 
 def as_platform(cluster: Cluster, statement: str) -> None:
     """Run `statement` as the platform's superuser (what a project's postgres cannot do)."""
     with psycopg.connect(cluster.admin_dsn(), autocommit=True) as conn:
         conn.execute(statement)  # type: ignore[arg-type]
+
+
+@contextmanager
+def as_role(dsn: str, role: str, sub: str | None = None) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(dsn) as conn:
+        claims = {"role": role, **({"sub": sub, "aud": "authenticated"} if sub else {})}
+        conn.execute("select set_config('request.jwt.claims', %s, true)", (json.dumps(claims),))
+        conn.execute(f"set local role {role}")  # type: ignore[arg-type]
+        yield conn
+
+
+def count(conn: psycopg.Connection, table: str) -> int:
+    row = conn.execute(f"select count(*) from {table}").fetchone()  # type: ignore[arg-type]
+    assert row is not None
+    return int(row[0])

@@ -6,11 +6,11 @@ from __future__ import annotations
 import time
 
 from shared.db.psycopg_adapter import PsycopgDatabase
-from shared.db.repository import SqlRepository
+from shared.db.repositories import Repositories
 
 
 def take(
-    repo: SqlRepository,
+    repo: Repositories,
     bucket: str,
     cls: str,
     per_window: int,
@@ -18,7 +18,7 @@ def take(
     reserve: float = 0.2,
     want: int = 4,
 ):  # type: ignore[no-untyped-def]
-    return repo.rate_limit_take(bucket, want, cls, 10_000, per_window, window_s, reserve)
+    return repo.throttle.rate_limit_take(bucket, want, cls, 10_000, per_window, window_s, reserve)
 
 
 def windows(db: PsycopgDatabase, bucket: str) -> list[dict[str, object]]:
@@ -29,7 +29,7 @@ def windows(db: PsycopgDatabase, bucket: str) -> list[dict[str, object]]:
 
 
 def test_window_budget_is_never_exceeded(db: PsycopgDatabase) -> None:
-    repo = SqlRepository(db)
+    repo = Repositories.over(db)
     granted = sum(take(repo, "w", "interactive", 10, 3600).granted for _ in range(20))
     assert granted == 10
     refused = take(repo, "w", "interactive", 10, 3600)
@@ -41,7 +41,7 @@ def test_window_budget_is_never_exceeded(db: PsycopgDatabase) -> None:
 
 
 def test_bulk_is_paced_and_interactive_keeps_the_rest(db: PsycopgDatabase) -> None:
-    repo = SqlRepository(db)
+    repo = Repositories.over(db)
     window_s, budget, reserve = 4, 400, 0.5  # bulk may use 200, at 50 per second
     while time.time() % window_s > 0.5:  # start near the beginning of a window
         time.sleep(0.05)
@@ -68,7 +68,7 @@ def test_bulk_is_paced_and_interactive_keeps_the_rest(db: PsycopgDatabase) -> No
 
 
 def test_bulk_share_spent_means_wait_for_the_next_window(db: PsycopgDatabase) -> None:
-    repo = SqlRepository(db)
+    repo = Repositories.over(db)
     with db.connection() as conn:  # a window whose bulk share is used up
         conn.execute(
             "insert into rate_limit_windows (bucket, window_start, window_s, budget, bulk_cap, "

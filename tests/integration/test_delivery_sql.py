@@ -9,17 +9,17 @@ from typing import Any
 import pytest
 
 from shared.db.psycopg_adapter import PsycopgDatabase
-from shared.db.repository import SqlRepository
+from shared.db.repositories import Repositories
 
 QUEUE = "delivery_test"
 
 
 @pytest.fixture
-def repo(db: PsycopgDatabase) -> SqlRepository:
+def repo(db: PsycopgDatabase) -> Repositories:
     with db.connection() as conn:
         conn.execute("select pgmq.create(%s)", (QUEUE,))
         conn.execute("select pgmq.purge_queue(%s)", (QUEUE,))
-    return SqlRepository(db)
+    return Repositories.over(db)
 
 
 def send(db: PsycopgDatabase, *messages: dict[str, Any]) -> None:
@@ -46,7 +46,7 @@ def delivery_row(db: PsycopgDatabase, msg_id: int) -> dict[str, Any] | None:
 
 
 def test_the_queue_table_has_only_hosted_pgmq_columns(
-    db: PsycopgDatabase, repo: SqlRepository
+    db: PsycopgDatabase, repo: Repositories
 ) -> None:
     """pgmq 1.4.4's five columns, and the SQL touches nothing else (tests run on 1.4.4 and
     1.5.1; 1.5.1 adds headers, which the code never reads)."""
@@ -63,14 +63,14 @@ def test_the_queue_table_has_only_hosted_pgmq_columns(
     assert "last_read_at" not in columns
 
 
-def test_a_settled_message_leaves_no_delivery_row(db: PsycopgDatabase, repo: SqlRepository) -> None:
+def test_a_settled_message_leaves_no_delivery_row(db: PsycopgDatabase, repo: Repositories) -> None:
     send(db, {"n": 1}, {"n": 2}, {"n": 3})
-    done, dead, purged = repo.queue_claim(QUEUE, 30, 3, fair=False)
+    done, dead, purged = repo.queue.queue_claim(QUEUE, 30, 3, fair=False)
     assert delivery_row(db, done.msg_id) == {
         "attempts": 1, "pauses": 0, "paused": None, "last_error": None,
     }  # fmt: skip
-    assert repo.queue_settle(done, "delete") is True
-    assert repo.queue_settle(dead, "dead", reason="x") is True
+    assert repo.queue.queue_settle(done, "delete") is True
+    assert repo.queue.queue_settle(dead, "dead", reason="x") is True
     assert delivery_row(db, done.msg_id) is None and delivery_row(db, dead.msg_id) is None
     with db.connection() as conn:  # gone another way: the sweep removes its row
         conn.execute("select pgmq.delete(%s, %s::bigint)", (QUEUE, purged.msg_id))
@@ -79,70 +79,72 @@ def test_a_settled_message_leaves_no_delivery_row(db: PsycopgDatabase, repo: Sql
     assert delivery_row(db, purged.msg_id) is None
 
 
-def test_a_retry_keeps_its_reason(db: PsycopgDatabase, repo: SqlRepository) -> None:
+def test_a_retry_keeps_its_reason(db: PsycopgDatabase, repo: Repositories) -> None:
     send(db, {"n": 1})
-    delivery = repo.queue_claim(QUEUE, 30, 1, fair=False)[0]
-    assert repo.queue_settle(delivery, "retry", 0, "Battle.net answered 503") is True
+    delivery = repo.queue.queue_claim(QUEUE, 30, 1, fair=False)[0]
+    assert repo.queue.queue_settle(delivery, "retry", 0, "Battle.net answered 503") is True
     assert delivery_row(db, delivery.msg_id)["last_error"] == "Battle.net answered 503"  # type: ignore[index]
 
 
-def test_claim_counts_attempts_and_hides(db: PsycopgDatabase, repo: SqlRepository) -> None:
+def test_claim_counts_attempts_and_hides(db: PsycopgDatabase, repo: Repositories) -> None:
     send(db, {"n": 1}, {"n": 2}, {"n": 3})
-    first = repo.queue_claim(QUEUE, 30, 2, fair=False)
+    first = repo.queue.queue_claim(QUEUE, 30, 2, fair=False)
     assert [d.message["n"] for d in first] == [1, 2]
     assert all(d.attempts == 1 and d.read_ct == 1 for d in first)
-    assert [d.message["n"] for d in repo.queue_claim(QUEUE, 30, 5, fair=False)] == [3]
-    assert repo.queue_claim(QUEUE, 30, 5, fair=False) == []
+    assert [d.message["n"] for d in repo.queue.queue_claim(QUEUE, 30, 5, fair=False)] == [3]
+    assert repo.queue.queue_claim(QUEUE, 30, 5, fair=False) == []
     expire(db)
-    again = repo.queue_claim(QUEUE, 30, 5, fair=False)
+    again = repo.queue.queue_claim(QUEUE, 30, 5, fair=False)
     assert {d.attempts for d in again} == {2}
 
 
-def test_stale_delivery_cannot_settle(db: PsycopgDatabase, repo: SqlRepository) -> None:
+def test_stale_delivery_cannot_settle(db: PsycopgDatabase, repo: Repositories) -> None:
     send(db, {"n": 1})
-    stale = repo.queue_claim(QUEUE, 30, 1, fair=False)[0]
+    stale = repo.queue.queue_claim(QUEUE, 30, 1, fair=False)[0]
     expire(db)
-    fresh = repo.queue_claim(QUEUE, 30, 1, fair=False)[0]
+    fresh = repo.queue.queue_claim(QUEUE, 30, 1, fair=False)[0]
     assert fresh.read_ct == stale.read_ct + 1
-    assert repo.queue_settle(stale, "delete") is False
-    assert repo.queue_settle(stale, "dead", reason="x") is False
-    assert repo.queue_settle(stale, "retry", 0) is False  # cannot shorten the new timeout
-    assert repo.queue_extend(QUEUE, [stale], 600) == 0
-    assert repo.queue_claim(QUEUE, 30, 1, fair=False) == []  # still hidden for the fresh one
-    assert repo.queue_extend(QUEUE, [fresh], 600) == 1
-    assert repo.queue_settle(fresh, "delete") is True
+    assert repo.queue.queue_settle(stale, "delete") is False
+    assert repo.queue.queue_settle(stale, "dead", reason="x") is False
+    assert repo.queue.queue_settle(stale, "retry", 0) is False  # cannot shorten the new timeout
+    assert repo.queue.queue_extend(QUEUE, [stale], 600) == 0
+    assert repo.queue.queue_claim(QUEUE, 30, 1, fair=False) == []  # still hidden for the fresh one
+    assert repo.queue.queue_extend(QUEUE, [fresh], 600) == 1
+    assert repo.queue.queue_settle(fresh, "delete") is True
 
 
-def test_pause_gives_the_attempt_back(db: PsycopgDatabase, repo: SqlRepository) -> None:
+def test_pause_gives_the_attempt_back(db: PsycopgDatabase, repo: Repositories) -> None:
     send(db, {"n": 1})
-    delivery = repo.queue_claim(QUEUE, 30, 1, fair=False)[0]
-    assert repo.queue_settle(delivery, "pause", 0, "window") is True
+    delivery = repo.queue.queue_claim(QUEUE, 30, 1, fair=False)[0]
+    assert repo.queue.queue_settle(delivery, "pause", 0, "window") is True
     assert delivery_row(db, delivery.msg_id) == {
         "attempts": 0, "pauses": 1, "paused": "window", "last_error": None,
     }  # fmt: skip
-    again = repo.queue_claim(QUEUE, 30, 1, fair=False)[0]
+    again = repo.queue.queue_claim(QUEUE, 30, 1, fair=False)[0]
     assert again.attempts == 1 and again.read_ct == 2
     assert delivery_row(db, again.msg_id)["paused"] is None  # type: ignore[index]
-    assert repo.queue_settle(again, "retry", 0) is True
-    assert repo.queue_claim(QUEUE, 30, 1, fair=False)[0].attempts == 2
+    assert repo.queue.queue_settle(again, "retry", 0) is True
+    assert repo.queue.queue_claim(QUEUE, 30, 1, fair=False)[0].attempts == 2
 
 
-def test_dead_letter_keeps_the_reason(db: PsycopgDatabase, repo: SqlRepository) -> None:
+def test_dead_letter_keeps_the_reason(db: PsycopgDatabase, repo: Repositories) -> None:
     send(db, {"n": 1})
-    delivery = repo.queue_claim(QUEUE, 30, 1, fair=False)[0]
-    assert repo.queue_settle(delivery, "dead", reason="Battle.net answered 503") is True
+    delivery = repo.queue.queue_claim(QUEUE, 30, 1, fair=False)[0]
+    assert repo.queue.queue_settle(delivery, "dead", reason="Battle.net answered 503") is True
     with db.connection() as conn:
         archived = conn.execute(f"select message from pgmq.a_{QUEUE}").fetchall()
     assert archived[0]["message"]["deadLetter"]["error"] == "Battle.net answered 503"
     assert archived[0]["message"]["deadLetter"]["attempts"] == 1
 
 
-def test_fair_claims_rotate_between_users(db: PsycopgDatabase, repo: SqlRepository) -> None:
+def test_fair_claims_rotate_between_users(db: PsycopgDatabase, repo: Repositories) -> None:
     send(db, *[{"userId": "flood", "n": i} for i in range(20)])
     send(db, {"userId": "a", "n": 100}, {"userId": "b", "n": 200}, {"userId": "a", "n": 101})
-    claimed = repo.queue_claim(QUEUE, 30, 4, fair=True)
+    claimed = repo.queue.queue_claim(QUEUE, 30, 4, fair=True)
     users = [d.message["userId"] for d in claimed]
     assert sorted(users) == ["a", "b", "flood", "flood"]  # everyone's first, then seconds
     # Unfair claims take the oldest first: the flood only.
     expire(db)
-    assert {d.message["userId"] for d in repo.queue_claim(QUEUE, 30, 4, fair=False)} == {"flood"}
+    assert {d.message["userId"] for d in repo.queue.queue_claim(QUEUE, 30, 4, fair=False)} == {
+        "flood"
+    }

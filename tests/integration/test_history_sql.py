@@ -10,9 +10,8 @@ import pytest
 
 from devtools.pgcluster import Cluster
 from shared.db.psycopg_adapter import PsycopgDatabase
-from shared.db.repository import SqlRepository
-from tests.integration.helpers import char, login, sql, start
-from tests.integration.test_rls import as_role
+from shared.db.repositories import Repositories
+from tests.integration.helpers import as_role, char, login, sql, start
 
 
 def changes(db: PsycopgDatabase, character_id: int) -> list[tuple[str, Any, Any, str]]:
@@ -36,7 +35,7 @@ def profile(**data: Any) -> dict[str, Any]:
 def test_first_sighting_records_nothing_and_a_second_sync_records_each_change(
     db: PsycopgDatabase,
 ) -> None:
-    repo = SqlRepository(db)
+    repo = Repositories.over(db)
     user = login(repo)
     start(repo, user, [char(1, "Thrall"), char(2, "Jaina")])
     assert sql(db, "select count(*) as n from character_history") == [{"n": 0}]
@@ -54,7 +53,7 @@ def test_first_sighting_records_nothing_and_a_second_sync_records_each_change(
 
 
 def test_profile_refresh_and_roster_sources(db: PsycopgDatabase) -> None:
-    repo = SqlRepository(db)
+    repo = Repositories.over(db)
     user = login(repo)
     start(repo, user, [char(1, "Thrall")])
     thrall = ids(db)["Thrall"]
@@ -65,12 +64,14 @@ def test_profile_refresh_and_roster_sources(db: PsycopgDatabase) -> None:
         psycopg.types.json.Jsonb(profile(equipped_item_level=600, guild=guild)))  # fmt: skip
     assert changes(db, thrall) == []
 
-    repo.record_character_refresh(thrall, "modified", profile(equipped_item_level=610, guild=None))
+    repo.characters.record_character_refresh(
+        thrall, "modified", profile(equipped_item_level=610, guild=None)
+    )
     assert changes(db, thrall) == [
         ("itemLevel", 600, 610, "refresh"),
         ("guild", "Horde", None, "refresh"),
     ]
-    repo.record_character_refresh(thrall, "not_modified", None)
+    repo.characters.record_character_refresh(thrall, "not_modified", None)
     assert len(changes(db, thrall)) == 2
 
     [g] = sql(
@@ -80,11 +81,11 @@ def test_profile_refresh_and_roster_sources(db: PsycopgDatabase) -> None:
     )
     member = {"blizzard_id": 1, "name": "Thrall", "realm_id": 1, "realm_slug": "area-52",
               "level": 70, "class_id": 1, "race_id": 2, "faction": "HORDE", "rank": 3}  # fmt: skip
-    repo.apply_guild_roster(g["id"], [member, {**member, "blizzard_id": 50, "name": "Mate"}],
-                            None, 2)  # fmt: skip
+    members = [member, {**member, "blizzard_id": 50, "name": "Mate"}]
+    repo.characters.apply_guild_roster(g["id"], members, None, 2)
     mate = ids(db)["Mate"]
     assert changes(db, mate) == []  # a roster's first sighting
-    repo.apply_guild_roster(g["id"], [{**member, "rank": 1},
+    repo.characters.apply_guild_roster(g["id"], [{**member, "rank": 1},
                                       {**member, "blizzard_id": 50, "name": "Mate", "rank": 2,
                                        "level": 72}], None, 2)  # fmt: skip
     assert changes(db, thrall)[2:] == [
@@ -92,7 +93,7 @@ def test_profile_refresh_and_roster_sources(db: PsycopgDatabase) -> None:
         ("rank", 3, 1, "roster"),
     ]
     assert changes(db, mate) == [("level", 70, 72, "roster"), ("rank", 3, 2, "roster")]
-    repo.apply_guild_roster(g["id"], [member], None, 1)  # Mate left
+    repo.characters.apply_guild_roster(g["id"], [member], None, 1)  # Mate left
     assert changes(db, mate)[-1] == ("guild", "Alliance", None, "roster")
     # the setting does not outlive the writer: a plain update is an account sync's
     sql(db, "update characters set level = 73 where id = %s", mate)
@@ -100,7 +101,7 @@ def test_profile_refresh_and_roster_sources(db: PsycopgDatabase) -> None:
 
 
 def test_archive_reactivate_and_a_transfer_linked_once(db: PsycopgDatabase) -> None:
-    repo = SqlRepository(db)
+    repo = Repositories.over(db)
     user = login(repo)
     start(repo, user, [char(1, "Thrall"), {**char(2, "Jaina"), "class_id": 8}])
     old = ids(db)["Thrall"]
@@ -118,7 +119,7 @@ def test_archive_reactivate_and_a_transfer_linked_once(db: PsycopgDatabase) -> N
     }
     assert changes(db, old) == [("active", True, False, "sync")]
     assert changes(db, new) == [("transfer", old, new, "sync")]
-    history = repo.character_history(user, old, None, 100)
+    history = repo.characters.character_history(user, old, None, 100)
     assert history is not None
     assert [c["field"] for c in history["changes"]] == ["transfer", "active"]
 
@@ -142,7 +143,7 @@ def test_archive_reactivate_and_a_transfer_linked_once(db: PsycopgDatabase) -> N
 def test_no_transfer_without_a_matching_new_character(
     db: PsycopgDatabase, candidate: dict[str, Any]
 ) -> None:
-    repo = SqlRepository(db)
+    repo = Repositories.over(db)
     user = login(repo)
     start(repo, user, [char(1, "Thrall")])
     sql(db, "update character_sync_sessions set status = 'completed'")
@@ -153,7 +154,7 @@ def test_no_transfer_without_a_matching_new_character(
 
 
 def test_never_across_accounts(db: PsycopgDatabase) -> None:
-    repo = SqlRepository(db)
+    repo = Repositories.over(db)
     first, second = login(repo, 1001), login(repo, 1002)
     start(repo, first, [char(1, "Thrall")])
     start(repo, second, [char(5, "Jaina")])
@@ -167,7 +168,7 @@ def test_never_across_accounts(db: PsycopgDatabase) -> None:
 
 
 def test_history_reads_own_rows_newest_first_with_since_and_limit(db: PsycopgDatabase) -> None:
-    repo = SqlRepository(db)
+    repo = Repositories.over(db)
     user, other = login(repo, 1001), login(repo, 1002)
     start(repo, user, [char(1, "A")])
     a = ids(db)["A"]
@@ -175,19 +176,19 @@ def test_history_reads_own_rows_newest_first_with_since_and_limit(db: PsycopgDat
         sql(db, "update characters set level = %s where id = %s", level, a)
     sql(db, "update character_history set observed_at = now() - interval '2 days' "
             "where to_value = '71'")  # fmt: skip
-    history = repo.character_history(user, a, None, 2)
+    history = repo.characters.character_history(user, a, None, 2)
     assert history is not None and history["characterId"] == a
     assert [(c["from"], c["to"]) for c in history["changes"]] == [(72, 73), (71, 72)]
     assert set(history["changes"][0]) == {"field", "from", "to", "observedAt", "source"}
     since = sql(db, "select now() - interval '1 day' as t")[0]["t"]
-    recent = repo.character_history(user, a, since, 100)
+    recent = repo.characters.character_history(user, a, since, 100)
     assert recent is not None and len(recent["changes"]) == 2
-    assert repo.character_history(other, a, None, 100) is None
-    assert repo.character_history(user, a + 1000, None, 100) is None
+    assert repo.characters.character_history(other, a, None, 100) is None
+    assert repo.characters.character_history(user, a + 1000, None, 100) is None
 
 
 def test_clients_read_only_their_own_history(db: PsycopgDatabase, cluster: Cluster) -> None:
-    repo = SqlRepository(db)
+    repo = Repositories.over(db)
     user, other = login(repo, 1001), login(repo, 1002)
     start(repo, user, [char(1, "A")])
     sql(db, "update characters set level = 71")

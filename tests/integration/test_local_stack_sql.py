@@ -5,7 +5,7 @@ from __future__ import annotations
 from devtools.pgcluster import Cluster
 from devtools.static_watch import DatabaseStaticData, StaticDataState
 from shared.db.psycopg_adapter import PsycopgDatabase
-from shared.db.repository import SqlRepository as Repository
+from shared.db.repositories import Repositories
 from tests.integration.helpers import claim
 
 
@@ -13,7 +13,7 @@ def test_state_follows_the_queue_its_dead_letters_and_the_tables(
     cluster: Cluster, db: PsycopgDatabase
 ) -> None:
     source = DatabaseStaticData(cluster.dsn())
-    repo = Repository(db)
+    repo = Repositories.over(db)
     assert source.state() == StaticDataState(0, 0, 0, 0, 0, None, None)
 
     assert source.enqueue() == 1
@@ -23,7 +23,7 @@ def test_state_follows_the_queue_its_dead_letters_and_the_tables(
     (message,) = claim(db, "static_data", 1, vt=0)
     assert source.state().reads == 2
 
-    repo.queue_settle(message, "dead", reason="Battle.net answered 503")
+    repo.queue.queue_settle(message, "dead", reason="Battle.net answered 503")
     state = source.state()
     assert (state.queued, state.reads) == (0, 0)
     assert (state.last_dead_id, state.last_dead_error) == (

@@ -9,15 +9,17 @@ import psycopg
 import pytest
 
 from shared.db.psycopg_adapter import PsycopgDatabase
-from shared.db.repository import SqlRepository as Repository
-from tests.integration.helpers import login
-from tests.integration.test_rls import as_role
+from shared.db.repositories import Repositories
+from shared.db.users import BrowserMismatch, LoginState
+from tests.integration.helpers import as_role, login
 
 SOON = timedelta(minutes=10)
 
 
-def save(repo: Repository, state: str, browser: str, expires_in: timedelta = SOON) -> None:
-    repo.save_oauth_state(state, "verifier", None, "eu", browser, datetime.now(UTC) + expires_in)
+def save(repo: Repositories, state: str, browser: str, expires_in: timedelta = SOON) -> None:
+    repo.users.save_oauth_state(
+        state, "verifier", None, "eu", browser, datetime.now(UTC) + expires_in
+    )
 
 
 def count_states(db: PsycopgDatabase) -> int:
@@ -28,35 +30,30 @@ def count_states(db: PsycopgDatabase) -> int:
 
 
 def test_a_state_is_consumed_once_by_its_browser(db: PsycopgDatabase) -> None:
-    repo = Repository(db)
+    repo = Repositories.over(db)
     save(repo, "s1", "hash-a")
-    assert repo.consume_login_state("s1", "hash-b") == {"browserMismatch": True}
-    assert repo.consume_login_state("s1", None) == {"browserMismatch": True}
-    assert repo.consume_login_state("s1", "hash-a") == {
-        "state": "s1",
-        "codeVerifier": "verifier",
-        "redirectTo": None,
-        "region": "eu",
-    }
-    assert repo.consume_login_state("s1", "hash-a") is None  # single use
+    assert repo.users.consume_login_state("s1", "hash-b") == BrowserMismatch()
+    assert repo.users.consume_login_state("s1", None) == BrowserMismatch()
+    assert repo.users.consume_login_state("s1", "hash-a") == LoginState("eu", "verifier", None)
+    assert repo.users.consume_login_state("s1", "hash-a") is None  # single use
     assert count_states(db) == 0  # deleted, not kept marked as used
 
 
 def test_expired_states_are_not_found_and_pruned_by_expiry_in_batches(
     db: PsycopgDatabase,
 ) -> None:
-    repo = Repository(db)
+    repo = Repositories.over(db)
     for n in range(5):
         save(repo, f"old{n}", "h", expires_in=timedelta(seconds=-1))
     save(repo, "new", "h")
     assert count_states(db) == 6  # starting a login cleans nothing
-    assert repo.consume_login_state("old0", "h") is None  # expired: not found
+    assert repo.users.consume_login_state("old0", "h") is None  # expired: not found
     with db.connection() as conn:
         first = conn.execute("select public.prune_oauth_states(2, 2) as n").fetchone()
         assert first == {"n": 4}  # two batches of two, then it stops
         rest = conn.execute("select public.prune_oauth_states(2, 2) as n").fetchone()
         assert rest == {"n": 1}
-    assert count_states(db) == 1 and repo.consume_login_state("new", "h") is not None
+    assert count_states(db) == 1 and repo.users.consume_login_state("new", "h") is not None
 
 
 def test_pruning_uses_the_expiry_index(db: PsycopgDatabase) -> None:
@@ -76,11 +73,13 @@ def test_pruning_uses_the_expiry_index(db: PsycopgDatabase) -> None:
 
 
 def test_login_starts_are_counted_per_address_and_minute(db: PsycopgDatabase) -> None:
-    repo = Repository(db)
-    assert [repo.login_start_take("10.0.0.1", 3).ok for _ in range(4)] == [True] * 3 + [False]
-    refused = repo.login_start_take("10.0.0.1", 3)
+    repo = Repositories.over(db)
+    assert [repo.limits.login_start_take("10.0.0.1", 3).ok for _ in range(4)] == [True] * 3 + [
+        False
+    ]
+    refused = repo.limits.login_start_take("10.0.0.1", 3)
     assert not refused.ok and 1 <= refused.retry_after <= 60
-    assert repo.login_start_take("10.0.0.2", 3).ok  # another address
+    assert repo.limits.login_start_take("10.0.0.2", 3).ok  # another address
     with db.connection() as conn:
         rows = conn.execute("select address, starts from login_starts order by address")
         assert rows.fetchall() == [
@@ -89,7 +88,7 @@ def test_login_starts_are_counted_per_address_and_minute(db: PsycopgDatabase) ->
         ]
         conn.execute("update login_starts set minute = minute - interval '2 minutes'")
         assert conn.execute("select public.prune_oauth_states() as n").fetchone() == {"n": 2}
-    assert repo.login_start_take("10.0.0.1", 3).ok  # a new minute
+    assert repo.limits.login_start_take("10.0.0.1", 3).ok  # a new minute
 
 
 def test_the_prune_job_is_scheduled_and_the_old_one_gone(db: PsycopgDatabase) -> None:
@@ -104,13 +103,13 @@ def test_the_prune_job_is_scheduled_and_the_old_one_gone(db: PsycopgDatabase) ->
 
 
 def test_find_user_id_by_id_or_battlenet_id(db: PsycopgDatabase) -> None:
-    repo = Repository(db)
+    repo = Repositories.over(db)
     alice = login(repo, 7)
-    assert str(repo.find_user_id(battlenet_id=7)) == alice
-    assert str(repo.find_user_id(user_id=alice)) == alice
-    assert repo.find_user_id(battlenet_id=8) is None
-    assert repo.find_user_id(user_id=alice, battlenet_id=8) is None
-    assert repo.find_user_id() is None
+    assert str(repo.users.find_user_id(battlenet_id=7)) == alice
+    assert str(repo.users.find_user_id(user_id=alice)) == alice
+    assert repo.users.find_user_id(battlenet_id=8) is None
+    assert repo.users.find_user_id(user_id=alice, battlenet_id=8) is None
+    assert repo.users.find_user_id() is None
 
 
 @pytest.mark.parametrize(
@@ -126,7 +125,7 @@ def test_find_user_id_by_id_or_battlenet_id(db: PsycopgDatabase) -> None:
 )
 @pytest.mark.parametrize("role", ["anon", "authenticated"])
 def test_clients_cannot_call_the_login_functions(db: PsycopgDatabase, call: str, role: str) -> None:
-    alice = login(Repository(db), 7)
+    alice = login(Repositories.over(db), 7)
     with as_role(db.dsn, role, alice if role == "authenticated" else None) as conn:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute(call)  # type: ignore[arg-type]

@@ -2,36 +2,23 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import psycopg
 import pytest
 
 from shared.db.psycopg_adapter import PsycopgDatabase
-from shared.db.repository import SqlRepository as Repository
-from tests.integration.helpers import char, login, start
-
-
-@contextmanager
-def as_role(dsn: str, role: str, sub: str | None = None) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(dsn) as conn:
-        claims = {"role": role, **({"sub": sub, "aud": "authenticated"} if sub else {})}
-        conn.execute("select set_config('request.jwt.claims', %s, true)", (json.dumps(claims),))
-        conn.execute(f"set local role {role}")  # type: ignore[arg-type]
-        yield conn
+from shared.db.repositories import Repositories
+from tests.integration.helpers import as_role, char, count, login, start
 
 
 @pytest.fixture
 def two_users(db: PsycopgDatabase) -> tuple[str, str]:
-    repo = Repository(db)
+    repo = Repositories.over(db)
     alice, bob = login(repo, 1), login(repo, 2)
     for user, ids in ((alice, [1, 2]), (bob, [3])):
         result = start(repo, user, [char(i, f"C{i}") for i in ids])
         for c in result["characters"]:
-            repo.start_character_item(result["sessionId"], c["id"])
-            repo.record_character_result(
+            repo.sessions.start_character_item(result["sessionId"], c["id"])
+            repo.sessions.record_character_result(
                 result["sessionId"],
                 c["id"],
                 "completed",
@@ -47,12 +34,6 @@ def two_users(db: PsycopgDatabase) -> tuple[str, str]:
                 },
             )
     return alice, bob
-
-
-def count(conn: psycopg.Connection, table: str) -> int:
-    row = conn.execute(f"select count(*) from {table}").fetchone()  # type: ignore[arg-type]
-    assert row is not None
-    return int(row[0])
 
 
 def test_a_user_reads_only_their_own_rows(db: PsycopgDatabase, two_users: tuple[str, str]) -> None:

@@ -4,14 +4,14 @@ connected-realm group."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 from shared.db.psycopg_adapter import PsycopgDatabase
-from shared.db.repository import SqlRepository as Repository
-from tests.integration.helpers import char, login, sql, start
-from tests.integration.test_rls import as_role, count
+from shared.db.repositories import Repositories
+from tests.integration.helpers import as_role, char, count, login, sql, start
 
 GUILD = {
     "blizzard_id": 77,
@@ -37,13 +37,13 @@ GEAR = {
 }
 
 
-def enrich(repo: Repository, user: str, chars: list[dict[str, Any]], guild: bool) -> list[int]:
+def enrich(repo: Repositories, user: str, chars: list[dict[str, Any]], guild: bool) -> list[int]:
     result = start(repo, user, chars)
     ids = []
     for c in result["characters"]:
-        repo.start_character_item(result["sessionId"], c["id"])
+        repo.sessions.start_character_item(result["sessionId"], c["id"])
         data = {"guild": GUILD} if guild else {}
-        repo.record_character_result(result["sessionId"], c["id"], "completed", None, data)
+        repo.sessions.record_character_result(result["sessionId"], c["id"], "completed", None, data)
         ids.append(int(c["id"]))
     return ids
 
@@ -52,7 +52,7 @@ def enrich(repo: Repository, user: str, chars: list[dict[str, Any]], guild: bool
 def people(db: PsycopgDatabase) -> dict[str, Any]:
     """alice owns character a (in guild Shared), bob has character b in the same guild,
     carol has character c outside it."""
-    repo = Repository(db)
+    repo = Repositories.over(db)
     alice, bob, carol = login(repo, 1), login(repo, 2), login(repo, 3)
     (a,) = enrich(repo, alice, [char(11, "Alicia")], guild=True)
     (b,) = enrich(repo, bob, [char(12, "Bobo", realm_id=2, slug="korgath")], guild=True)
@@ -70,35 +70,37 @@ def entry(content: dict[str, Any] | None, profile: str, last: str | None = None)
 def test_a_snapshot_is_stored_only_when_its_content_changed(
     db: PsycopgDatabase, people: dict[str, Any]
 ) -> None:
-    repo, a = Repository(db), people["a"]
+    repo, a = Repositories.over(db), people["a"]
     t1, t2 = "2026-11-01T00:00:00+00:00", "2026-11-02T00:00:00+00:00"
-    first = repo.record_character_snapshots(a, [entry(GEAR, t1, t1)])
-    assert len(first["stored"]) == 1
-    same = repo.record_character_snapshots(a, [entry(dict(reversed(GEAR.items())), t2, t2)])
-    assert same["stored"] == []  # same content: no new row
-    assert repo.record_character_snapshots(a, [entry(None, t2)])["stored"] == []  # a 304
+    first = repo.snapshots.record_character_snapshots(a, [entry(GEAR, t1, t1)])
+    assert len(first) == 1
+    same = repo.snapshots.record_character_snapshots(
+        a, [entry(dict(reversed(GEAR.items())), t2, t2)]
+    )
+    assert same == []  # same content: no new row
+    assert repo.snapshots.record_character_snapshots(a, [entry(None, t2)]) == []  # a 304
     changed = {"items": [{**GEAR["items"][0], "itemLevel": 610}]}
-    assert len(repo.record_character_snapshots(a, [entry(changed, t2, t2)])["stored"]) == 1
-    sources = repo.snapshot_sources(a)
+    assert len(repo.snapshots.record_character_snapshots(a, [entry(changed, t2, t2)])) == 1
+    sources = repo.snapshots.snapshot_sources(a)
     assert set(sources) == {"equipment"}
-    assert sources["equipment"]["profileModified"].startswith("2026-11-02")
-    assert sources["equipment"]["lastModified"].startswith("2026-11-02")  # kept over the 304
-    listed = repo.character_snapshots(people["alice"], a, "equipment")
+    assert sources["equipment"].profile_modified == datetime.fromisoformat(t2)
+    assert sources["equipment"].last_modified == datetime.fromisoformat(t2)  # kept over the 304
+    listed = repo.snapshots.character_snapshots(people["alice"], a, "equipment")
     assert listed is not None and len(listed["snapshots"]) == 2
     newest = listed["snapshots"][0]
     assert set(newest) == {"id", "takenAt", "itemLevel"}
-    whole = repo.character_snapshot(people["alice"], a, newest["id"])
+    whole = repo.snapshots.character_snapshot(people["alice"], a, newest["id"])
     assert whole is not None and whole["items"][0]["itemLevel"] == 610
     assert whole["kind"] == "equipment" and "takenAt" in whole
 
 
 def test_talents_snapshot_shape(db: PsycopgDatabase, people: dict[str, Any]) -> None:
-    repo, a = Repository(db), people["a"]
+    repo, a = Repositories.over(db), people["a"]
     content = {"spec": "Arcane", "specId": 62, "loadoutCode": "C4DA", "talents": [{"id": 1}]}
-    stored = repo.record_character_snapshots(
+    stored = repo.snapshots.record_character_snapshots(
         a, [{"kind": "talents", "profileModified": None, "content": content, "spec": "Arcane"}]
-    )["stored"]
-    listed = repo.character_snapshots(people["alice"], a, "talents")
+    )
+    listed = repo.snapshots.character_snapshots(people["alice"], a, "talents")
     assert listed == {
         "characterId": a,
         "kind": "talents",
@@ -106,7 +108,7 @@ def test_talents_snapshot_shape(db: PsycopgDatabase, people: dict[str, Any]) -> 
             {"id": stored[0], "takenAt": listed["snapshots"][0]["takenAt"], "spec": "Arcane"}
         ],
     }
-    whole = repo.character_snapshot(people["alice"], a, stored[0])
+    whole = repo.snapshots.character_snapshot(people["alice"], a, stored[0])
     assert whole is not None
     assert (whole["spec"], whole["loadoutCode"], whole["talents"]) == (
         "Arcane",
@@ -118,16 +120,18 @@ def test_talents_snapshot_shape(db: PsycopgDatabase, people: dict[str, Any]) -> 
 def test_owner_and_guildmate_read_a_stranger_does_not(
     db: PsycopgDatabase, people: dict[str, Any]
 ) -> None:
-    repo, a = Repository(db), people["a"]
-    (snapshot,) = repo.record_character_snapshots(a, [entry(GEAR, "2026-11-01T00:00:00Z")])[
-        "stored"
-    ]
+    repo, a = Repositories.over(db), people["a"]
+    (snapshot,) = repo.snapshots.record_character_snapshots(
+        a, [entry(GEAR, "2026-11-01T00:00:00Z")]
+    )
     for reader in ("alice", "bob"):
-        assert repo.character_snapshots(people[reader], a, "equipment") is not None
-        assert repo.character_snapshot(people[reader], a, snapshot) is not None
-    assert repo.character_snapshots(people["carol"], a, "equipment") is None
-    assert repo.character_snapshot(people["carol"], a, snapshot) is None
-    assert repo.character_snapshot(people["alice"], people["b"], snapshot) is None  # wrong pair
+        assert repo.snapshots.character_snapshots(people[reader], a, "equipment") is not None
+        assert repo.snapshots.character_snapshot(people[reader], a, snapshot) is not None
+    assert repo.snapshots.character_snapshots(people["carol"], a, "equipment") is None
+    assert repo.snapshots.character_snapshot(people["carol"], a, snapshot) is None
+    assert (
+        repo.snapshots.character_snapshot(people["alice"], people["b"], snapshot) is None
+    )  # wrong pair
     # The same under RLS, as the API roles.
     dsn = db.dsn
     for reader, seen in (("alice", 1), ("bob", 1), ("carol", 0)):
@@ -142,8 +146,8 @@ def test_owner_and_guildmate_read_a_stranger_does_not(
 def test_guild_page_lists_members_of_every_realm_of_the_group(
     db: PsycopgDatabase, people: dict[str, Any]
 ) -> None:
-    repo = Repository(db)
-    repo.upsert_static_data(
+    repo = Repositories.over(db)
+    repo.static_data.upsert_static_data(
         [
             {
                 "region": "us",
@@ -158,7 +162,7 @@ def test_guild_page_lists_members_of_every_realm_of_the_group(
         ]
     )
     guild_id = sql(db, "select guild_id from characters where id = %s", people["a"])[0]["guild_id"]
-    page = repo.guild_page(people["bob"], guild_id)
+    page = repo.snapshots.guild_page(people["bob"], guild_id)
     assert page is not None
     assert (page["name"], page["realm"], page["connectedRealmId"]) == ("Shared", "Area 52", 1)
     assert sorted((m["name"], m["realm"]) for m in page["members"]) == [
@@ -166,18 +170,18 @@ def test_guild_page_lists_members_of_every_realm_of_the_group(
         ("Bobo", "Korgath"),
     ]
     assert set(page["members"][0]) == {"id", "name", "realm", "level", "class", "rank"}
-    assert repo.guild_page(people["carol"], guild_id) is None
+    assert repo.snapshots.guild_page(people["carol"], guild_id) is None
 
 
 def test_static_sync_moves_a_realm_to_its_new_group(db: PsycopgDatabase) -> None:
-    repo = Repository(db)
+    repo = Repositories.over(db)
 
     def sync(groups: dict[int, int]) -> None:
         realms = [
             {"id": rid, "slug": f"r{rid}", "name": f"R{rid}", "connected_realm_id": group}
             for rid, group in groups.items()
         ]
-        repo.upsert_static_data(
+        repo.static_data.upsert_static_data(
             [{"region": "us", "flavor": "retail", "classes": [], "races": [], "realms": realms}]
         )
 

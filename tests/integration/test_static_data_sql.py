@@ -8,7 +8,8 @@ import psycopg
 import pytest
 
 from shared.db.psycopg_adapter import PsycopgDatabase
-from shared.db.repository import SqlRepository as Repository
+from shared.db.repositories import Repositories
+from shared.db.static_data import TableCount
 
 
 def entry(**over: Any) -> dict[str, Any]:
@@ -45,29 +46,29 @@ def entry(**over: Any) -> dict[str, Any]:
 
 
 def test_upsert_counts_and_second_run_changes_nothing(db: PsycopgDatabase) -> None:
-    repo = Repository(db)
-    first = repo.upsert_static_data([entry()])[0]
-    assert first["classes"] == {"total": 2, "inserted": 2, "updated": 0}
-    assert first["realms"] == {"total": 1, "inserted": 1, "updated": 0}
+    repo = Repositories.over(db)
+    first = repo.static_data.upsert_static_data([entry()])[0]
+    assert first.tables["classes"] == TableCount(total=2, inserted=2, updated=0)
+    assert first.tables["realms"] == TableCount(total=1, inserted=1, updated=0)
     with db.connection() as conn:
         stamps = conn.execute("select updated_at from wow_realms").fetchall()
-    second = repo.upsert_static_data([entry()])[0]
-    assert second["classes"] == {"total": 2, "inserted": 0, "updated": 0}
-    assert second["races"] == {"total": 1, "inserted": 0, "updated": 0}
+    second = repo.static_data.upsert_static_data([entry()])[0]
+    assert second.tables["classes"] == TableCount(total=2, inserted=0, updated=0)
+    assert second.tables["races"] == TableCount(total=1, inserted=0, updated=0)
     with db.connection() as conn:
         assert conn.execute("select updated_at from wow_realms").fetchall() == stamps
         assert conn.execute("select faction from wow_races").fetchone() == {"faction": "NEUTRAL"}
 
 
 def test_changed_row_is_updated(db: PsycopgDatabase) -> None:
-    repo = Repository(db)
-    repo.upsert_static_data([entry()])
+    repo = Repositories.over(db)
+    repo.static_data.upsert_static_data([entry()])
     renamed = entry(classes=[{"id": 1, "name": "Krieger"}, {"id": 13, "name": "Evoker"}])
-    assert repo.upsert_static_data([renamed])[0]["classes"]["updated"] == 1
+    assert repo.static_data.upsert_static_data([renamed])[0].tables["classes"].updated == 1
 
 
 def test_static_tables_are_public_but_written_by_service_role(db: PsycopgDatabase) -> None:
-    Repository(db).upsert_static_data([entry()])
+    Repositories.over(db).static_data.upsert_static_data([entry()])
     with psycopg.connect(db.dsn) as conn:
         conn.execute("set role anon")
         assert conn.execute("select count(*) from wow_realms").fetchone() == (1,)

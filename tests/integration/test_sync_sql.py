@@ -10,21 +10,21 @@ from typing import Any
 import psycopg
 
 from shared.db.psycopg_adapter import PsycopgDatabase
-from shared.db.repository import SqlRepository as Repository
+from shared.db.repositories import Repositories
 from tests.integration.helpers import char, claim, login, start
 from tests.integration.helpers import sql as rows
 
 
-def finish(repo: Repository, session: str, ids: list[int], status: str = "completed") -> None:
+def finish(repo: Repositories, session: str, ids: list[int], status: str = "completed") -> None:
     for cid in ids:
-        assert repo.start_character_item(session, cid)
-        repo.record_character_result(
+        assert repo.sessions.start_character_item(session, cid)
+        repo.sessions.record_character_result(
             session, cid, status, None if status == "completed" else "x", None
         )
 
 
 def test_start_creates_session_items_and_one_message_each(db: PsycopgDatabase) -> None:
-    repo = Repository(db)
+    repo = Repositories.over(db)
     user = login(repo)
     result = start(repo, user, [char(1, "Adaxion"), char(2, "Zéphyr", 2, "aggra-português")])
     assert result["conflict"] is False and len(result["characters"]) == 2
@@ -37,16 +37,16 @@ def test_start_creates_session_items_and_one_message_each(db: PsycopgDatabase) -
 
 
 def test_second_sync_while_active_is_a_conflict(db: PsycopgDatabase) -> None:
-    repo = Repository(db)
+    repo = Repositories.over(db)
     user = login(repo)
     first = start(repo, user, [char(1, "A")])
     second = start(repo, user, [char(1, "A")])
-    assert second == {"conflict": True, "sessionId": first["sessionId"]}
+    assert second == {"conflict": True, "sessionId": first["sessionId"], "characters": []}
     assert len(claim(db, "character_sync", 10)) == 1
 
 
 def test_concurrent_starts_exactly_one_wins(db: PsycopgDatabase) -> None:
-    repo = Repository(db)
+    repo = Repositories.over(db)
     user = login(repo)
     results: list[dict[str, Any]] = []
     barrier = threading.Barrier(4)
@@ -65,7 +65,7 @@ def test_concurrent_starts_exactly_one_wins(db: PsycopgDatabase) -> None:
 
 
 def test_dedup_rename_removal_new_and_reactivation(db: PsycopgDatabase) -> None:
-    repo = Repository(db)
+    repo = Repositories.over(db)
     user = login(repo)
     first = start(repo, user, [char(1, "Old"), char(2, "Gone"), char(3, "Stay")])
     ids = {c["name"]: c["id"] for c in first["characters"]}
@@ -86,7 +86,7 @@ def test_dedup_rename_removal_new_and_reactivation(db: PsycopgDatabase) -> None:
 
 
 def test_other_flavors_are_not_archived(db: PsycopgDatabase) -> None:
-    repo = Repository(db)
+    repo = Repositories.over(db)
     user = login(repo)
     finish(
         repo,
@@ -100,20 +100,24 @@ def test_other_flavors_are_not_archived(db: PsycopgDatabase) -> None:
 
 
 def test_counters_are_exact_when_a_message_is_delivered_twice(db: PsycopgDatabase) -> None:
-    repo = Repository(db)
+    repo = Repositories.over(db)
     user = login(repo)
     result = start(repo, user, [char(1, "A"), char(2, "B")])
     sid, (a, b) = result["sessionId"], [c["id"] for c in result["characters"]]
-    assert repo.start_character_item(sid, a)
-    assert repo.record_character_result(sid, a, "completed", None, None)["recorded"] is True
-    assert repo.start_character_item(sid, a) is False  # redelivered: already final
-    assert repo.record_character_result(sid, a, "completed", None, None) == {
+    assert repo.sessions.start_character_item(sid, a)
+    assert (
+        repo.sessions.record_character_result(sid, a, "completed", None, None)["recorded"] is True
+    )
+    assert repo.sessions.start_character_item(sid, a) is False  # redelivered: already final
+    assert repo.sessions.record_character_result(sid, a, "completed", None, None) == {
         "recorded": False,
         "reason": "duplicate",
     }
-    assert repo.start_character_item(sid, b)
-    repo.record_character_result(sid, b, "failed", "character not found on Battle.net", None)
-    repo.record_character_result(sid, b, "failed", "again", None)
+    assert repo.sessions.start_character_item(sid, b)
+    repo.sessions.record_character_result(
+        sid, b, "failed", "character not found on Battle.net", None
+    )
+    repo.sessions.record_character_result(sid, b, "failed", "again", None)
     session = rows(db, "select * from character_sync_sessions")[0]
     assert (session["status"], session["processed_characters"], session["failed_characters"]) == (
         "completed",
@@ -124,13 +128,13 @@ def test_counters_are_exact_when_a_message_is_delivered_twice(db: PsycopgDatabas
 
 
 def test_events_have_the_exact_shapes(db: PsycopgDatabase) -> None:
-    repo = Repository(db)
+    repo = Repositories.over(db)
     user = login(repo)
     result = start(repo, user, [char(1, "A"), char(2, "B")])
     sid, (a, b) = result["sessionId"], [c["id"] for c in result["characters"]]
     finish(repo, sid, [a])
     finish(repo, sid, [b], status="failed")
-    events = repo.sync_events_since(sid, 0)
+    events = repo.sessions.sync_events_since(sid, 0)
     assert [e["event"] for e in events] == ["sync-progress"] * 4 + ["sync-complete"]
     assert events[0]["data"] == {
         "sessionId": sid,
@@ -158,30 +162,30 @@ def test_events_have_the_exact_shapes(db: PsycopgDatabase) -> None:
         "failedCharacters": 1,
         "progressPercentage": 100,
     }
-    state = repo.get_sync_state(sid, user)
+    state = repo.sessions.get_sync_state(sid, user)
     assert state and state["event"] == "sync-complete" and state["lastEventId"] == events[-1]["id"]
 
 
 def test_sync_error_and_notify(db: PsycopgDatabase) -> None:
-    repo = Repository(db)
+    repo = Repositories.over(db)
     user = login(repo)
     sid = start(repo, user, [char(1, "A")])["sessionId"]
     with psycopg.connect(db.dsn, autocommit=True) as listener:
         listener.execute("listen sync_events")
-        repo.fail_sync_session(sid, "stuck for too long")
+        repo.sessions.fail_sync_session(sid, "stuck for too long")
         note = next(listener.notifies(timeout=5, stop_after=1))
     assert '"sync-error"' in note.payload and sid in note.payload
-    assert repo.sync_events_since(sid, 0)[-1]["data"] == {
+    assert repo.sessions.sync_events_since(sid, 0)[-1]["data"] == {
         "sessionId": sid,
         "error": "stuck for too long",
     }
 
 
 def test_empty_account_completes_at_once(db: PsycopgDatabase) -> None:
-    repo = Repository(db)
+    repo = Repositories.over(db)
     user = login(repo)
     result = start(repo, user, [])
-    events = repo.sync_events_since(result["sessionId"], 0)
+    events = repo.sessions.sync_events_since(result["sessionId"], 0)
     assert [e["event"] for e in events] == ["sync-complete"]
     assert (
         events[0]["data"]["totalCharacters"] == 0 and events[0]["data"]["progressPercentage"] == 100
@@ -189,7 +193,7 @@ def test_empty_account_completes_at_once(db: PsycopgDatabase) -> None:
 
 
 def test_login_queues_first_profile_sync(db: PsycopgDatabase) -> None:
-    repo = Repository(db)
+    repo = Repositories.over(db)
     user = login(repo, queue="character_sync")
     messages = claim(db, "character_sync", 10)
     assert [m.message for m in messages] == [
@@ -201,7 +205,7 @@ def test_login_queues_first_profile_sync(db: PsycopgDatabase) -> None:
 
 def test_events_go_to_realtime_where_it_exists(realtime: PsycopgDatabase) -> None:
     """As on Supabase: each event is also broadcast to the session's private topic."""
-    repo = Repository(realtime)
+    repo = Repositories.over(realtime)
     result = start(repo, login(repo), [char(1, "A")])
     sid = result["sessionId"]
     finish(repo, sid, [c["id"] for c in result["characters"]])
@@ -209,7 +213,7 @@ def test_events_go_to_realtime_where_it_exists(realtime: PsycopgDatabase) -> Non
         realtime,
         "select event, payload - 'id' as payload, topic, private, extension from realtime.messages",
     )
-    events = repo.sync_events_since(sid, 0)
+    events = repo.sessions.sync_events_since(sid, 0)
 
     def same(event: str, payload: Any) -> tuple[str, str]:
         return event, json.dumps(payload, sort_keys=True)

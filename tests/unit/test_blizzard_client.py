@@ -21,8 +21,9 @@ from shared.errors import (
     BlizzardUnauthorized,
 )
 from shared.settings import Settings
-from tests.conftest import TEST_API, add_token, make_settings, sample
+from tests.conftest import TEST_API, make_settings
 from tests.fakes import FakeClock
+from tests.fakes.battlenet import add_token, sample
 
 STATUS_OK = {"id": 1, "is_valid": True}
 

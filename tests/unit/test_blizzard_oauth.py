@@ -10,8 +10,9 @@ from shared.blizzard.client import BlizzardClient
 from shared.blizzard.regions import Region
 from shared.errors import BlizzardResponseError, BlizzardServerError, BlizzardUnauthorized
 from shared.settings import Settings
-from tests.conftest import TEST_OAUTH, TOKEN_URL, add_token
+from tests.conftest import TEST_OAUTH
 from tests.fakes import FakeClock
+from tests.fakes.battlenet import TOKEN_URL, add_token
 
 USERINFO_URL = f"{TEST_OAUTH}/userinfo"
 

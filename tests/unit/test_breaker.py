@@ -12,68 +12,69 @@ from shared.blizzard.breaker import CircuitBreaker
 from shared.errors import BattlenetUnavailable, BlizzardServerError
 from shared.jobs import Registry, Worker
 from shared.jobs.enrich import EnrichCharacterJob
-from tests.fakes import FakeClock, FakeRepository, StubEnricher
+from tests.fakes import FakeClock, Fakes
+from tests.fakes.battlenet import StubEnricher
 
 
-def breakers(repo: FakeRepository, n: int = 2) -> list[CircuitBreaker]:
+def breakers(repo: Fakes, n: int = 2) -> list[CircuitBreaker]:
     return [
-        CircuitBreaker(repo, "client", threshold=3, probe_seconds=1.0, clock=repo.clock)
+        CircuitBreaker(repo.throttle, "client", threshold=3, probe_seconds=1.0, clock=repo.db.clock)
         for _ in range(n)
     ]
 
 
 def test_failures_from_every_process_open_it_and_a_success_closes_it() -> None:
-    repo = FakeRepository()
+    repo = Fakes()
     a, b = breakers(repo)
     a.record(False, "HTTP 503")
     b.record(False, "ReadTimeout")
     a.check()  # two failures: still closed
     b.record(False, "HTTP 503")
     assert a.is_open() is False  # a's view is at most a second old ...
-    repo.clock.now += 1.0
+    repo.db.clock.now += 1.0
     assert a.is_open() is True  # ... then it sees what b saw
     with pytest.raises(BattlenetUnavailable) as refused:
         a.check()
     assert refused.value.status == 503 and refused.value.public == {"retryAfter": 1}
-    repo.clock.now += 1.0
+    repo.db.clock.now += 1.0
     a.is_open()
-    assert repo.breaker["refused"] == 1  # what the outage saved, reported with the next look
+    assert repo.db.breaker["refused"] == 1  # what the outage saved, reported with the next look
     assert [a.claim_probe(), b.claim_probe()] == [True, False]  # one probe per interval
-    repo.clock.now += 1.0
+    repo.db.clock.now += 1.0
     assert b.claim_probe() is True
     b.record(True)
     assert b.is_open() is False
-    repo.clock.now += 1.0
+    repo.db.clock.now += 1.0
     assert a.is_open() is False
 
 
 def test_a_healthy_system_writes_nothing() -> None:
-    repo = FakeRepository()
+    repo = Fakes()
     [breaker] = breakers(repo, 1)
     for _ in range(100):
         breaker.record(True)
-    assert repo.breaker["failures"] == 0
+    assert repo.db.breaker["failures"] == 0
 
 
 def test_disabled_breaker_never_opens() -> None:
-    repo = FakeRepository()
-    breaker = CircuitBreaker(repo, "client", threshold=0, probe_seconds=1.0)
+    repo = Fakes()
+    breaker = CircuitBreaker(repo.throttle, "client", threshold=0, probe_seconds=1.0)
     for _ in range(10):
         breaker.record(False)
     breaker.check()
-    assert repo.breaker["failures"] == 0
+    assert repo.db.breaker["failures"] == 0
 
 
 def test_worker_probes_instead_of_claiming_and_outage_failures_pause() -> None:
     clock = FakeClock()
-    repo = FakeRepository(clock)
+    repo = Fakes(clock)
     [breaker] = breakers(repo, 1)
     user = str(uuid.uuid4())
-    sid = repo.start_character_sync(
+    sid = repo.sessions.start_character_sync(
         user_id=user, region="us", flavor="retail", game_version="retail",
-        characters=[{"blizzard_id": 1, "realm_slug": "r", "name": "A"}],
+        characters=[{"blizzard_id": 1, "realm_id": 1, "realm_slug": "r", "name": "A"}],
         queue="character_sync", archive_missing=True,
-    )["sessionId"]  # fmt: skip
+    ).session_id  # fmt: skip
     failing = BlizzardServerError("503", http_status=503)
 
     class OpensTheBreaker(StubEnricher):
@@ -84,8 +85,8 @@ def test_worker_probes_instead_of_claiming_and_outage_failures_pause() -> None:
 
     probes: list[bool] = []
     worker = Worker(
-        repo,
-        Registry([EnrichCharacterJob(OpensTheBreaker(), repo)]),  # type: ignore[arg-type]
+        repo.queue,
+        Registry([EnrichCharacterJob(OpensTheBreaker(), repo.sessions)]),  # type: ignore[arg-type]
         breaker=breaker,
         probe=lambda: probes.append(True) or False,
         clock=clock,
@@ -93,12 +94,12 @@ def test_worker_probes_instead_of_claiming_and_outage_failures_pause() -> None:
     )
     result = worker.run(max_messages=10, max_seconds=5)
     assert result.paused == 1 and result.retried == 0  # the outage's failure costs nothing
-    [message] = repo.queues["character_sync"].values()
+    [message] = repo.db.queues["character_sync"].values()
     assert message.attempts == 0 and message.paused == "breaker"
     clock.now += 10  # the pause is over, but the breaker is still open
     before, started = len(probes), clock.now
     worker.run(max_messages=10, max_seconds=5)
-    assert len(repo.queues["character_sync"]) == 1 and message.read_ct == 1  # not claimed
+    assert len(repo.db.queues["character_sync"]) == 1 and message.read_ct == 1  # not claimed
     assert len(probes) - before == 5  # it stayed its 5 s, probing once a second
     assert clock.now - started >= 5
-    assert repo.sessions[sid].status == "processing" and repo.sessions[sid].failed == 0
+    assert repo.db.sessions[sid].status == "processing" and repo.db.sessions[sid].failed == 0

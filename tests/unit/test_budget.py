@@ -9,46 +9,46 @@ from typing import Any
 import pytest
 
 from shared.blizzard.budget import BudgetClass, BudgetLimits, PostgresBudget, spending
-from shared.db.repository import BudgetAnswer
+from shared.db.throttle import BudgetAnswer
 from shared.errors import BudgetExhausted
-from tests.fakes import FakeClock, FakeRepository
+from tests.fakes import FakeClock, Fakes
 
 LIMITS = BudgetLimits(per_second=100, per_window=36000, window_s=3600, reserve=0.2)
 
 
-def budget(repo: FakeRepository, clock: FakeClock, **kw: Any) -> PostgresBudget:
-    return PostgresBudget(repo, "client", LIMITS, sleep=clock.sleep, clock=clock, **kw)
+def budget(repo: Fakes, clock: FakeClock, **kw: Any) -> PostgresBudget:
+    return PostgresBudget(repo.throttle, "client", LIMITS, sleep=clock.sleep, clock=clock, **kw)
 
 
 def test_claims_a_few_tokens_per_round_trip_per_class() -> None:
     clock = FakeClock()
-    repo = FakeRepository(clock)
+    repo = Fakes(clock)
     limiter = budget(repo, clock)
     for _ in range(8):
         limiter.acquire()
     with spending(BudgetClass.BULK):
         limiter.acquire()
-    assert repo.budget_calls == [("interactive", 4)] * 2 + [("bulk", 4)]
+    assert repo.db.budget_calls == [("interactive", 4)] * 2 + [("bulk", 4)]
     assert limiter.claims == 3
 
 
 def test_unused_tokens_expire() -> None:
     clock = FakeClock()
-    repo = FakeRepository(clock)
+    repo = Fakes(clock)
     limiter = budget(repo, clock)
     limiter.acquire()
     clock.now += 1.0  # the other three were for a moment that has passed
     limiter.acquire()
-    assert len(repo.budget_calls) == 2
+    assert len(repo.db.budget_calls) == 2
 
 
 def test_short_waits_sleep_long_ones_raise_with_the_wait() -> None:
     clock = FakeClock()
-    repo = FakeRepository(clock)
-    repo.budget = [BudgetAnswer(0, 0.04, "second"), BudgetAnswer(1, 0, None)]
+    repo = Fakes(clock)
+    repo.db.budget = [BudgetAnswer(0, 0.04, "second"), BudgetAnswer(1, 0, None)]
     budget(repo, clock).acquire()
     assert clock.sleeps == [0.04]
-    repo.budget = [BudgetAnswer(0, 1800.0, "window")]
+    repo.db.budget = [BudgetAnswer(0, 1800.0, "window")]
     with pytest.raises(BudgetExhausted) as raised:
         budget(repo, clock).acquire()
     assert raised.value.retry_after == 1800.0 and raised.value.reason == "window"
@@ -58,8 +58,8 @@ def test_short_waits_sleep_long_ones_raise_with_the_wait() -> None:
 
 def test_waits_are_bounded_in_total() -> None:
     clock = FakeClock()
-    repo = FakeRepository(clock)
-    repo.budget = [BudgetAnswer(0, 0.4, "pace")] * 10
+    repo = Fakes(clock)
+    repo.db.budget = [BudgetAnswer(0, 0.4, "pace")] * 10
     with pytest.raises(BudgetExhausted):
         budget(repo, clock, max_block_seconds=1.0).acquire()
     assert sum(clock.sleeps) <= 1.0
@@ -67,15 +67,15 @@ def test_waits_are_bounded_in_total() -> None:
 
 def test_no_lock_is_held_while_waiting() -> None:
     """A thread waiting for bulk pace does not hold up an interactive request."""
-    repo = FakeRepository()
+    repo = Fakes()
     entered, release = threading.Event(), threading.Event()
 
     def slow_sleep(seconds: float) -> None:
         entered.set()
         release.wait(5)
 
-    repo.budget = [BudgetAnswer(0, 0.5, "pace")]
-    limiter = PostgresBudget(repo, "client", LIMITS, sleep=slow_sleep)
+    repo.db.budget = [BudgetAnswer(0, 0.5, "pace")]
+    limiter = PostgresBudget(repo.throttle, "client", LIMITS, sleep=slow_sleep)
 
     def bulk() -> None:
         with spending(BudgetClass.BULK):
@@ -87,4 +87,4 @@ def test_no_lock_is_held_while_waiting() -> None:
     limiter.acquire()  # interactive: granted while the bulk thread sleeps
     release.set()
     waiter.join(5)
-    assert [c for c, _ in repo.budget_calls] == ["bulk", "interactive", "bulk"]
+    assert [c for c, _ in repo.db.budget_calls] == ["bulk", "interactive", "bulk"]

@@ -7,7 +7,8 @@ import pytest
 from pydantic import BaseModel
 
 from shared.blizzard import models as m
-from tests.conftest import SAMPLES, sample
+from tests.conftest import SAMPLES
+from tests.fakes.battlenet import sample
 
 MODELS: dict[str, type[BaseModel]] = {
     "account_profile_summary.json": m.AccountProfile,

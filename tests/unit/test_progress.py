@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from shared.db.repository import LimitAnswer
+from shared.db.limits import LimitAnswer
 from shared.errors import BadRequest, DataError, TooManyRequests
 from shared.services.progress import (
     STATE_CHECK_SECONDS,
@@ -93,7 +93,7 @@ def parse(chunks: list[str]) -> list[dict[str, Any]]:
 
 def stream(repo: FakeEvents, clock: FakeClock | None = None, **kw: Any) -> ProgressStream:
     clock = clock or FakeClock()
-    return ProgressStream(repo, sleep=clock.sleep, clock=clock, **kw)  # type: ignore[arg-type]
+    return ProgressStream(repo, repo, sleep=clock.sleep, clock=clock, **kw)  # type: ignore[arg-type]
 
 
 def state(event: str, data: dict[str, Any], last: int) -> dict[str, Any]:
@@ -240,7 +240,7 @@ def test_an_id_beyond_the_newest_event_is_answered_at_once_with_the_state() -> N
 
 def test_streams_past_the_instance_cap_are_refused_until_one_closes() -> None:
     repo = FakeEvents([])
-    progress_stream = ProgressStream(repo, StreamLimits(per_user=10, per_instance=2))
+    progress_stream = ProgressStream(repo, repo, StreamLimits(per_user=10, per_instance=2))
     first = progress_stream.events(SID, state("sync-progress", progress(0), 0))
     second = progress_stream.events(SID, state("sync-progress", progress(0), 0), user_id="u2")
     with pytest.raises(TooManyRequests) as refused:
@@ -258,7 +258,7 @@ def test_streams_past_the_instance_cap_are_refused_until_one_closes() -> None:
 
 def test_streams_past_the_user_cap_are_refused_and_counted_per_user() -> None:
     repo = FakeEvents([])
-    progress_stream = ProgressStream(repo, StreamLimits(per_user=2, per_instance=10))
+    progress_stream = ProgressStream(repo, repo, StreamLimits(per_user=2, per_instance=10))
     opening = state("sync-progress", progress(0), 0)
     mine = [progress_stream.events(SID, opening, user_id="me") for _ in range(2)]
     with pytest.raises(TooManyRequests) as refused:

@@ -1,5 +1,5 @@
 """Snapshot capture: which kinds are fetched, with which If-Modified-Since, and what a
-failure does (pytest-httpx at the Battle.net boundary, the in-memory repository)."""
+failure does (pytest-httpx at the Battle.net boundary, the in-memory repositories)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from shared.blizzard.client import BlizzardClient
 from shared.blizzard.regions import GameVersion, Region
 from shared.errors import BadRequest
 from shared.services.snapshots import SnapshotCapture, SnapshotReader, SnapshotTarget
-from shared.settings import Settings
-from tests.conftest import TEST_API, add_token, sample
-from tests.fakes import FakeClock, FakeRepository
+from tests.conftest import TEST_API
+from tests.fakes import Fakes
+from tests.fakes.battlenet import add_token, sample
+from tests.fakes.db import FakeCharacter, FakeSnapshot
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 P1 = datetime(2026, 11, 30, 12, tzinfo=UTC)
@@ -38,11 +39,14 @@ def target(profile_modified: datetime | None = P1, login_days_ago: float = 1) ->
 
 
 @pytest.fixture
-def capture(settings: Settings) -> tuple[SnapshotCapture, FakeRepository]:
-    clock = FakeClock()
-    client = BlizzardClient(settings, sleep=clock.sleep, clock=clock)
-    repo = FakeRepository()
-    return SnapshotCapture(client, repo, now=lambda: NOW), repo
+def capture(client: BlizzardClient) -> tuple[SnapshotCapture, Fakes]:
+    fakes = Fakes()
+    fakes.db.characters[7] = FakeCharacter(7, "u", "us", "retail", 1, "area-52", 70, "Thiaba")
+    return SnapshotCapture(client, fakes.snapshots, now=lambda: NOW), fakes
+
+
+def kept(fakes: Fakes, kind: str) -> list[FakeSnapshot]:
+    return [s for s in fakes.db.snapshots if (s.character_id, s.kind) == (7, kind)]
 
 
 def answer_both(httpx_mock: HTTPXMock) -> None:
@@ -55,18 +59,18 @@ def answer_both(httpx_mock: HTTPXMock) -> None:
 
 
 def test_first_capture_fetches_both_kinds_and_stores_them(
-    capture: tuple[SnapshotCapture, FakeRepository], httpx_mock: HTTPXMock
+    capture: tuple[SnapshotCapture, Fakes], httpx_mock: HTTPXMock
 ) -> None:
     snapshots, repo = capture
     add_token(httpx_mock)
     answer_both(httpx_mock)
     assert snapshots.capture(target()) == 2
-    assert len(repo.snapshots[(7, "equipment")]) == 1
-    assert repo.snapshots[(7, "talents")][0]["spec"] == "Arcane"
+    assert len(kept(repo, "equipment")) == 1
+    assert kept(repo, "talents")[0].content["spec"] == "Arcane"
 
 
 def test_an_unmoved_profile_fetches_nothing_a_moved_one_sends_its_own_date(
-    capture: tuple[SnapshotCapture, FakeRepository], httpx_mock: HTTPXMock
+    capture: tuple[SnapshotCapture, Fakes], httpx_mock: HTTPXMock
 ) -> None:
     snapshots, repo = capture
     add_token(httpx_mock)
@@ -78,22 +82,22 @@ def test_an_unmoved_profile_fetches_nothing_a_moved_one_sends_its_own_date(
     assert snapshots.capture(target(P2)) == 2
     sent = [r for r in httpx_mock.get_requests() if "/equipment" in str(r.url)]
     assert sent[-1].headers["If-Modified-Since"] == "Mon, 30 Nov 2026 12:00:00 GMT"
-    assert len(repo.snapshots[(7, "equipment")]) == 1  # a 304 stores nothing
-    assert repo.snapshot_state[7]["equipment"]["profileModified"] == P2.isoformat()
+    assert len(kept(repo, "equipment")) == 1  # a 304 stores nothing
+    assert repo.db.snapshot_sources[7]["equipment"].profile_modified == P2
 
 
 def test_inactive_characters_cost_no_request(
-    capture: tuple[SnapshotCapture, FakeRepository],
+    capture: tuple[SnapshotCapture, Fakes],
 ) -> None:
     snapshots, repo = capture
     assert snapshots.capture(target(login_days_ago=31)) == 0
     no_login = SnapshotTarget(7, Region.US, GameVersion.RETAIL, "area-52", "Thiaba", P1, None)
     assert snapshots.capture(no_login) == 0
-    assert repo.snapshot_state == {}
+    assert repo.db.snapshot_sources == {}
 
 
 def test_a_failing_kind_is_skipped_and_the_other_kept(
-    capture: tuple[SnapshotCapture, FakeRepository], httpx_mock: HTTPXMock
+    capture: tuple[SnapshotCapture, Fakes], httpx_mock: HTTPXMock
 ) -> None:
     snapshots, repo = capture
     add_token(httpx_mock)
@@ -102,10 +106,10 @@ def test_a_failing_kind_is_skipped_and_the_other_kept(
         url=SPECS, content=sample("character_specializations_summary.json"), headers=LAST_MODIFIED
     )
     assert snapshots.capture(target()) == 1
-    assert (7, "equipment") not in repo.snapshots
-    assert "equipment" not in repo.snapshot_state[7]  # tried again next time
+    assert kept(repo, "equipment") == []
+    assert "equipment" not in repo.db.snapshot_sources[7]  # tried again next time
 
 
 def test_the_reader_refuses_an_unknown_kind() -> None:
     with pytest.raises(BadRequest, match="equipment, talents"):
-        SnapshotReader(FakeRepository()).list("u", 1, "mounts")
+        SnapshotReader(Fakes().snapshots).list("u", 1, "mounts")

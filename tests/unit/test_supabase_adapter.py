@@ -7,7 +7,7 @@ import json
 import pytest
 from pytest_httpx import HTTPXMock
 
-from shared.db.repository import SqlRepository
+from shared.db.repositories import Repositories
 from shared.db.supabase_adapter import SupabaseDatabase
 from shared.errors import DataError
 
@@ -58,10 +58,10 @@ def test_queue_calls_are_public_rpcs(httpx_mock: HTTPXMock, db: SupabaseDatabase
         ],
     )
     httpx_mock.add_response(method="POST", url=f"{URL}/rest/v1/rpc/queue_settle", json=True)
-    repo = SqlRepository(db)
-    [delivery] = repo.queue_claim("q", 30, 10, fair=True)
+    repo = Repositories.over(db)
+    [delivery] = repo.queue.queue_claim("q", 30, 10, fair=True)
     assert delivery.msg_id == 7 and delivery.message == {"a": 1} and delivery.attempts == 1
-    assert repo.queue_settle(delivery, "pause", 12, "window") is True
+    assert repo.queue.queue_settle(delivery, "pause", 12, "window") is True
     claim, settle = httpx_mock.get_requests()
     assert claim.headers["Content-Profile"] == "public"
     assert json.loads(claim.content) == {"p_queue": "q", "p_vt": 30, "p_qty": 10, "p_fair": True}
@@ -107,7 +107,7 @@ def test_a_sb_secret_key_is_the_service_role_key(httpx_mock: HTTPXMock) -> None:
     assert isinstance(database, SupabaseDatabase) and settings.uses_supabase
     user = "00000000-0000-0000-0000-000000000001"
     httpx_mock.add_response(method="POST", url=f"{URL}/rest/v1/rpc/find_user_id", json=user)
-    assert str(SqlRepository(database).find_user_id(user)) == user
+    assert str(Repositories.over(database).users.find_user_id(user)) == user
     request = httpx_mock.get_requests()[0]
     assert request.headers["apikey"] == secret
     assert request.headers["Authorization"] == f"Bearer {secret}"

@@ -10,23 +10,27 @@ from typing import Any
 import pytest
 
 from shared.blizzard.budget import BudgetClass, current_class
-from shared.db.repository import Delivery
+from shared.db.queue import Delivery
 from shared.errors import BlizzardNotFound, BlizzardServerError, BudgetExhausted
 from shared.jobs import Job, Outcome, Registry, Worker, WorkerOptions
 from shared.jobs.accounts import ProfileSyncJob
 from shared.jobs.consumer import pgmq_problem
 from shared.jobs.enrich import EnrichCharacterJob
 from shared.jobs.messages import StaticData
-from tests.fakes import FakeClock, FakeRepository, StubEnricher
+from tests.fakes import FakeClock, Fakes
+from tests.fakes.battlenet import StubEnricher
 
 USER = str(uuid.uuid4())
 
 
-def setup(enricher: StubEnricher, names: list[str]) -> tuple[FakeRepository, Worker, str]:
+def setup(enricher: StubEnricher, names: list[str]) -> tuple[Fakes, Worker, str]:
     clock = FakeClock()
-    repo = FakeRepository(clock)
-    chars = [{"blizzard_id": i + 1, "realm_slug": "r", "name": n} for i, n in enumerate(names)]
-    sid = repo.start_character_sync(
+    repo = Fakes(clock)
+    chars = [
+        {"blizzard_id": i + 1, "realm_id": 1, "realm_slug": "r", "name": n}
+        for i, n in enumerate(names)
+    ]
+    sid = repo.sessions.start_character_sync(
         user_id=USER,
         region="us",
         flavor="retail",
@@ -34,17 +38,19 @@ def setup(enricher: StubEnricher, names: list[str]) -> tuple[FakeRepository, Wor
         characters=chars,
         queue="character_sync",
         archive_missing=True,
-    )["sessionId"]
-    worker = Worker(repo, Registry([EnrichCharacterJob(enricher, repo)]), clock=clock)  # type: ignore[arg-type]
+    ).session_id
+    worker = Worker(
+        repo.queue, Registry([EnrichCharacterJob(enricher, repo.sessions)]), clock=clock
+    )  # type: ignore[arg-type]
     return repo, worker, sid
 
 
-def drain(repo: FakeRepository, worker: Worker, rounds: int = 10) -> None:
+def drain(repo: Fakes, worker: Worker, rounds: int = 10) -> None:
     for _ in range(rounds):
         worker.run(max_messages=100, max_seconds=5)
-        if not any(repo.queues.values()):
+        if not any(repo.db.queues.values()):
             return
-        repo.clock.now += 3600  # let backoffs and pauses run out
+        repo.db.clock.now += 3600  # let backoffs and pauses run out
         worker.paused_until.clear()
 
 
@@ -52,7 +58,7 @@ def test_a_session_completes_with_its_results() -> None:
     enricher = StubEnricher(B=BlizzardNotFound("gone"))
     repo, worker, sid = setup(enricher, ["A", "B", "C"])
     result = worker.run(max_messages=10, max_seconds=5)
-    session = repo.sessions[sid]
+    session = repo.db.sessions[sid]
     assert (session.status, session.processed, session.failed) == ("completed", 3, 1)
     assert (result.processed, result.failed, result.remaining) == (2, 1, 0)
 
@@ -62,14 +68,14 @@ def test_budget_spent_pauses_without_costing_an_attempt() -> None:
     enricher = StubEnricher(A=[spent, spent, spent, {"level": 70}])
     repo, worker, sid = setup(enricher, ["A"])
     result = worker.run(max_messages=10, max_seconds=5)
-    assert result.paused == 1 and repo.sessions[sid].status == "processing"
-    [message] = repo.queues["character_sync"].values()
+    assert result.paused == 1 and repo.db.sessions[sid].status == "processing"
+    [message] = repo.db.queues["character_sync"].values()
     assert message.attempts == 0 and message.paused == "window"
-    assert message.visible_at >= repo.clock.now + 1800
-    assert worker.paused_until[BudgetClass.BULK] >= repo.clock.now + 1800  # all work waits
+    assert message.visible_at >= repo.db.clock.now + 1800
+    assert worker.paused_until[BudgetClass.BULK] >= repo.db.clock.now + 1800  # all work waits
     drain(repo, worker)  # paused twice more, then done: never dead-lettered
-    assert repo.sessions[sid].status == "completed" and repo.sessions[sid].failed == 0
-    assert repo.dead == {}
+    assert repo.db.sessions[sid].status == "completed" and repo.db.sessions[sid].failed == 0
+    assert repo.db.dead == {}
 
 
 def test_transient_failures_retry_until_the_last_attempt_then_fail_the_character() -> None:
@@ -78,8 +84,9 @@ def test_transient_failures_retry_until_the_last_attempt_then_fail_the_character
     assert worker.run(max_messages=10, max_seconds=5).retried == 1
     drain(repo, worker)
     assert enricher.calls == ["A", "A"]  # two attempts, as the seed says
-    assert repo.sessions[sid].failed == 1 and repo.sessions[sid].status == "completed"
-    [(message, reason)] = repo.dead["character_sync"]
+    assert repo.db.sessions[sid].failed == 1 and repo.db.sessions[sid].status == "completed"
+    [dead] = repo.db.dead["character_sync"]
+    message, reason = dead.message, dead.reason
     assert message["name"] == "A" and "503" in reason
 
 
@@ -88,39 +95,39 @@ def test_poison_message_is_dead_lettered_at_claim_time() -> None:
     enricher = StubEnricher()
     repo, worker, sid = setup(enricher, ["A"])
     for _ in range(2):  # two deliveries whose consumer died (claimed, never settled)
-        repo.queue_claim("character_sync", 60, 10, fair=True)
-        repo.clock.now += 61
+        repo.queue.queue_claim("character_sync", 60, 10, fair=True)
+        repo.db.clock.now += 61
     result = worker.run(max_messages=10, max_seconds=5)
     assert result.dead_lettered == 1 and enricher.calls == []
-    assert "consumer died" in repo.dead["character_sync"][0][1]
-    assert repo.sessions[sid].failed == 1  # the character counts as failed
+    assert "consumer died" in repo.db.dead["character_sync"][0].reason
+    assert repo.db.sessions[sid].failed == 1  # the character counts as failed
 
 
 def test_a_message_of_an_expired_session_is_dropped_without_calling_battlenet() -> None:
     enricher = StubEnricher()
     repo, worker, sid = setup(enricher, ["A", "B"])
-    repo.fail_sync_session(sid, "expired")
+    repo.sessions.fail_sync_session(sid, "expired")
     assert worker.run(max_messages=10, max_seconds=5).processed == 2
-    assert enricher.calls == [] and repo.queues["character_sync"] == {}
+    assert enricher.calls == [] and repo.db.queues["character_sync"] == {}
 
 
 def test_a_stale_delivery_cannot_settle_the_newer_one() -> None:
-    repo = FakeRepository()
-    repo.send("character_refresh", {"type": "static_data"})
-    stale = repo.queue_claim("character_refresh", 60, 1, fair=False)[0]
-    repo.clock.now += 61
-    fresh = repo.queue_claim("character_refresh", 60, 1, fair=False)[0]
-    assert repo.queue_settle(stale, "delete") is False
-    assert repo.queue_settle(fresh, "delete") is True
+    repo = Fakes()
+    repo.db.send("character_refresh", {"type": "static_data"})
+    stale = repo.queue.queue_claim("character_refresh", 60, 1, fair=False)[0]
+    repo.db.clock.now += 61
+    fresh = repo.queue.queue_claim("character_refresh", 60, 1, fair=False)[0]
+    assert repo.queue.queue_settle(stale, "delete") is False
+    assert repo.queue.queue_settle(fresh, "delete") is True
 
 
 def test_unknown_or_malformed_messages_are_dead_letters() -> None:
-    repo = FakeRepository()
-    repo.send("character_sync", {"type": "nope"})
-    repo.send("character_sync", {"type": "enrich_character", "sessionId": "x"})
-    worker = Worker(repo, Registry([EnrichCharacterJob(StubEnricher(), repo)]))  # type: ignore[arg-type]
+    repo = Fakes()
+    repo.db.send("character_sync", {"type": "nope"})
+    repo.db.send("character_sync", {"type": "enrich_character", "sessionId": "x"})
+    worker = Worker(repo.queue, Registry([EnrichCharacterJob(StubEnricher(), repo.sessions)]))  # type: ignore[arg-type]
     assert worker.run(max_messages=10, max_seconds=5).dead_lettered == 2
-    assert [r for _, r in repo.dead["character_sync"]] == [
+    assert [d.reason for d in repo.db.dead["character_sync"]] == [
         "unknown message type 'nope'",
         "malformed enrich_character message: 7 errors",
     ]
@@ -142,39 +149,41 @@ class Probe(Job[StaticData]):
 
 
 def test_bulk_waiting_for_its_pace_does_not_stop_users() -> None:
-    repo = FakeRepository()
+    repo = Fakes()
     for _ in range(3):
-        repo.send("character_refresh", {"type": "static_data", "regions": ["eu"]})
+        repo.db.send("character_refresh", {"type": "static_data", "regions": ["eu"]})
     probe = Probe({"eu": BudgetExhausted("pace", retry_after=30, reason="pace")})
-    worker = Worker(repo, Registry([probe]), WorkerOptions(concurrency=1), clock=repo.clock)
+    worker = Worker(
+        repo.queue, Registry([probe]), WorkerOptions(concurrency=1), clock=repo.db.clock
+    )
     worker.run(max_messages=10, max_seconds=5)
     assert probe.seen == [("eu", BudgetClass.BULK)]  # one paused, then no more bulk claims
-    repo.send("character_sync", {"type": "static_data", "regions": ["us"]})
+    repo.db.send("character_sync", {"type": "static_data", "regions": ["us"]})
     worker.run(max_messages=10, max_seconds=5)
     assert probe.seen[-1] == ("us", BudgetClass.INTERACTIVE)  # users' work goes on
-    assert len(repo.queues["character_refresh"]) == 3
+    assert len(repo.db.queues["character_refresh"]) == 3
 
 
 def test_a_login_sync_is_skipped_when_the_user_started_one() -> None:
-    repo = FakeRepository()
+    repo = Fakes()
     started: list[str] = []
 
     class Sync:
         def start(self, user_id: Any, version: Any) -> None:
             started.append(str(user_id))
 
-    job = ProfileSyncJob(Sync(), repo)  # type: ignore[arg-type]
+    job = ProfileSyncJob(Sync(), repo.sessions)  # type: ignore[arg-type]
     login_at = datetime.now(UTC) - timedelta(seconds=5)
-    repo.send(
+    repo.db.send(
         "character_sync",
         {"type": "profile_sync", "userId": USER, "reason": "login"},
         enqueued_at=login_at,
     )
-    repo.add_session(USER, [1])  # the user pressed "sync" after logging in
-    worker = Worker(repo, Registry([job]))
+    repo.db.add_session(USER, [1])  # the user pressed "sync" after logging in
+    worker = Worker(repo.queue, Registry([job]))
     assert worker.run(max_messages=10, max_seconds=5).processed == 1
     assert started == []
-    repo.send("character_sync", {"type": "profile_sync", "userId": USER, "reason": "login"})
+    repo.db.send("character_sync", {"type": "profile_sync", "userId": USER, "reason": "login"})
     worker.run(max_messages=10, max_seconds=5)
     assert started == [USER]
 
@@ -184,36 +193,36 @@ def test_retry_rule_lives_in_the_job(attempts: int) -> None:
     class Stubborn(Probe):
         max_attempts = attempts
 
-    repo = FakeRepository()
-    repo.send("static_data", {"type": "static_data", "regions": ["x"]})
+    repo = Fakes()
+    repo.db.send("static_data", {"type": "static_data", "regions": ["x"]})
     job = Stubborn({"x": BlizzardServerError("503", http_status=503)})
-    worker = Worker(repo, Registry([job]), clock=repo.clock)
+    worker = Worker(repo.queue, Registry([job]), clock=repo.db.clock)
     for _ in range(3):
         worker.run(max_messages=10, max_seconds=5)
-        repo.clock.now += 600
-    assert len(job.seen) == attempts and len(repo.dead["static_data"]) == 1
+        repo.db.clock.now += 600
+    assert len(job.seen) == attempts and len(repo.db.dead["static_data"]) == 1
 
 
 def test_an_idle_consumer_lingers_for_work_queued_just_after_it_began() -> None:
-    repo = FakeRepository()
+    repo = Fakes()
     job = Probe({})
     sent = False
 
     def sleep(seconds: float) -> None:
         nonlocal sent
-        repo.clock.sleep(seconds)
-        if not sent and repo.clock.now - started >= 2:  # a user syncs 2 s into the call
-            repo.send("character_sync", {"type": "static_data", "regions": ["us"]})
+        repo.db.clock.sleep(seconds)
+        if not sent and repo.db.clock.now - started >= 2:  # a user syncs 2 s into the call
+            repo.db.send("character_sync", {"type": "static_data", "regions": ["us"]})
             sent = True
 
-    worker = Worker(repo, Registry([job]), clock=repo.clock, sleep=sleep)
-    started = repo.clock.now
+    worker = Worker(repo.queue, Registry([job]), clock=repo.db.clock, sleep=sleep)
+    started = repo.db.clock.now
     assert worker.run(max_messages=10, max_seconds=50, idle_seconds=5).processed == 1
     assert job.seen == [("us", BudgetClass.INTERACTIVE)]
-    assert 7 <= repo.clock.now - started < 10  # 5 s idle after the work, then it answered
-    started = repo.clock.now
+    assert 7 <= repo.db.clock.now - started < 10  # 5 s idle after the work, then it answered
+    started = repo.db.clock.now
     assert worker.run(max_messages=10, max_seconds=50).processed == 0
-    assert repo.clock.now - started < 1  # without idle_seconds: answers at once
+    assert repo.db.clock.now - started < 1  # without idle_seconds: answers at once
 
 
 @pytest.mark.parametrize(

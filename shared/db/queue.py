@@ -1,0 +1,140 @@
+"""The queues (pgmq, through SQL functions of `public`): claim, settle, extend and count
+deliveries, the consumer's health, dead letters put back, and the scheduled jobs' bodies.
+
+`queue_status` and `requeue_dead_letters` answer the operator as SQL builds them (JSON that
+only goes out)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from shared.db.base import SqlStore, iso
+from shared.db.protocol import JSON
+
+SettleAction = Literal["delete", "retry", "pause", "dead"]
+
+#: The scheduled jobs' bodies (what pg_cron runs), callable by hand.
+JOBS = (
+    "enqueue_profile_refreshes",
+    "enqueue_character_refreshes",
+    "enqueue_static_sync",
+    "enqueue_guild_rosters",
+    "expire_stuck_sessions",
+)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One delivery of a queued message: `read_ct` names the delivery (settling a stale one is
+    refused), `attempts` is the job's count of attempts including this one."""
+
+    queue: str
+    msg_id: int
+    read_ct: int
+    attempts: int
+    enqueued_at: datetime
+    message: JSON
+
+    @classmethod
+    def from_json(cls, queue: str, row: JSON) -> Delivery:
+        enqueued = row["enqueuedAt"]
+        return cls(
+            queue=queue,
+            msg_id=int(row["msgId"]),
+            read_ct=int(row["readCt"]),
+            attempts=int(row.get("attempts") or row["readCt"]),
+            enqueued_at=enqueued
+            if isinstance(enqueued, datetime)
+            else datetime.fromisoformat(enqueued),
+            message=row["message"],
+        )
+
+
+class QueueStore(Protocol):
+    def queue_claim(
+        self, queue: str, visibility_timeout: int, qty: int, fair: bool
+    ) -> list[Delivery]: ...
+    def queue_settle(
+        self, delivery: Delivery, action: SettleAction, seconds: int = 0, reason: str | None = None
+    ) -> bool: ...
+    def queue_extend(self, queue: str, deliveries: Sequence[Delivery], seconds: int) -> int: ...
+    def queue_depths(self) -> dict[str, int]: ...
+    def queue_status(self) -> JSON: ...
+    def queue_consumer_report(
+        self, ok: bool, error: str | None = None, code: str | None = None
+    ) -> None: ...
+    def pgmq_version(self) -> str | None: ...
+    def requeue_dead_letters(
+        self, queue: str | None, since: datetime | None, reason: str | None, limit: int
+    ) -> JSON: ...
+    def run_job(self, name: str) -> int: ...
+
+
+class SqlQueueStore(SqlStore):
+    def queue_claim(
+        self, queue: str, visibility_timeout: int, qty: int, fair: bool
+    ) -> list[Delivery]:
+        rows: list[JSON] = self._call(
+            "queue_claim", p_queue=queue, p_vt=visibility_timeout, p_qty=qty, p_fair=fair
+        )
+        return [Delivery.from_json(queue, r) for r in rows]
+
+    def queue_settle(
+        self, delivery: Delivery, action: SettleAction, seconds: int = 0, reason: str | None = None
+    ) -> bool:
+        """Settle this delivery only (False when the message was claimed again since)."""
+        return bool(
+            self._call(
+                "queue_settle",
+                p_queue=delivery.queue,
+                p_msg_id=delivery.msg_id,
+                p_read_ct=delivery.read_ct,
+                p_action=action,
+                p_seconds=seconds,
+                p_reason=reason,
+            )
+        )
+
+    def queue_extend(self, queue: str, deliveries: Sequence[Delivery], seconds: int) -> int:
+        if not deliveries:
+            return 0
+        rows = [{"msgId": d.msg_id, "readCt": d.read_ct} for d in deliveries]
+        return int(self._call("queue_extend", p_queue=queue, p_deliveries=rows, p_seconds=seconds))
+
+    def queue_depths(self) -> dict[str, int]:
+        result: dict[str, int] = self._call("queue_depths")
+        return {k: int(v) for k, v in result.items()}
+
+    def queue_status(self) -> JSON:
+        result: JSON = self._call("queue_status")
+        return result
+
+    def queue_consumer_report(
+        self, ok: bool, error: str | None = None, code: str | None = None
+    ) -> None:
+        self._call("queue_consumer_report", p_ok=ok, p_error=error, p_code=code)
+
+    def pgmq_version(self) -> str | None:
+        version = self._call("pgmq_version")
+        return None if version is None else str(version)
+
+    def requeue_dead_letters(
+        self, queue: str | None, since: datetime | None, reason: str | None, limit: int
+    ) -> JSON:
+        result: JSON = self._call(
+            "requeue_dead_letters",
+            p_queue=queue,
+            p_since=iso(since),
+            p_reason=reason,
+            p_limit=limit,
+        )
+        return result
+
+    def run_job(self, name: str) -> int:
+        """Run a scheduled job's body now (what pg_cron runs)."""
+        if name not in JOBS:
+            raise ValueError(f"unknown job {name!r}")
+        return int(self._call(name))
