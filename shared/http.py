@@ -9,6 +9,7 @@ carries the same id."""
 from __future__ import annotations
 
 import functools
+import ipaddress
 import json
 import logging
 import time
@@ -82,7 +83,10 @@ def client_address(request: flask.Request) -> str:
     the peer's address."""
     forwarded = [e.strip() for e in request.headers.get("X-Forwarded-For", "").split(",")]
     if len(forwarded) >= 2 and forwarded[-2]:
-        return forwarded[-2][:MAX_ADDRESS_LENGTH]
+        try:  # what a proxy writes is an address: anything else is a broken header
+            return str(ipaddress.ip_address(forwarded[-2][:MAX_ADDRESS_LENGTH]))
+        except ValueError:
+            raise BadRequest("X-Forwarded-For does not end with client addresses") from None
     return (request.remote_addr or "unknown")[:MAX_ADDRESS_LENGTH]
 
 

@@ -229,6 +229,8 @@ def test_login_starts_are_limited_per_client_address_as_the_proxy_saw_it(
     assert count(db, "select count(*) from oauth_states") == 3  # the refused one wrote nothing
     assert login_from(login_client, "203.0.113.8, 35.191.0.1").status_code == 302
     assert login_from(login_client, None).status_code == 302  # locally: the peer's address
+    broken = login_from(login_client, "10.0.0.1, not-an-address\x00, 35.191.0.1")
+    assert broken.status_code == 400  # a proxy writes addresses: nothing is counted or stored
     with db.connection() as conn:
         rows = conn.execute("select address, starts from login_starts order by address")
         assert rows.fetchall() == [
