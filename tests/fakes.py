@@ -317,7 +317,7 @@ class FakeRepository:
     find_user_id = _unused
     enqueue_character_enrichment = get_sync_state = sync_events_since = _unused
     list_user_characters = refresh_account_characters = apply_guild_roster = _unused
-    touch_guild_roster = run_job = requeue_dead_letters = _unused
+    touch_guild_roster = run_job = requeue_dead_letters = prune_characters = _unused
     character_snapshots = character_snapshot = guild_page = _unused
     character_history = get_sync_preferences = set_sync_preferences = _unused
 

@@ -192,6 +192,9 @@ class Repository(Protocol):
         self, queue: str | None, since: datetime | None, reason: str | None, limit: int
     ) -> JSON: ...
 
+    # growth
+    def prune_characters(self, after_days: int, batch_size: int, max_batches: int) -> JSON: ...
+
 
 def _id(value: UserId | None) -> str | None:
     return None if value is None else str(value)
@@ -577,5 +580,18 @@ class SqlRepository:
             p_since=since.isoformat() if since else None,
             p_reason=reason,
             p_limit=limit,
+        )
+        return result
+
+    # --- growth ---------------------------------------------------------------------------
+
+    def prune_characters(self, after_days: int, batch_size: int, max_batches: int) -> JSON:
+        """Delete characters of no user unseen in a roster for `after_days` (with their
+        snapshots and history) and memberless guilds, in bounded batches; what was removed."""
+        result: JSON = self._call(
+            "prune_characters",
+            p_after_days=after_days,
+            p_batch_size=batch_size,
+            p_max_batches=max_batches,
         )
         return result
