@@ -112,10 +112,10 @@ describe("the character page", () => {
     const rows = within(screen.getByTestId("history-chart-table")).getAllByTestId("chart-row");
     expect(rows.map((r) => r.textContent)).toEqual([expect.stringMatching(/Level8081$/)]);
     const toggle = screen.getByTestId("chart-table-toggle");
-    expect(screen.getByTestId("history-chart-table").className).toContain("visually-hidden");
+    expect(screen.getByTestId("history-chart-data").className).toContain("visually-hidden");
     fireEvent.click(toggle);
     expect(toggle.getAttribute("aria-expanded")).toBe("true");
-    expect(screen.getByTestId("history-chart-table").className).not.toContain("visually-hidden");
+    expect(screen.getByTestId("history-chart-data").className).not.toContain("visually-hidden");
     const changes = screen.getAllByTestId("change-item").map((li) => li.textContent);
     expect(changes).toEqual([
       expect.stringMatching(/Transferred from the character on its old realm/),

@@ -90,31 +90,33 @@ export function HistoryChart({ data }: { data: ChartData }) {
       >
         {showTable ? "Hide the data table" : "Show the data table"}
       </button>
-      <table
+      <div
         id={`${id}-table`}
-        className={showTable ? "data-table" : "data-table visually-hidden"}
-        data-testid="history-chart-table"
+        className={showTable ? "table-wrap" : "visually-hidden"}
+        data-testid="history-chart-data"
       >
-        <caption>Level and item level changes, oldest first</caption>
-        <thead>
-          <tr>
-            <th scope="col">Date</th>
-            <th scope="col">What</th>
-            <th scope="col">From</th>
-            <th scope="col">To</th>
-          </tr>
-        </thead>
-        <tbody>
-          {data.rows.map((r) => (
-            <tr key={`${r.at}-${r.field}-${r.to}`} data-testid="chart-row">
-              <td>{formatDate(r.at, true)}</td>
-              <td>{FIELD_LABELS[r.field]}</td>
-              <td>{r.from ?? "—"}</td>
-              <td>{r.to}</td>
+        <table className="data-table" data-testid="history-chart-table">
+          <caption>Level and item level changes, oldest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">Date</th>
+              <th scope="col">What</th>
+              <th scope="col">From</th>
+              <th scope="col">To</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {data.rows.map((r) => (
+              <tr key={`${r.at}-${r.field}-${r.to}`} data-testid="chart-row">
+                <td>{formatDate(r.at, true)}</td>
+                <td>{FIELD_LABELS[r.field]}</td>
+                <td>{r.from ?? "—"}</td>
+                <td>{r.to}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </figure>
   );
 }

@@ -1,6 +1,6 @@
 // Auto-sync preferences: off, on login or daily, the game versions, and the next planned sync.
 
-import { useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 
 import { asApiError, type ApiError } from "../api";
 import type { AutoSync, SyncPreferences } from "../model";
@@ -70,10 +70,14 @@ export function PreferencesForm({ initial, onLogin, save }: FormProps) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const [status, setStatus] = useState("");
-  useEffect(() => setStatus(""), [autoSync, versions]);
-
-  const toggle = (v: GameVersion) =>
+  const choose = (value: AutoSync) => {
+    setStatus("");
+    setAutoSync(value);
+  };
+  const toggle = (v: GameVersion) => {
+    setStatus("");
     setVersions((old) => (old.includes(v) ? old.filter((x) => x !== v) : [...old, v]));
+  };
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -104,7 +108,7 @@ export function PreferencesForm({ initial, onLogin, save }: FormProps) {
               value={o.value}
               checked={autoSync === o.value}
               data-testid={`pref-auto-sync-${o.value}`}
-              onChange={() => setAutoSync(o.value)}
+              onChange={() => choose(o.value)}
             />
             <span>
               {o.label} <span className="muted">— {o.hint}</span>
