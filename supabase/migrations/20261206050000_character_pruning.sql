@@ -24,6 +24,15 @@ create index if not exists characters_prune_candidates
   on public.characters ((coalesce(last_seen_in_roster_at, created_at)), id)
   where user_id is null;
 
+-- Deleting a character checks every row that references it: index those references, or each
+-- deleted character costs a scan of characters (transfer links) and of the sync items.
+create index if not exists characters_transferred_to
+  on public.characters (transferred_to) where transferred_to is not null;
+create index if not exists characters_transferred_from
+  on public.characters (transferred_from) where transferred_from is not null;
+create index if not exists character_sync_items_character
+  on public.character_sync_items (character_id);
+
 -- One row per prune run: what `/queue-consumer/status` shows as the last prune.
 create table if not exists public.prune_runs (
   id           bigint generated always as identity primary key,
