@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     blizzard_timeout_seconds: float = Field(default=10.0, gt=0)
     # Gear and talent snapshots in enrichment and refresh (GUILD_SYNC_SNAPSHOTS=off: none).
     guild_sync_snapshots: bool = True
+    # Characters of no user, not seen in a synced guild roster for this many days, are pruned
+    # (the daily pg_cron job uses the SQL function's default, 90; /queue-consumer/prune this).
+    character_prune_after_days: int = Field(default=90, ge=1, le=3650)
 
     token_encryption_key: SecretStr = SecretStr(DEV_TOKEN_KEY)
     oauth_redirect_uri: str = DEFAULT_GATEWAY + "/functions/v1/oauth-flow/callback"

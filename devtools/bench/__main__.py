@@ -7,19 +7,27 @@ import sys
 
 import httpx
 
-from devtools.bench import budget, load, scheduling, snapshots, sync
-from devtools.bench.common import bench_stack, reset, table
+from devtools.bench import budget, load, prune, scheduling, snapshots, sync
+from devtools.bench.common import bench_stack, reset, sql, table
 from devtools.client import StackClient
+from devtools.stack import Stack
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--only", choices=["sync", "throughput", "economy", "scheduling", "budget", "snapshots"]
+        "--only",
+        choices=["sync", "throughput", "economy", "scheduling", "budget", "snapshots", "prune"],
     )
     args = parser.parse_args(argv)
     stack = bench_stack()
     stack.start_database()
+    if args.only == "prune":  # the database alone
+        try:
+            print_prune(stack)
+        finally:
+            stack.stop()
+        return 0
     stack.start_emulator()
     stack.start_gateway()
     client = StackClient(stack.gateway_url, stack.emulator_url, httpx.Client(timeout=60))
@@ -174,10 +182,39 @@ def main(argv: list[str] | None = None) -> int:
                     ("consumer: messages per second", f"{c['per_second']:.0f}"),
                 ],
             )
+        if args.only is None:
+            reset(stack, client)
+            print_prune(stack)
     finally:
         client.http.close()
         stack.stop()
     return 0
+
+
+def print_prune(stack: Stack) -> None:
+    sql(stack, "truncate users, characters, guilds, prune_runs cascade")
+    p = prune.run(stack)
+    samples = p["samples"]
+    assert isinstance(samples, list)
+    table(
+        f"growth: {prune.GUILDS} guilds of {prune.MEMBERS}, {prune.CHURN_PER_DAY} member per "
+        f"guild replaced daily for {prune.DAYS} days, prune after {prune.AFTER_DAYS} days",
+        ("day", "characters", "table MB", "history rows"),
+        [(str(d), f"{n:,}", f"{mb / 100:.2f}", f"{h:,}") for d, n, mb, h in samples],
+    )
+    table(
+        "growth: the prune",
+        ("", "value"),
+        [
+            ("characters without pruning", f"{p['without_prune']:,}"),
+            ("characters pruned in the year", f"{p['removed']:,}"),
+            ("users' characters kept", f"{p['users_kept']:,}"),
+            ("guilds left", f"{p['guilds']:,}"),
+            ("prune per day: median (ms)", f"{p['prune_median_ms']:.1f}"),
+            ("prune per day: max (ms)", f"{p['prune_max_ms']:.1f}"),
+            ("simulation time (s)", f"{p['seconds']:.1f}"),
+        ],
+    )
 
 
 if __name__ == "__main__":

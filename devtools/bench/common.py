@@ -18,9 +18,10 @@ LOG_DIR = ROOT / ".local" / "bench-logs"
 def bench_stack() -> Stack:
     config = StackConfig(
         root=ROOT / ".local" / "bench-pg",
-        db_port=25442,
-        gateway_port=25441,
-        emulator_port=25443,
+        # BENCH_*_PORT: when another bench stack uses the defaults
+        db_port=int(os.environ.get("BENCH_DB_PORT", "25442")),
+        gateway_port=int(os.environ.get("BENCH_GATEWAY_PORT", "25441")),
+        emulator_port=int(os.environ.get("BENCH_EMULATOR_PORT", "25443")),
         fast=True,
         consumer=False,
         log_dir=LOG_DIR,

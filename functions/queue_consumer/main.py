@@ -7,11 +7,15 @@ POST /functions/v1/queue-consumer {maxMessages?, maxSeconds?, visibilityTimeout?
 POST /functions/v1/queue-consumer/requeue {queue?, since?, reason?, limit?}: puts dead letters
     back as fresh work (attempts start again; an enrichment's session reopens when it is still
     the user's latest) and answers {requeued, skipped, byQueue}.
+POST /functions/v1/queue-consumer/prune {afterDays?, batchSize?, maxBatches?}: the daily prune
+    now (characters of no user unseen in a roster for afterDays, default
+    CHARACTER_PRUNE_AFTER_DAYS; memberless guilds); answers what it removed.
 GET /functions/v1/queue-consumer/status: per-queue depth, oldest message age, dead letters in
     the last day, the Battle.net budget of the current window (used, bulk and interactive
     shares, reserve, window end), paused jobs, the per-second limiter, the cron jobs, and the
     consumer (`consumer`: the pgmq version, its last run, last success and last error with its
-    SQLSTATE and the errors since, what stops the pg_net call and its last responses).
+    SQLSTATE and the errors since, what stops the pg_net call and its last responses) and the
+    last prune (`prune`: rows removed and when).
 """
 
 from __future__ import annotations
@@ -73,6 +77,27 @@ def requeue(request: flask.Request, caller: Caller) -> flask.Response:
     queue = ask.queue.value if ask.queue else None
     return json_response(
         get_app().repos.queue.requeue_dead_letters(queue, ask.since, ask.reason, ask.limit)
+    )
+
+
+class PruneRequest(BaseModel):
+    """A prune run by hand: characters of no user unseen in a roster for `afterDays` (default
+    CHARACTER_PRUNE_AFTER_DAYS), at most `maxBatches` batches of `batchSize`."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    after_days: int | None = Field(default=None, ge=1, le=3650, alias="afterDays")
+    batch_size: int = Field(default=1000, ge=1, le=10_000, alias="batchSize")
+    max_batches: int = Field(default=50, ge=1, le=1000, alias="maxBatches")
+
+
+@routes.post("/functions/v1/queue-consumer/prune", caller=SERVICE)
+def prune(request: flask.Request, caller: Caller) -> flask.Response:
+    app = get_app()
+    ask = parse_body(request, PruneRequest)
+    days = ask.after_days or app.settings.character_prune_after_days
+    return json_response(
+        app.repos.characters.prune_characters(days, ask.batch_size, ask.max_batches)
     )
 
 

@@ -2,6 +2,11 @@
 one character's history of changes), the scheduled account refresh (the same deduplication as
 a sync, then one conditional refresh each), a refresh's result, and guild rosters.
 
+Characters no user needs (no user, unseen in any roster for a while) are pruned with their
+snapshots and history, memberless guilds with them (`prune_characters`: the daily job's body;
+its answer `{characters, snapshots, history, guilds, rowsRemoved, batches, more, ...}` only goes
+out as JSON).
+
 The list and the history are the answers' JSON as SQL builds them (`list_user_characters`:
 `[{id, name, realm, realmSlug, region, flavor, connectedRealmId, ...}]`; `character_history`:
 `{characterId, changes}`); Python only groups the list by connected realm.
@@ -47,6 +52,7 @@ class CharacterStore(Protocol):
         self, guild_id: int, members: list[JSON], last_modified: str | None, member_count: int
     ) -> RosterApplied | None: ...
     def touch_guild_roster(self, guild_id: int) -> None: ...
+    def prune_characters(self, after_days: int, batch_size: int, max_batches: int) -> JSON: ...
 
 
 class SqlCharacterStore(SqlStore):
@@ -115,3 +121,10 @@ class SqlCharacterStore(SqlStore):
 
     def touch_guild_roster(self, guild_id: int) -> None:
         self._call("touch_guild_roster", p_guild_id=guild_id)
+
+    def prune_characters(self, after_days: int, batch_size: int, max_batches: int) -> JSON:
+        result: JSON = self._call(
+            "prune_characters",
+            p_after_days=after_days, p_batch_size=batch_size, p_max_batches=max_batches,
+        )  # fmt: skip
+        return result

@@ -194,3 +194,8 @@ select public.breaker_claim_probe(
 select public.requeue_dead_letters(
   p_queue => %(p_queue)s, p_since => %(p_since)s::timestamptz, p_reason => %(p_reason)s,
   p_limit => %(p_limit)s) as value;
+
+-- name: prune_characters
+select public.prune_characters(
+  p_after_days => %(p_after_days)s, p_batch_size => %(p_batch_size)s,
+  p_max_batches => %(p_max_batches)s) as value;

@@ -5,6 +5,7 @@ select cron.schedule('guild-sync-character-refresh', '7 * * * *', $$select publi
 select cron.schedule('guild-sync-expire-stuck-sessions', '*/5 * * * *', $$select public.expire_stuck_sessions()$$);
 select cron.schedule('guild-sync-guild-rosters', '41 5 * * *', $$select public.enqueue_guild_rosters()$$);
 select cron.schedule('guild-sync-profile-refresh', '17 * * * *', $$select public.enqueue_profile_refreshes()$$);
+select cron.schedule('guild-sync-prune-characters', '53 4 * * *', $$select public.prune_characters()$$);
 select cron.schedule('guild-sync-prune-limits', '* * * * *', $$select public.prune_oauth_states(); select public.prune_usage_limits()$$);
 select cron.schedule('guild-sync-queue-consumer', '* * * * *', $$select public.invoke_queue_consumer()$$);
 select cron.schedule('guild-sync-static-data', '23 4 1 * *', $$select public.enqueue_static_sync()$$);

@@ -337,3 +337,128 @@ def test_a_link_with_someone_elses_session_does_not_log_in(e2e: E2E, new_page: A
     victim.goto(f"{e2e.gw}/{fragment}")  # a fresh load of the page
     victim.get_by_test_id("sync-button").wait_for()
     assert session_in(victim) == mine and "access_token" not in victim.url
+
+
+# --- the character page, the snapshot comparison, the guild page, the preferences ----------
+
+DOCS = ROOT / "docs"
+PAGES_GUILD = {"realm": "area-52", "guild": "Page Keepers"}
+
+
+def recent_login_ms() -> int:
+    return int(time.time() * 1000) - 3_600_000
+
+
+def test_character_page_comparison_guild_and_preferences(e2e: E2E, new_page: Any) -> None:
+    """A character levels up and changes gear between two syncs: its page draws the level
+    change with the data table, the comparison shows the changed slots, the guild page sorts,
+    the preferences are kept after a reload; screenshots of each view (and at 375 px)."""
+    login_ms = recent_login_ms()
+    hero = {"id": 70001, "name": "Herowyn", "class_id": 8, "level": 79, "item_level": 600}
+    alt = {"id": 70002, "name": "Altaria", "class_id": 4, "level": 80, "item_level": 590}
+    before = [{**hero, "last_login": login_ms, **PAGES_GUILD}, {**alt, "last_login": login_ms}]
+    e2e.set_characters(207, before)
+    e2e.set_characters(
+        208,
+        [{"id": 70003, "name": "Guildmate", "level": 70, "last_login": login_ms, **PAGES_GUILD}],
+    )
+    owner, mate = e2e.login(207), e2e.login(208)
+    for session in (owner, mate):
+        assert e2e.sync(session).status_code == 202
+    e2e.consume_all()
+    time.sleep(1.1)  # Last-Modified has a resolution of one second
+    e2e.set_characters(207, [{**before[0], "level": 80, "item_level": 612}, before[1]])
+    assert e2e.sync(owner).status_code == 202
+    e2e.consume_all()
+    [row] = e2e.rows("select id from characters where name = 'Herowyn'")
+    hero_id = row["id"]
+    stored = e2e.rows(
+        "select count(*)::int as n from character_snapshots "
+        "where character_id = %s and kind = 'equipment'",
+        hero_id,
+    )
+    assert stored == [{"n": 2}], "the gear change stores a second equipment snapshot"
+
+    page = new_page()
+    login(page, e2e, 207)
+    page.get_by_test_id("character-row").nth(1).wait_for()
+
+    # The character page: header, the chart with the level change drawn, its data table.
+    page.get_by_test_id("character-link").filter(has_text="Herowyn").click()
+    header = page.get_by_test_id("character-header")
+    header.wait_for()
+    assert "Level 80" in header.inner_text() and "<Page Keepers>" in header.inner_text()
+    level_line = page.get_by_test_id("chart-line-level")
+    assert level_line.get_attribute("data-changes") == "1"
+    assert " V" in (level_line.get_attribute("d") or ""), "the step up is drawn"
+    assert page.get_by_role("img", name="Level and item level over time").count() == 1
+    table_rows = page.get_by_test_id("chart-row").all_inner_texts()
+    assert any("Level" in r and "79" in r and "80" in r for r in table_rows), table_rows
+    assert page.get_by_test_id("change-item").filter(has_text="Level 79 → 80").count() == 1
+    assert page.get_by_test_id("equipment-slot").count() >= 10
+    assert page.get_by_test_id("loadout-code").input_value()
+    shot = ARTIFACTS / "character-page.png"
+    page.screenshot(path=str(shot), full_page=True)
+
+    # At phone width the page is one column: nothing wider than the screen.
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.screenshot(path=str(ARTIFACTS / "character-page-375.png"), full_page=True)
+    wide = page.evaluate(
+        "() => [...document.querySelectorAll('body *')]"
+        ".filter(e => e.getBoundingClientRect().right > 376)"
+        ".map(e => e.tagName + '.' + e.className + '#' + (e.dataset.testid || ''))"
+    )
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 375, wide
+    page.set_viewport_size({"width": 900, "height": 900})
+
+    # The comparison: the last two equipment snapshots by default, the changed slots listed.
+    page.get_by_test_id("compare-link").click()
+    page.get_by_test_id("equipment-diff").wait_for()
+    changed = page.get_by_test_id("diff-slot").evaluate_all("rows => rows.map(r => r.dataset.slot)")
+    assert {"HEAD", "CHEST", "MAIN_HAND"} <= set(changed), changed
+    assert page.get_by_test_id("diff-ilvl").count() >= 3  # item level deltas shown
+    page.screenshot(path=str(ARTIFACTS / "snapshot-compare.png"), full_page=True)
+    DOCS.mkdir(exist_ok=True)
+    (DOCS / "character-page.png").write_bytes(shot.read_bytes())
+    (DOCS / "snapshot-compare.png").write_bytes((ARTIFACTS / "snapshot-compare.png").read_bytes())
+
+    # The guild page, from the character's guild: sortable, the user's own marked.
+    page.get_by_test_id("back-link").click()
+    page.get_by_test_id("guild-link").click()
+    page.get_by_test_id("guild-members").wait_for()
+
+    def member_names() -> list[str]:
+        return page.get_by_test_id("guild-member").evaluate_all(
+            "rows => rows.map(r => r.cells[0].firstChild.textContent)"
+        )
+
+    assert sorted(member_names()) == ["Guildmate", "Herowyn"]
+    mine = page.get_by_test_id("guild-member").filter(has=page.get_by_test_id("mine-badge"))
+    assert mine.count() == 1 and "Herowyn" in mine.inner_text()
+    page.get_by_test_id("sort-level").click()
+    assert member_names() == ["Guildmate", "Herowyn"]  # 70, 80
+    page.get_by_test_id("sort-level").click()
+    assert member_names() == ["Herowyn", "Guildmate"]
+    sorted_by = page.locator("th[aria-sort='descending']").inner_text()
+    assert "Level" in sorted_by
+    page.screenshot(path=str(ARTIFACTS / "guild-page.png"), full_page=True)
+
+    # Preferences: saved, and kept after a reload.
+    page.get_by_test_id("preferences-link").click()
+    page.get_by_test_id("pref-auto-sync-daily").check()
+    page.get_by_test_id("pref-version-classic_era").check()
+    page.get_by_test_id("pref-save").click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"pref-status\"]').textContent === 'Saved.'"
+    )
+    page.reload()
+    page.get_by_test_id("pref-next-sync").wait_for()
+    assert page.get_by_test_id("pref-auto-sync-daily").is_checked()
+    assert page.get_by_test_id("pref-version-classic_era").is_checked()
+    assert page.get_by_test_id("pref-version-retail").is_checked()
+    page.screenshot(path=str(ARTIFACTS / "preferences.png"), full_page=True)
+
+    # Another user's character: the 404 page.
+    [other] = e2e.rows("select id from characters where name = 'Guildmate'")
+    page.goto(f"{e2e.gw}/#/characters/{other['id']}")
+    page.get_by_test_id("not-found").wait_for()

@@ -6,7 +6,7 @@ the history rows the SQL trigger writes."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.db.base import UserId
@@ -248,6 +248,8 @@ class FakeCharacterStore:
                     guild_id=g.id, guild_rank=m.get("rank"),
                 )  # fmt: skip
             ids.append(c.id)
+        for cid in ids:
+            self.db.characters[cid].last_seen_in_roster_at = self.db.now()
         left = 0
         for c in list(self.db.characters.values()):
             if c.guild_id == g.id and c.id not in ids:
@@ -261,3 +263,41 @@ class FakeCharacterStore:
     def touch_guild_roster(self, guild_id: int) -> None:
         if (g := self.db.guilds.get(guild_id)) is not None:
             g.roster_synced_at = self.db.now()
+            for c in self.db.characters.values():  # a roster that answered 304 saw them all
+                if c.guild_id == guild_id:
+                    c.last_seen_in_roster_at = self.db.now()
+
+    def prune_characters(self, after_days: int, batch_size: int, max_batches: int) -> JSON:
+        """As `prune_characters`: no user, unseen in a roster (or created, never seen) before
+        the cutoff, the stalest first, in batches; then memberless guilds."""
+        now = self.db.now()
+        cutoff = now - timedelta(days=after_days)
+
+        def seen(c: FakeCharacter) -> datetime:
+            return c.last_seen_in_roster_at or c.created_at or now
+
+        due = sorted(
+            (c for c in self.db.characters.values() if c.user_id is None and seen(c) < cutoff),
+            key=lambda c: (seen(c), c.id),
+        )
+        gone = {c.id for c in due[: batch_size * max_batches]}
+        snapshots = [s for s in self.db.snapshots if s.character_id in gone]
+        history = [h for h in self.db.history if h["characterId"] in gone]
+        self.db.snapshots = [s for s in self.db.snapshots if s.character_id not in gone]
+        self.db.history = [h for h in self.db.history if h["characterId"] not in gone]
+        for cid in gone:
+            del self.db.characters[cid]
+        members = {c.guild_id for c in self.db.characters.values()}
+        empty = [
+            g.id for g in self.db.guilds.values()
+            if g.id not in members and (g.roster_synced_at or now) < now - timedelta(days=1)
+        ][:batch_size]  # fmt: skip
+        for gid in empty:
+            del self.db.guilds[gid]
+        rows = len(gone) + len(snapshots) + len(history) + len(empty)
+        return {
+            "at": now.isoformat(), "afterDays": after_days, "characters": len(gone),
+            "snapshots": len(snapshots), "history": len(history), "guilds": len(empty),
+            "rowsRemoved": rows, "batches": -(-len(gone) // batch_size),
+            "more": len(due) > len(gone),
+        }  # fmt: skip

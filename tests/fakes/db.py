@@ -85,6 +85,8 @@ class FakeCharacter:
     refreshed_at: datetime | None = None
     transferred_to: int | None = None
     transferred_from: int | None = None
+    created_at: datetime | None = None
+    last_seen_in_roster_at: datetime | None = None
 
     def ref(self) -> JSON:
         return {"id": self.id, "name": self.name, "realm": self.realm_name or self.realm_slug}
@@ -331,6 +333,7 @@ class FakeDb:
     def insert_character(self, **values: Any) -> FakeCharacter:
         known = {f.name for f in fields(FakeCharacter)}
         kept = {k: v for k, v in values.items() if k in known and k != "id"}
+        kept.setdefault("created_at", self.now())
         c = FakeCharacter(id=self.next_id(), **kept)
         self.characters[c.id] = c
         return c

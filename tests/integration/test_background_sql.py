@@ -20,6 +20,7 @@ SCHEDULED = {
     "guild-sync-static-data",
     "guild-sync-guild-rosters",
     "guild-sync-expire-stuck-sessions",
+    "guild-sync-prune-characters",
 }
 
 

@@ -169,7 +169,18 @@ def test_guild_page_lists_members_of_every_realm_of_the_group(
         ("Alicia", "Area 52"),
         ("Bobo", "Korgath"),
     ]
-    assert set(page["members"][0]) == {"id", "name", "realm", "level", "class", "rank"}
+    assert set(page["members"][0]) == {
+        "id",
+        "name",
+        "realm",
+        "level",
+        "class",
+        "rank",
+        "lastLoginAt",
+        "lastSeenInRosterAt",
+        "mine",
+    }
+    assert {m["name"]: m["mine"] for m in page["members"]} == {"Alicia": False, "Bobo": True}
     assert repo.snapshots.guild_page(people["carol"], guild_id) is None
 
 

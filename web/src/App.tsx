@@ -6,6 +6,8 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { GuildSyncClient, asApiError, type ApiError } from "./api";
 import { CharacterSyncProgress } from "./CharacterSyncProgress";
 import { describeError } from "./messages";
+import { RoutedPage } from "./pages/Routed";
+import { href, useRoute } from "./route";
 import type { SyncProgress } from "./progress";
 import { clearSession, loadSession, loginUrl, newLoginNonce, type UserSession } from "./session";
 import { GAME_VERSIONS, type Character, type GameVersion } from "./types";
@@ -64,6 +66,7 @@ export function App({
   const [characters, setCharacters] = useState<Character[] | null>(null);
   const [pageError, setPageError] = useState<ApiError | null>(null);
   const waitingForFirstEvent = useRef(false);
+  const route = useRoute();
 
   const login = useCallback(
     () => navigate(loginUrl(apiBase, window.location.href, newLoginNonce())),
@@ -158,9 +161,14 @@ export function App({
       <header className="page__header">
         <h1>Guild Sync</h1>
         {session ? (
-          <button type="button" className="link-button" onClick={logout}>
-            Log out
-          </button>
+          <nav className="page__nav" aria-label="Account">
+            <a href={href.preferences} data-testid="preferences-link">
+              Preferences
+            </a>
+            <button type="button" className="link-button" onClick={logout}>
+              Log out
+            </button>
+          </nav>
         ) : null}
       </header>
 
@@ -171,6 +179,8 @@ export function App({
             Log in with Battle.net
           </button>
         </section>
+      ) : route.name !== "home" ? (
+        <RoutedPage route={route} client={client} onLogin={login} />
       ) : (
         <section className="card controls" aria-label="Sync">
           <label htmlFor="game-version">Game version</label>
@@ -199,7 +209,7 @@ export function App({
         </section>
       )}
 
-      {advice && (
+      {advice && (!session || route.name === "home") && (
         <div className="error" role="alert" data-testid="error-message">
           <span>{advice.text}</span>
           {advice.action === "login" && (
@@ -210,16 +220,16 @@ export function App({
         </div>
       )}
 
-      {session && sync.isSyncing && !sync.progress && (
+      {session && route.name === "home" && sync.isSyncing && !sync.progress && (
         <p className="muted" role="status">
           Starting the sync…
         </p>
       )}
-      {session && sync.progress && (
+      {session && route.name === "home" && sync.progress && (
         <CharacterSyncProgress progress={sync.progress} isConnected={sync.isConnected} />
       )}
 
-      {session && characters !== null && (
+      {session && route.name === "home" && characters !== null && (
         <section className="characters" aria-label="Your characters">
           <h2>Your characters ({characters.length})</h2>
           {characters.length === 0 ? (
@@ -290,7 +300,9 @@ function CharacterRow({ character: c, syncStatus, busy, onRefresh }: CharacterRo
       <Avatar name={c.name} url={c.avatarUrl} />
       <div className="character-row__main">
         <div className="character-row__name">
-          <strong>{c.name}</strong>
+          <a href={href.character(c.id)} data-testid="character-link">
+            <strong>{c.name}</strong>
+          </a>
           {syncStatus && syncStatus !== "pending" && (
             <span className={`badge badge--${syncStatus}`} data-testid="character-sync-status">
               {syncStatus}

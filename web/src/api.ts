@@ -4,6 +4,14 @@
 
 import { ApiError, asApiError } from "./errors";
 import { followSse, type FollowOptions, type SessionHandlers, type Subscription } from "./events";
+import type {
+  CharacterHistory,
+  Guild,
+  Snapshot,
+  SnapshotKind,
+  SnapshotList,
+  SyncPreferences,
+} from "./model";
 import {
   stateToEvent,
   type Character,
@@ -56,6 +64,38 @@ export class GuildSyncClient {
   async listCharacters(): Promise<Character[]> {
     const body = await this.request<{ characters: Character[] }>("GET", "/api/v1/characters");
     return body.characters;
+  }
+
+  /** GET /api/v1/characters/{id}/history: the character's changes, newest first. */
+  history(characterId: number, limit = 500): Promise<CharacterHistory> {
+    return this.request("GET", `/api/v1/characters/${characterId}/history?limit=${limit}`);
+  }
+
+  /** GET /api/v1/characters/{id}/snapshots?kind=...: newest first. */
+  snapshots(characterId: number, kind: SnapshotKind): Promise<SnapshotList> {
+    return this.request("GET", `/api/v1/characters/${characterId}/snapshots?kind=${kind}`);
+  }
+
+  /** GET /api/v1/characters/{id}/snapshots/{snapshotId}: one whole snapshot. */
+  snapshot(characterId: number, snapshotId: number): Promise<Snapshot> {
+    return this.request("GET", `/api/v1/characters/${characterId}/snapshots/${snapshotId}`);
+  }
+
+  /** GET /api/v1/guilds/{id}: the guild with its members across its connected realms. */
+  guild(guildId: number): Promise<Guild> {
+    return this.request("GET", `/api/v1/guilds/${guildId}`);
+  }
+
+  /** GET /api/v1/me/sync-preferences */
+  syncPreferences(): Promise<SyncPreferences> {
+    return this.request("GET", "/api/v1/me/sync-preferences");
+  }
+
+  /** PUT /api/v1/me/sync-preferences (either field may be left out). */
+  saveSyncPreferences(
+    change: Partial<Pick<SyncPreferences, "autoSync" | "gameVersions">>,
+  ): Promise<SyncPreferences> {
+    return this.request("PUT", "/api/v1/me/sync-preferences", change);
   }
 
   /** GET /api/v1/characters/sync/{sessionId}: the session's state as the event it stands for. */

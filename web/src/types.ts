@@ -87,9 +87,12 @@ export interface Character extends CharacterRef {
   faction: string | null;
   itemLevel: number | null;
   avatarUrl: string | null;
-  guild: { id: number; name: string; realm: string } | null;
+  guild: { id: number; name: string; realm: string; rank?: number | null } | null;
   isActive: boolean;
   enrichedAt: string | null;
+  transferredTo?: number | null;
+  transferredFrom?: number | null;
+  connectedRealmId?: number | null;
 }
 
 export function isFinal(event: SyncEvent): boolean {

@@ -21,9 +21,9 @@ begin
       race_id int, faction text, rank int)
   ), up as (
     insert into characters as c (region, flavor, realm_id, realm_slug, blizzard_id, name,
-      level, class_id, race_id, faction, guild_id, guild_rank)
+      level, class_id, race_id, faction, guild_id, guild_rank, last_seen_in_roster_at)
     select g.region, g.flavor, realm_id, realm_slug, blizzard_id, name, level, class_id,
-           race_id, faction, g.id, rank
+           race_id, faction, g.id, rank, now()
     from src
     on conflict (region, flavor, realm_id, blizzard_id) do update
       set name = excluded.name, realm_slug = excluded.realm_slug,
@@ -31,7 +31,8 @@ begin
           class_id = coalesce(excluded.class_id, c.class_id),
           race_id = coalesce(excluded.race_id, c.race_id),
           faction = coalesce(excluded.faction, c.faction),
-          guild_id = excluded.guild_id, guild_rank = excluded.guild_rank, updated_at = now()
+          guild_id = excluded.guild_id, guild_rank = excluded.guild_rank,
+          last_seen_in_roster_at = now(), updated_at = now()
     returning c.id
   )
   select coalesce(array_agg(id), '{}') into v_ids from up;

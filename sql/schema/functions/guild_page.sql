@@ -16,7 +16,10 @@ CREATE FUNCTION public.guild_page(p_user_id uuid, p_guild_id bigint) RETURNS jso
                'realm', coalesce(cr.name, c.realm_name, c.realm_slug),
                'level', c.level,
                'class', coalesce(c.class_name, wc.name),
-               'rank', c.guild_rank)
+               'rank', c.guild_rank,
+               'lastLoginAt', c.last_login_at,
+               'lastSeenInRosterAt', c.last_seen_in_roster_at,
+               'mine', c.user_id is not distinct from p_user_id)
              order by c.guild_rank nulls last, c.name, c.id)
       from characters c
       left join wow_realms cr

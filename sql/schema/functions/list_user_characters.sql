@@ -9,7 +9,8 @@ CREATE FUNCTION public.list_user_characters(p_user_id uuid) RETURNS jsonb
     'class', c.class_name, 'race', c.race_name, 'faction', c.faction,
     'itemLevel', c.equipped_item_level, 'avatarUrl', c.avatar_url,
     'guild', case when g.id is null then null
-                  else jsonb_build_object('id', g.id, 'name', g.name, 'realm', g.realm_slug) end,
+                  else jsonb_build_object('id', g.id, 'name', g.name, 'realm', g.realm_slug,
+                                          'rank', c.guild_rank) end,
     'isActive', c.is_active, 'enrichedAt', c.enriched_at,
     'transferredTo', c.transferred_to, 'transferredFrom', c.transferred_from,
     'connectedRealmId', r.connected_realm_id) order by c.flavor, c.name, c.id), '[]')

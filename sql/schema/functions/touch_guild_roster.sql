@@ -5,6 +5,7 @@ CREATE FUNCTION public.touch_guild_roster(p_guild_id bigint) RETURNS void
     SET search_path TO 'public', 'pg_temp'
     AS $$
   update guilds set roster_synced_at = now() where id = p_guild_id;
+  update characters set last_seen_in_roster_at = now() where guild_id = p_guild_id;
 $$;
 
 ALTER FUNCTION public.touch_guild_roster(p_guild_id bigint) OWNER TO postgres;

@@ -16,6 +16,8 @@ ALTER TABLE public.character_sync_items OWNER TO postgres;
 ALTER TABLE ONLY public.character_sync_items
     ADD CONSTRAINT character_sync_items_pkey PRIMARY KEY (session_id, character_id);
 
+CREATE INDEX character_sync_items_character ON public.character_sync_items USING btree (character_id);
+
 ALTER TABLE ONLY public.character_sync_items
     ADD CONSTRAINT character_sync_items_character_id_fkey FOREIGN KEY (character_id) REFERENCES public.characters(id) ON DELETE CASCADE;
 

@@ -33,7 +33,8 @@ CREATE TABLE public.characters (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     refreshed_at timestamp with time zone,
     transferred_to bigint,
-    transferred_from bigint
+    transferred_from bigint,
+    last_seen_in_roster_at timestamp with time zone
 );
 
 ALTER TABLE public.characters OWNER TO postgres;
@@ -55,7 +56,13 @@ ALTER TABLE ONLY public.characters
 
 CREATE INDEX characters_guild ON public.characters USING btree (guild_id) WHERE (guild_id IS NOT NULL);
 
+CREATE INDEX characters_prune_candidates ON public.characters USING btree (COALESCE(last_seen_in_roster_at, created_at), id) WHERE (user_id IS NULL);
+
 CREATE INDEX characters_refresh_due ON public.characters USING btree (COALESCE(refreshed_at, enriched_at, created_at)) WHERE is_active;
+
+CREATE INDEX characters_transferred_from ON public.characters USING btree (transferred_from) WHERE (transferred_from IS NOT NULL);
+
+CREATE INDEX characters_transferred_to ON public.characters USING btree (transferred_to) WHERE (transferred_to IS NOT NULL);
 
 CREATE INDEX characters_user ON public.characters USING btree (user_id) WHERE (user_id IS NOT NULL);
 
