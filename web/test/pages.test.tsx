@@ -395,10 +395,11 @@ describe("the preferences", () => {
 describe("the page's routes", () => {
   it("opens a character from its row and goes back", async () => {
     const NOW = Math.floor(Date.now() / 1000);
+    window.sessionStorage.setItem("guild-sync.login-nonce", "the-nonce-of-this-tab-1");
     window.history.replaceState(
       null,
       "",
-      `/#access_token=tok&expires_at=${NOW + 3600}&token_type=bearer&user_id=u1`,
+      `/?login_nonce=the-nonce-of-this-tab-1#access_token=tok&expires_at=${NOW + 3600}&token_type=bearer&user_id=u1`,
     );
     render(<App apiBase="" fetch={characterApi().fetch} />);
     const link = await screen.findByTestId("character-link");
