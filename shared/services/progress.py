@@ -23,7 +23,9 @@ so nothing is lost and nothing repeats (ids of one session grow in commit order:
 taken under the session row's lock). Only when the session has already ended and nothing
 newer is left does a resumed stream send the final state again, so the client learns the end.
 An id beyond the session's newest event (an id of another session, a forged one) is answered
-at once with the current state, as if there were no header.
+at once with the current state, as if there were no header. `Last-Event-ID: 0` follows a session
+from its first event (the page that started it does so, so a session that ends before its stream
+opens still delivers every character's result); before any event it also gets the state at once.
 
 When the database is briefly away while polling, the stream ends cleanly with
 `event: stream-interrupted` (carrying the last id and a `retry:` hint) rather than a dropped
@@ -214,6 +216,11 @@ class ProgressStream:
             if first["event"] in FINAL_EVENTS and state_id <= last_id:
                 yield sse(first["event"], first["data"], max(state_id, last_id))
                 return
+            if resume_after == 0 and state_id == 0:
+                # from the start (a page that just started the session) before anything
+                # happened: the state at once, then every event from there
+                yield sse(first["event"], first["data"], state_id)
+                last_id = state_id
         started = last_beat = last_check = self.clock()
         delay = self.poll_seconds
         while self.clock() - started < self.max_seconds:

@@ -127,6 +127,37 @@ def test_resume_after_last_event_id_without_the_opening_state() -> None:
     assert out[0]["data"] == progress(2)
 
 
+def test_from_the_start_an_ended_session_delivers_every_event() -> None:
+    """The page that started a session follows it with Last-Event-ID 0: when the session ended
+    before the stream opened, each character's event still arrives, then the end."""
+    events = [(3, "sync-progress", progress(1)), (4, "sync-progress", progress(2))]
+    repo = FakeEvents([*events, (5, "sync-complete", COMPLETE)])
+    out = parse(list(stream(repo).events(SID, state("sync-complete", COMPLETE, 5), "0")))
+    assert [(e["id"], e["event"]) for e in out] == [
+        ("3", "sync-progress"),
+        ("4", "sync-progress"),
+        ("5", "sync-complete"),
+    ]
+
+
+def test_from_the_start_before_any_event_the_state_comes_at_once() -> None:
+    repo = FakeEvents([])  # nothing yet when the stream opens; then two events
+    later = [(1, "sync-progress", progress(1)), (2, "sync-complete", COMPLETE)]
+    clock = FakeClock()
+
+    def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        repo.events = later
+
+    follow = ProgressStream(repo, repo, sleep=sleep, clock=clock)  # type: ignore[arg-type]
+    out = parse(list(follow.events(SID, state("sync-progress", progress(0), 0), "0")))
+    assert [(e["id"], e["event"]) for e in out] == [
+        ("0", "sync-progress"),
+        ("1", "sync-progress"),
+        ("2", "sync-complete"),
+    ]
+
+
 def test_resume_of_an_ended_session_with_nothing_newer_sends_its_end_once() -> None:
     repo = FakeEvents([(5, "sync-complete", COMPLETE)])
     out = parse(list(stream(repo).events(SID, state("sync-complete", COMPLETE, 5), "5")))

@@ -127,8 +127,11 @@ export function useCharacterSync(options: UseCharacterSyncOptions = {}): Charact
     subscription.current = null;
   }, []);
 
-  const joinSession = useCallback(
-    (sessionId: string, characters: CharacterRef[] = []) => {
+  // `fromStart`: a session this page just started is followed from its first event
+  // (Last-Event-ID 0), so its per-character results arrive even when it ended before the stream
+  // opened; a session joined late starts from its current state.
+  const follow = useCallback(
+    (sessionId: string, characters: CharacterRef[], fromStart: boolean) => {
       stopFollowing();
       const mine = ++generation.current;
       const live = (): boolean => generation.current === mine;
@@ -143,9 +146,14 @@ export function useCharacterSync(options: UseCharacterSyncOptions = {}): Charact
             token: realtimeToken ?? null,
             currentState: () => client.getSyncState(sessionId),
           })
-        : client.followSession(sessionId, handlers);
+        : client.followSession(sessionId, handlers, fromStart ? { lastEventId: "0" } : {});
     },
     [client, realtime, realtimeToken, stopFollowing],
+  );
+
+  const joinSession = useCallback(
+    (sessionId: string, characters: CharacterRef[] = []) => follow(sessionId, characters, false),
+    [follow],
   );
 
   const startSync = useCallback(
@@ -156,7 +164,7 @@ export function useCharacterSync(options: UseCharacterSyncOptions = {}): Charact
       try {
         const started = await client.startSync(gameVersion);
         if (generation.current !== mine) return null;
-        joinSession(started.sessionId, started.characters ?? []);
+        follow(started.sessionId, started.characters ?? [], true);
         return started.sessionId;
       } catch (caught) {
         if (generation.current !== mine) return null;
@@ -169,7 +177,7 @@ export function useCharacterSync(options: UseCharacterSyncOptions = {}): Charact
         return null;
       }
     },
-    [client, joinSession, stopFollowing],
+    [client, follow, joinSession, stopFollowing],
   );
 
   const reset = useCallback(() => {

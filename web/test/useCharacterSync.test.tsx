@@ -62,7 +62,11 @@ describe("useCharacterSync", () => {
     expect(result.current.isSyncing).toBe(true);
     expect(result.current.isConnected).toBe(true);
 
-    await step(() => stream.send("sync-progress", progressData(0, 2), 0));
+    // a session this page started is followed from its first event, so a sync that ends before
+    // the stream opens still shows each character's result
+    const [opened] = api.requestsTo(`/api/v1/characters/sync/${SID}/events`);
+    expect(opened?.headers.get("Last-Event-ID")).toBe("0");
+    await step(() => stream.send("sync-progress", progressData(0, 2), 1));
     expect(result.current.progress).toMatchObject({ status: "processing", progressPercentage: 0 });
     // the names from the start answer are there at once, waiting
     expect(result.current.progress?.characters.map((c) => [c.name, c.status])).toEqual([
