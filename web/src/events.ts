@@ -70,9 +70,10 @@ export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Integer ids compare as numbers; anything else only by equality. */
+/** Integer ids compare as numbers; anything else only by equality. Id 0 is a session's state
+ * before any event (a state, idempotent): never a duplicate. */
 function alreadySeen(id: string | null, last: string | null): boolean {
-  if (id === null || last === null) return false;
+  if (id === null || last === null || id === "0") return false;
   if (/^\d+$/.test(id) && /^\d+$/.test(last)) return Number(id) <= Number(last);
   return id === last;
 }

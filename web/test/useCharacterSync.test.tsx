@@ -66,7 +66,8 @@ describe("useCharacterSync", () => {
     // the stream opens still shows each character's result
     const [opened] = api.requestsTo(`/api/v1/characters/sync/${SID}/events`);
     expect(opened?.headers.get("Last-Event-ID")).toBe("0");
-    await step(() => stream.send("sync-progress", progressData(0, 2), 1));
+    // before any event the stream's state carries id 0: delivered, though Last-Event-ID was 0
+    await step(() => stream.send("sync-progress", progressData(0, 2), 0));
     expect(result.current.progress).toMatchObject({ status: "processing", progressPercentage: 0 });
     // the names from the start answer are there at once, waiting
     expect(result.current.progress?.characters.map((c) => [c.name, c.status])).toEqual([
