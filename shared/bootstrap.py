@@ -38,7 +38,7 @@ from shared.services.refresh import CharacterRefresher, RosterSync
 from shared.services.snapshots import SnapshotCapture, SnapshotReader
 from shared.services.static_data import StaticDataService
 from shared.services.users import UserDirectory
-from shared.settings import Settings, get_settings
+from shared.settings import Settings, get_settings, use_settings
 
 
 def make_database(settings: Settings) -> Database:
@@ -135,11 +135,12 @@ class App:
         snapshots = (
             SnapshotCapture(client, r.snapshots) if self.settings.guild_sync_snapshots else None
         )
+        enricher = CharacterEnricher(client, snapshots)  # the profile, then its snapshots
         return Registry(
             [
-                EnrichCharacterJob(CharacterEnricher(client), r.sessions, snapshots),
+                EnrichCharacterJob(enricher, r.sessions),
                 ProfileSyncJob(self._character_sync(client), r.sessions),
-                RefreshCharacterJob(CharacterRefresher(client, r.characters, snapshots)),
+                RefreshCharacterJob(CharacterRefresher(client, r.characters, enricher)),
                 GuildRosterJob(RosterSync(client, r.characters)),
                 StaticDataJob(StaticDataService(client, r.static_data), self.settings.regions),
             ]
@@ -238,4 +239,5 @@ def set_app(app: App | None) -> App | None:
     """Replace the process-wide app (tests); returns the previous one."""
     global _app
     previous, _app = _app, app
+    use_settings(app.settings if app is not None else None)
     return previous

@@ -18,11 +18,13 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import flask
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from werkzeug.exceptions import HTTPException
 
 from shared.errors import BadRequest, GuildSyncError
 from shared.logs import bind, request_context, trace_fields
+from shared.settings import get_settings
+from shared.validation import validate
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -131,10 +133,8 @@ def endpoint(fn: Handler) -> Handler:
 
 
 def _trace(request: flask.Request) -> dict[str, object]:
-    from shared.bootstrap import get_app
-
     try:
-        project = get_app().settings.google_cloud_project
+        project = get_settings().google_cloud_project
     except GuildSyncError:
         project = None
     headers = request.headers
@@ -145,10 +145,8 @@ def _allow_origin(request: flask.Request, response: flask.Response) -> None:
     origin = request.headers.get("Origin")
     if not origin:
         return
-    from shared.bootstrap import get_app
-
     try:
-        allowed = get_app().settings.allowed_redirect_origins
+        allowed = get_settings().allowed_redirect_origins
     except GuildSyncError:
         return
     if origin.rstrip("/").lower() in (o.lower() for o in allowed):
@@ -173,19 +171,4 @@ def parse_body(request: flask.Request, model: type[M], *, allow_empty: bool = Tr
         raise BadRequest("the body's JSON is nested too deeply") from None
     if not isinstance(payload, dict):
         raise BadRequest("the body must be a JSON object")
-    try:
-        return model.model_validate(payload)
-    except ValidationError as exc:
-        raise BadRequest(describe_validation_error(exc)) from None
-
-
-def describe_validation_error(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:5]:
-        where = ".".join(str(p) for p in err["loc"]) or "body"
-        msg = err["msg"]
-        ctx = err.get("ctx") or {}
-        if isinstance(ctx.get("error"), GuildSyncError):
-            msg = str(ctx["error"])
-        parts.append(f"{where}: {msg}")
-    return "; ".join(parts)
+    return validate(model, payload)

@@ -17,7 +17,6 @@ also wants https for OAUTH_REDIRECT_URI and every allowed redirect (loopback hos
 from __future__ import annotations
 
 import base64
-import functools
 import ipaddress
 from typing import Literal
 from urllib.parse import urlsplit
@@ -28,10 +27,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared.auth.claims import PUBLISHABLE_KEY_PREFIX, SECRET_KEY_PREFIX
 from shared.auth.keys import SigningKey, parse_signing_key
 from shared.auth.tokens import AuthConfig
-from shared.blizzard.regions import DEFAULT_API_TEMPLATE as DEFAULT_API_URL
-from shared.blizzard.regions import DEFAULT_OAUTH_URL
 from shared.crypto import parse_key_ring
-from shared.errors import ConfigError, GuildSyncError
+from shared.errors import ConfigError
 
 #: The Supabase CLI's well-known local JWT secret: fine for a laptop, never for production.
 DEV_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"
@@ -54,13 +51,19 @@ JWKS_PATH = "/.well-known/jwks.json"
 PRODUCTION = "production mode (BLIZZARD_CLIENT_ID or K_SERVICE is set)"
 
 
-def _region(value: str) -> str:
-    from shared.blizzard.regions import Region
+#: Battle.net's regions as the settings name them (`shared.blizzard.regions.Region` has the
+#: same members; a test checks), and its public hosts: the defaults of BLIZZARD_API_URL and
+#: BLIZZARD_OAUTH_URL. Settings know these names, not the Battle.net package.
+REGION_NAMES = ("us", "eu", "kr", "tw", "cn")
+DEFAULT_API_URL = "https://{region}.api.blizzard.com"
+DEFAULT_OAUTH_URL = "https://oauth.battle.net"
 
-    try:
-        return Region.parse(value).value
-    except GuildSyncError as exc:
-        raise ValueError(str(exc)) from None
+
+def _region(value: str) -> str:
+    name = value.strip().lower()
+    if name not in REGION_NAMES:
+        raise ValueError(f"unknown region {value!r}; valid: {', '.join(REGION_NAMES)}")
+    return name
 
 
 class Settings(BaseSettings):
@@ -351,6 +354,21 @@ def _missing(variable: str, what: str) -> ConfigError:
     return ConfigError(message, variable=variable)
 
 
-@functools.cache
+_current: Settings | None = None
+
+
 def get_settings() -> Settings:
-    return Settings.load()
+    """The process's settings: read from the environment once, or the ones the composition
+    root put in place (`use_settings`)."""
+    global _current
+    if _current is None:
+        _current = Settings.load()
+    return _current
+
+
+def use_settings(settings: Settings | None) -> Settings | None:
+    """Put `settings` in place for the process (None: read the environment again on next
+    use); returns the previous ones."""
+    global _current
+    previous, _current = _current, settings
+    return previous

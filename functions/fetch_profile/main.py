@@ -21,17 +21,17 @@ import uuid
 
 import flask
 import functions_framework
-from pydantic import AliasChoices, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, ConfigDict, Field
 
 from shared.auth import Caller
 from shared.blizzard.regions import GameVersion
 from shared.bootstrap import App, check_settings, get_app
-from shared.errors import BadRequest
-from shared.http import describe_validation_error, endpoint, json_response, parse_body
+from shared.http import endpoint, json_response, parse_body
 from shared.routing import OWNER, USER, Routes
 from shared.services.characters import HistoryQuery
 from shared.services.preferences import SyncPreferencesUpdate
 from shared.services.users import UserSelector
+from shared.validation import validate
 
 check_settings()
 routes = Routes(mount="/functions/v1/fetch-profile")
@@ -131,10 +131,7 @@ def fetch_profile(request: flask.Request) -> flask.typing.ResponseReturnValue:
 
 
 def query_selector(request: flask.Request) -> UserSelector:
-    try:
-        return UserSelector.model_validate(request.args.to_dict())
-    except ValidationError as exc:
-        raise BadRequest(describe_validation_error(exc)) from None
+    return validate(UserSelector, request.args.to_dict())
 
 
 def _event_stream(app: App, session_id: str, user: uuid.UUID | None) -> flask.Response:

@@ -28,9 +28,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.auth import Caller
 from shared.bootstrap import check_settings, get_app
+from shared.db.queue import Queue
 from shared.http import endpoint, json_response, parse_body
 from shared.jobs.consumer import consume as drain
-from shared.jobs.queues import Queue
 from shared.jobs.worker import DEFAULT_VISIBILITY_TIMEOUT, WorkerOptions
 from shared.routing import SERVICE, Routes
 

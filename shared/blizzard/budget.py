@@ -21,9 +21,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from enum import StrEnum
 
-from shared.db.throttle import ThrottleStore
+from shared.db.throttle import BudgetClass, ThrottleStore
 from shared.errors import BudgetExhausted
 from shared.settings import Settings
 
@@ -32,11 +31,6 @@ HOLD_SECONDS = 0.25  # a claimed token is used within this or dropped
 MAX_BLOCK_SECONDS = 1.0  # the longest a thread sleeps for the budget
 MIN_WAIT = 0.005
 WINDOW_EDGE_SECONDS = 0.05  # spare tokens are dropped this close to the end of their window
-
-
-class BudgetClass(StrEnum):
-    INTERACTIVE = "interactive"
-    BULK = "bulk"
 
 
 _class: contextvars.ContextVar[BudgetClass] = contextvars.ContextVar(

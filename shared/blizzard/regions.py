@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Self
 
 from shared.errors import BadRequest
+from shared.settings import DEFAULT_API_URL, DEFAULT_OAUTH_URL
 
 
 class _ParseableEnum(StrEnum):
@@ -93,8 +94,7 @@ GAME_VERSIONS: dict[GameVersion, GameVersionInfo] = {
 
 CN_API_URL = "https://gateway.battlenet.com.cn"
 CN_OAUTH_URL = "https://oauth.battlenet.com.cn"
-DEFAULT_API_TEMPLATE = "https://{region}.api.blizzard.com"
-DEFAULT_OAUTH_URL = "https://oauth.battle.net"
+DEFAULT_API_TEMPLATE = DEFAULT_API_URL
 
 
 def namespace(kind: NamespaceKind, region: Region, game_version: GameVersion) -> str:

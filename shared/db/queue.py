@@ -9,10 +9,34 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Literal, Protocol
 
 from shared.db.base import SqlStore, iso
 from shared.db.protocol import JSON
+from shared.db.throttle import BudgetClass
+
+
+class Queue(StrEnum):
+    """The pgmq queues the SQL enqueues into, with the class of budget their work spends:
+    interactive work (a user's sync, an enrichment, a login's first sync) may use the whole
+    Battle.net budget and is claimed fairly between users; bulk work is paced."""
+
+    CHARACTER_SYNC = "character_sync"  # interactive: logins' profile syncs, users' enrichments
+    PROFILE_SYNC = "profile_sync"  # scheduled daily account syncs
+    STATIC_DATA = "static_data"  # scheduled monthly static data
+    GUILD_ROSTER = "guild_roster"  # scheduled daily rosters
+    CHARACTER_REFRESH = "character_refresh"  # scheduled stale-character refreshes
+
+    @property
+    def budget_class(self) -> BudgetClass:
+        return BudgetClass.INTERACTIVE if self is Queue.CHARACTER_SYNC else BudgetClass.BULK
+
+    @property
+    def fair(self) -> bool:
+        """Claims rotate between users (one user's flood cannot delay the others)."""
+        return self is Queue.CHARACTER_SYNC
+
 
 SettleAction = Literal["delete", "retry", "pause", "dead"]
 

@@ -4,10 +4,19 @@ token buckets per budget class (`rate_limit_take`) and the breaker's state per b
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from shared.db.base import SqlStore
 from shared.db.protocol import JSON
+
+
+class BudgetClass(StrEnum):
+    """Whose share of the Battle.net budget a request spends (`rate_limit_take`'s class):
+    users' interactive work, or scheduled bulk work (paced, capped below the window)."""
+
+    INTERACTIVE = "interactive"
+    BULK = "bulk"
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
-"""Background jobs, one room: each message type's model (`messages`), its job (the code, its
-queue, its retry rule and attempts: `enrich`, `accounts`, `scheduled`), the registry of type to
-job, the queues and their priority, and the worker that claims, runs and settles deliveries."""
+"""Background jobs, one room: each job with its message model, its code, its retry rule and
+attempts (`enrich`, `accounts`, `scheduled`), the registry of type to job, the order the queues
+are drained in, and the worker that claims, runs and settles deliveries."""
 
+from shared.db.queue import Queue
 from shared.jobs.base import Job, Outcome
-from shared.jobs.queues import PRIORITY, Queue
+from shared.jobs.queues import PRIORITY
 from shared.jobs.registry import Registry
 from shared.jobs.worker import ConsumeResult, Worker, WorkerOptions
 

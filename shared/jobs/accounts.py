@@ -4,19 +4,29 @@ since the login; a scheduled one refreshes the account's characters in bulk."""
 
 from __future__ import annotations
 
+import uuid
+from typing import Literal
+
 from shared.blizzard.regions import GameVersion
 from shared.db.queue import Delivery
 from shared.db.sessions import SessionStore
 from shared.errors import Conflict, NotFound, TooManyRequests
 from shared.jobs.base import Job, Outcome
-from shared.jobs.messages import ProfileSync
-from shared.jobs.queues import Queue
+from shared.jobs.messages import Message
 from shared.services.character_sync import CharacterSyncService
+
+
+class ProfileSync(Message):
+    """An account sync: a login's first sync (a session) or a scheduled one (bulk refreshes)."""
+
+    type: Literal["profile_sync"] = "profile_sync"
+    user_id: uuid.UUID
+    game_version: str = "retail"
+    reason: Literal["login", "scheduled"]
 
 
 class ProfileSyncJob(Job[ProfileSync]):
     message = ProfileSync
-    queue = Queue.CHARACTER_SYNC  # logins; the scheduled ones go to Queue.PROFILE_SYNC
     max_attempts = 3
 
     def __init__(self, sync: CharacterSyncService, sessions: SessionStore) -> None:

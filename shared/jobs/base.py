@@ -1,5 +1,6 @@
-"""What a job is: the message model it takes, the queue it lives in, its retry rule and its
-attempts, and the code that runs one message (thin, over a service)."""
+"""What a job is: the message model it takes (defined beside it), its retry rule and its
+attempts, and the code that runs one message (thin, over a service). The queue a message goes
+to is the SQL producer's choice (a login's profile sync is interactive, the daily one bulk)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from typing import ClassVar, Generic, TypeVar
 from shared.db.queue import Delivery
 from shared.errors import BlizzardError, DataError
 from shared.jobs.messages import Message
-from shared.jobs.queues import Queue
 
 M = TypeVar("M", bound=Message)
 
@@ -21,13 +21,12 @@ class Outcome(StrEnum):
 
 
 class Job(Generic[M]):
-    """Subclasses set `message` and `queue` and implement `handle`; `give_up` records a final
+    """Subclasses set `message` and implement `handle`; `give_up` records a final
     failure; `should_retry` is the one retry rule (transient Battle.net and database errors),
     applied until `max_attempts`. Waiting for the budget is not the job's business: the worker
     pauses the message without counting an attempt."""
 
     message: ClassVar[type[Message]]
-    queue: ClassVar[Queue]
     max_attempts: ClassVar[int] = 2
 
     def handle(self, message: M, delivery: Delivery) -> Outcome:

@@ -5,31 +5,42 @@ counts as failed."""
 
 from __future__ import annotations
 
+import uuid
+from typing import Literal
+
 from shared.blizzard.regions import GameVersion, Region
 from shared.db.queue import Delivery
 from shared.db.sessions import SessionStore
 from shared.errors import BlizzardError, BlizzardNotFound
 from shared.jobs.base import Job, Outcome
-from shared.jobs.messages import EnrichCharacter
-from shared.jobs.queues import Queue
+from shared.jobs.messages import Message
 from shared.services.enrichment import CharacterEnricher
-from shared.services.snapshots import SnapshotCapture, SnapshotTarget, parse_time
+
+
+class EnrichCharacter(Message):
+    """One character of a session: profile and media (`enrichment_message()` in SQL)."""
+
+    type: Literal["enrich_character"] = "enrich_character"
+    session_id: uuid.UUID
+    character_id: int
+    user_id: uuid.UUID
+    region: str
+    flavor: str
+    realm_slug: str
+    name: str
 
 
 class EnrichCharacterJob(Job[EnrichCharacter]):
     message = EnrichCharacter
-    queue = Queue.CHARACTER_SYNC
     max_attempts = 2  # as the seed says
 
     def __init__(
         self,
         enricher: CharacterEnricher,
         sessions: SessionStore,
-        snapshots: SnapshotCapture | None = None,
     ) -> None:
         self.enricher = enricher
         self.sessions = sessions
-        self.snapshots = snapshots
 
     def handle(self, message: EnrichCharacter, delivery: Delivery) -> Outcome:
         session_id = str(message.session_id)
@@ -53,18 +64,14 @@ class EnrichCharacterJob(Job[EnrichCharacter]):
         self.sessions.record_character_result(
             session_id, message.character_id, "completed", None, data
         )
-        if self.snapshots is not None:  # after the result: a snapshot never fails the character
-            self.snapshots.capture(
-                SnapshotTarget(
-                    message.character_id,
-                    Region.parse(message.region),
-                    GameVersion.for_flavor(message.flavor),
-                    message.realm_slug,
-                    message.name,
-                    parse_time(data.get("last_modified")),
-                    data.get("last_login_timestamp"),
-                )
-            )
+        self.enricher.capture(  # after the result: a snapshot never fails the character
+            message.character_id,
+            Region.parse(message.region),
+            GameVersion.for_flavor(message.flavor),
+            message.realm_slug,
+            message.name,
+            data,
+        )
         return Outcome.DONE
 
     def give_up(self, message: EnrichCharacter, reason: str) -> None:

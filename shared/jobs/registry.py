@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from shared.jobs.base import Job
-from shared.jobs.messages import MESSAGES, Message
+from shared.jobs.messages import Message
 
 
 class UnknownMessage(Exception):
@@ -29,7 +29,7 @@ class Registry:
         if job is None:
             raise UnknownMessage(f"unknown message type {body.get('type')!r}")
         try:
-            message = MESSAGES.validate_python(body)
+            message = job.message.model_validate(body)
         except ValidationError as exc:
             raise UnknownMessage(
                 f"malformed {body.get('type')} message: {exc.error_count()} errors"

@@ -3,18 +3,52 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Literal
+
 from shared.blizzard.regions import GameVersion, Region
 from shared.db.queue import Delivery
 from shared.jobs.base import Job, Outcome
-from shared.jobs.messages import GuildRoster, RefreshCharacter, StaticData
-from shared.jobs.queues import Queue
+from shared.jobs.messages import Message
 from shared.services.refresh import CharacterKey, CharacterRefresher, RosterSync
 from shared.services.static_data import StaticDataService
 
 
+class RefreshCharacter(Message):
+    """A conditional refresh of a known character (`refresh_message()` in SQL)."""
+
+    type: Literal["refresh_character"] = "refresh_character"
+    character_id: int
+    blizzard_id: int
+    region: str
+    flavor: str
+    realm_slug: str
+    name: str
+    last_modified: datetime | None = None
+
+
+class GuildRoster(Message):
+    """A guild's roster (`roster_message()` in SQL)."""
+
+    type: Literal["guild_roster"] = "guild_roster"
+    guild_id: int
+    region: str
+    flavor: str
+    realm_slug: str
+    slug: str
+    last_modified: datetime | None = None
+
+
+class StaticData(Message):
+    """Classes, races and realms (`enqueue_static_sync()` in SQL)."""
+
+    type: Literal["static_data"] = "static_data"
+    regions: list[str] | None = None
+    game_versions: list[str] | None = None
+
+
 class RefreshCharacterJob(Job[RefreshCharacter]):
     message = RefreshCharacter
-    queue = Queue.CHARACTER_REFRESH
     max_attempts = 3
 
     def __init__(self, refresher: CharacterRefresher) -> None:
@@ -36,7 +70,6 @@ class RefreshCharacterJob(Job[RefreshCharacter]):
 
 class GuildRosterJob(Job[GuildRoster]):
     message = GuildRoster
-    queue = Queue.GUILD_ROSTER
     max_attempts = 3
 
     def __init__(self, rosters: RosterSync) -> None:
@@ -56,7 +89,6 @@ class GuildRosterJob(Job[GuildRoster]):
 
 class StaticDataJob(Job[StaticData]):
     message = StaticData
-    queue = Queue.STATIC_DATA
     max_attempts = 5
 
     def __init__(self, service: StaticDataService, default_regions: list[str]) -> None:

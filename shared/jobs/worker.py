@@ -31,12 +31,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.blizzard.breaker import Breaker, NoBreaker
-from shared.blizzard.budget import BudgetClass, spending
+from shared.blizzard.budget import spending
 from shared.blizzard.scope import submit
-from shared.db.queue import Delivery, QueueStore
+from shared.db.queue import Delivery, Queue, QueueStore
+from shared.db.throttle import BudgetClass
 from shared.errors import BlizzardRateLimited, GuildSyncError, WaitForBattlenet
 from shared.jobs.base import Outcome
-from shared.jobs.queues import PRIORITY, Queue
+from shared.jobs.queues import PRIORITY
 from shared.jobs.registry import Registry, UnknownMessage
 from shared.logs import bind
 

@@ -23,6 +23,7 @@ from shared.blizzard.regions import GameVersion, Region
 from shared.crypto import TokenCipher
 from shared.db.characters import CharacterStore
 from shared.db.limits import LimitStore
+from shared.db.queue import Queue
 from shared.db.sessions import SessionStore
 from shared.db.users import UserStore
 from shared.errors import (
@@ -34,7 +35,6 @@ from shared.errors import (
     TokenDecryptionError,
     TooManyRequests,
 )
-from shared.jobs.queues import Queue
 from shared.settings import Settings
 
 QUOTA_WINDOW_S = 3600  # the quotas' rolling window: an hour

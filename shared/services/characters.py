@@ -14,11 +14,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.db.characters import CharacterStore
-from shared.errors import BadRequest, NotFound
-from shared.http import describe_validation_error
+from shared.errors import NotFound
+from shared.validation import validate
 
 DEFAULT_HISTORY_LIMIT = 100
 MAX_HISTORY_LIMIT = 500
@@ -45,10 +45,7 @@ class HistoryQuery(BaseModel):
 
     @classmethod
     def parse(cls, args: dict[str, str]) -> HistoryQuery:
-        try:
-            return cls.model_validate(args)
-        except ValidationError as exc:
-            raise BadRequest(describe_validation_error(exc)) from None
+        return validate(cls, args)
 
 
 def realm_groups(characters: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -1,7 +1,9 @@
 """Enrichment of one character with the app token: the character profile (guild, item levels,
-last login) and its media (avatar and the other assets by key), as the data the SQL writes.
-A media failure leaves media out (the character is saved without it). The job that runs it for
-a session, with the seed's error table, is `shared.jobs.enrich`."""
+last login) and its media (avatar and the other assets by key), as the data the SQL writes, and
+after it is recorded, its gear and talent snapshots (`capture`). A media failure leaves media
+out (the character is saved without it); a snapshot failure never fails the character. Used by
+the session's job (`shared.jobs.enrich`, with the seed's error table) and by the scheduled
+refresh of a modified profile (`shared.services.refresh`)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from shared.blizzard.client import BlizzardClient
 from shared.blizzard.models import CharacterProfile, ref_id, ref_name, type_of
 from shared.blizzard.regions import GameVersion, Region
 from shared.errors import BlizzardError
+from shared.services.snapshots import SnapshotCapture, SnapshotTarget, parse_time
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +66,34 @@ def profile_data(
 
 
 class CharacterEnricher:
-    def __init__(self, client: BlizzardClient) -> None:
+    def __init__(self, client: BlizzardClient, snapshots: SnapshotCapture | None = None) -> None:
         self.client = client
+        self.snapshots = snapshots  # None: snapshots are off (GUILD_SYNC_SNAPSHOTS=off)
+
+    def capture(
+        self,
+        character_id: int,
+        region: Region,
+        version: GameVersion,
+        realm_slug: str,
+        name: str,
+        data: dict[str, Any],
+    ) -> None:
+        """After a fetched profile is recorded: its gear and talent snapshots (when the
+        character played lately and the profile moved; see SnapshotCapture)."""
+        if self.snapshots is None:
+            return
+        self.snapshots.capture(
+            SnapshotTarget(
+                character_id,
+                region,
+                version,
+                realm_slug,
+                name,
+                parse_time(data.get("last_modified")),
+                data.get("last_login_timestamp"),
+            )
+        )
 
     def fetch(
         self, region: Region, version: GameVersion, realm_slug: str, name: str

@@ -32,9 +32,9 @@ from shared.blizzard.client import BlizzardClient
 from shared.blizzard.regions import Region
 from shared.crypto import TokenCipher
 from shared.db.limits import LimitStore
+from shared.db.queue import Queue
 from shared.db.users import BrowserMismatch, UserStore
 from shared.errors import BadRequest, BlizzardHTTPError, TooManyRequests
-from shared.jobs.queues import Queue
 from shared.settings import Settings
 from shared.urls import split_url
 

@@ -22,7 +22,6 @@ from shared.blizzard.regions import GameVersion, Region
 from shared.db.characters import CharacterStore
 from shared.errors import BlizzardNotFound
 from shared.services.enrichment import CharacterEnricher
-from shared.services.snapshots import SnapshotCapture, SnapshotTarget
 
 RefreshResult = Literal["modified", "not_modified", "archived", "not_indexed"]
 RosterResult = Literal["applied", "not_modified", "not_found"]
@@ -46,12 +45,11 @@ class CharacterRefresher:
         self,
         client: BlizzardClient,
         characters: CharacterStore,
-        snapshots: SnapshotCapture | None = None,
+        enricher: CharacterEnricher,
     ) -> None:
         self.client = client
         self.characters = characters
-        self.enricher = CharacterEnricher(client)
-        self.snapshots = snapshots
+        self.enricher = enricher
 
     def refresh(self, key: CharacterKey) -> RefreshResult:
         path = {"realm": key.realm_slug, "name": key.name}
@@ -74,18 +72,10 @@ class CharacterRefresher:
             profile, fetched.last_modified, key.region, key.version, path
         )
         self.characters.record_character_refresh(key.character_id, "modified", data)
-        if self.snapshots is not None:  # only a modified profile: never on 304
-            self.snapshots.capture(
-                SnapshotTarget(
-                    key.character_id,
-                    key.region,
-                    key.version,
-                    key.realm_slug,
-                    key.name,
-                    fetched.last_modified,
-                    profile.last_login_timestamp,
-                )
-            )
+        # only a modified profile: never on 304
+        self.enricher.capture(
+            key.character_id, key.region, key.version, key.realm_slug, key.name, data
+        )
         return "modified"
 
     def _record(

@@ -47,6 +47,9 @@ class StubEnricher:
         self.answers = answers
         self.calls: list[str] = []
 
+    def capture(self, character_id: int, *target: Any) -> None:
+        """Snapshots: none here (the snapshot tests drive SnapshotCapture itself)."""
+
     def fetch(self, region: Any, version: Any, realm_slug: str, name: str) -> dict[str, Any]:
         self.calls.append(name)
         answer = self.answers.get(name, {"level": 70})

@@ -11,7 +11,7 @@ from shared.bootstrap import App
 from shared.db.psycopg_adapter import PsycopgDatabase
 from shared.db.queue import Delivery
 from shared.jobs import Job, Outcome, Registry, Worker, WorkerOptions
-from shared.jobs.messages import StaticData
+from shared.jobs.scheduled import StaticData
 from tests.functions.conftest import FakeBattleNet, sample_json
 from tests.integration.helpers import char, login, start
 from tests.integration.helpers import sql as rows

@@ -1,5 +1,6 @@
 """Every SQL producer of a queued message writes exactly the shape of its job's model
-(`shared/jobs/messages.py`, extra fields forbidden), and job bodies cannot enqueue twice."""
+(defined beside its job in `shared/jobs/`, extra fields forbidden), and job bodies cannot enqueue
+twice."""
 
 from __future__ import annotations
 
@@ -10,19 +11,21 @@ import psycopg
 
 from shared.db.psycopg_adapter import PsycopgDatabase
 from shared.db.repositories import Repositories
-from shared.jobs.messages import (
-    MESSAGES,
-    EnrichCharacter,
-    GuildRoster,
-    ProfileSync,
-    RefreshCharacter,
-    StaticData,
-)
+from shared.jobs.accounts import ProfileSync
+from shared.jobs.enrich import EnrichCharacter
+from shared.jobs.messages import Message
+from shared.jobs.scheduled import GuildRoster, RefreshCharacter, StaticData
 from tests.integration.helpers import char, claim, login, sql, start
+
+MODELS: dict[str, type[Message]] = {
+    model.model_fields["type"].default: model
+    for model in (EnrichCharacter, ProfileSync, RefreshCharacter, GuildRoster, StaticData)
+}
 
 
 def messages(db: PsycopgDatabase, queue: str) -> list[Any]:
-    return [MESSAGES.validate_python(d.message) for d in claim(db, queue, 100)]
+    """The queue's messages, each parsed by the model its `type` names (extra fields fail)."""
+    return [MODELS[d.message["type"]].model_validate(d.message) for d in claim(db, queue, 100)]
 
 
 def test_every_producer_matches_its_model(db: PsycopgDatabase) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from shared.blizzard.budget import BudgetClass, BudgetLimits, PostgresBudget, spending
-from shared.db.throttle import BudgetAnswer
+from shared.blizzard.budget import BudgetLimits, PostgresBudget, spending
+from shared.db.throttle import BudgetAnswer, BudgetClass
 from shared.errors import BudgetExhausted
 from tests.fakes import FakeClock, Fakes
 

@@ -15,8 +15,8 @@ from pytest_httpx import HTTPXMock
 from shared.blizzard.client import BlizzardClient
 from shared.blizzard.regions import GameVersion
 from shared.crypto import TokenCipher
+from shared.db.queue import Queue
 from shared.errors import NotFound, ReloginRequired, SyncAlreadyRunning, TooManyRequests
-from shared.jobs.queues import Queue
 from shared.services.character_sync import CharacterSyncService, UserQuotas
 from tests.fakes import Fakes
 from tests.fakes.battlenet import api, sample_json

@@ -15,8 +15,7 @@ from shared.blizzard.regions import GameVersion, Region
 from shared.db.queue import Delivery
 from shared.errors import BlizzardServerError
 from shared.jobs.base import Outcome
-from shared.jobs.enrich import EnrichCharacterJob
-from shared.jobs.messages import EnrichCharacter
+from shared.jobs.enrich import EnrichCharacter, EnrichCharacterJob
 from shared.services.enrichment import CharacterEnricher
 from tests.fakes import Fakes
 from tests.fakes.battlenet import add_token, api, sample, sample_json

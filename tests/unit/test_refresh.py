@@ -11,6 +11,7 @@ from pytest_httpx import HTTPXMock
 
 from shared.blizzard.client import BlizzardClient
 from shared.blizzard.regions import GameVersion, Region
+from shared.services.enrichment import CharacterEnricher
 from shared.services.refresh import CharacterKey, CharacterRefresher, RosterSync
 from tests.fakes import Fakes
 from tests.fakes.battlenet import add_token, api, sample, sample_json
@@ -22,6 +23,10 @@ STATUS = api("/profile/wow/character/norgannon/drinian/status")
 ROSTER = api("/data/wow/guild/deathwing/enigma/roster")
 SEEN = datetime(2026, 11, 30, 12, tzinfo=UTC)
 MODIFIED = {"Last-Modified": "Tue, 01 Dec 2026 08:00:00 GMT"}
+
+
+def refresher_of(client: BlizzardClient, fakes: Fakes) -> CharacterRefresher:
+    return CharacterRefresher(client, fakes.characters, CharacterEnricher(client))
 
 
 def known(fakes: Fakes, blizzard_id: int = 107811065) -> CharacterKey:
@@ -37,7 +42,7 @@ def test_a_304_records_not_modified_and_asks_nothing_more(
 ) -> None:
     add_token(httpx_mock)
     httpx_mock.add_response(url=PROFILE, status_code=304)
-    result = CharacterRefresher(client, fakes.characters).refresh(known(fakes))
+    result = refresher_of(client, fakes).refresh(known(fakes))
     assert result == "not_modified"
     [request] = httpx_mock.get_requests(url=PROFILE)
     assert request.headers["If-Modified-Since"] == "Mon, 30 Nov 2026 12:00:00 GMT"
@@ -55,7 +60,7 @@ def test_a_modified_profile_is_applied_with_media_guild_and_history(
         url=PROFILE, content=sample("character_profile_summary.json"), headers=MODIFIED
     )
     httpx_mock.add_response(url=MEDIA, content=sample("character_media.json"))
-    assert CharacterRefresher(client, fakes.characters).refresh(known(fakes)) == "modified"
+    assert refresher_of(client, fakes).refresh(known(fakes)) == "modified"
     c = fakes.db.characters[5]
     profile = sample_json("character_profile_summary.json")
     assert c.level == profile["level"] and c.equipped_item_level == profile["equipped_item_level"]
@@ -72,7 +77,7 @@ def test_a_media_failure_keeps_the_profile(
     add_token(httpx_mock)
     httpx_mock.add_response(url=PROFILE, content=sample("character_profile_summary.json"))
     httpx_mock.add_response(url=MEDIA, status_code=404, json={"code": 404})
-    refresher = CharacterRefresher(client.with_attempts(1), fakes.characters)
+    refresher = refresher_of(client.with_attempts(1), fakes)
     assert refresher.refresh(known(fakes)) == "modified"
     assert fakes.db.characters[5].avatar_url is None and fakes.db.characters[5].level != 50
 
@@ -82,7 +87,7 @@ def test_another_id_behind_the_name_archives(
 ) -> None:
     add_token(httpx_mock)
     httpx_mock.add_response(url=PROFILE, content=sample("character_profile_summary.json"))
-    assert CharacterRefresher(client, fakes.characters).refresh(known(fakes, 1)) == "archived"
+    assert refresher_of(client, fakes).refresh(known(fakes, 1)) == "archived"
     assert fakes.db.characters[5].is_active is False
     assert [h["field"] for h in fakes.db.history] == ["active"]
 
@@ -91,7 +96,7 @@ def test_a_404_is_checked_against_the_status(
     client: BlizzardClient, fakes: Fakes, httpx_mock: HTTPXMock
 ) -> None:
     add_token(httpx_mock)
-    refresher = CharacterRefresher(client, fakes.characters)
+    refresher = refresher_of(client, fakes)
     httpx_mock.add_response(url=PROFILE, status_code=404, json={"code": 404})
     httpx_mock.add_response(url=STATUS, content=sample("character_status.json"))
     assert refresher.refresh(known(fakes)) == "not_indexed"  # valid, not indexed yet

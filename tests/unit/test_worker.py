@@ -9,14 +9,15 @@ from typing import Any
 
 import pytest
 
-from shared.blizzard.budget import BudgetClass, current_class
+from shared.blizzard.budget import current_class
 from shared.db.queue import Delivery
+from shared.db.throttle import BudgetClass
 from shared.errors import BlizzardNotFound, BlizzardServerError, BudgetExhausted
 from shared.jobs import Job, Outcome, Registry, Worker, WorkerOptions
 from shared.jobs.accounts import ProfileSyncJob
 from shared.jobs.consumer import pgmq_problem
 from shared.jobs.enrich import EnrichCharacterJob
-from shared.jobs.messages import StaticData
+from shared.jobs.scheduled import StaticData
 from tests.fakes import FakeClock, Fakes
 from tests.fakes.battlenet import StubEnricher
 
