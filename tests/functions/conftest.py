@@ -147,3 +147,26 @@ def battlenet(httpx_mock: HTTPXMock) -> FakeBattleNet:
 
 
 __all__ = ["TEST_API", "TEST_OAUTH", "function_client", "user_headers"]
+
+
+def parse(text: str) -> list[dict[str, Any]]:
+    out = []
+    for block in text.split("\n\n"):
+        fields = dict(
+            line.split(": ", 1) for line in block.splitlines() if line and not line.startswith(":")
+        )
+        if fields:
+            out.append({**fields, "data": json.loads(fields["data"])})
+    return out
+
+
+def first_event(client: FlaskClient, url: str, headers: dict[str, str]) -> dict[str, Any]:
+    """The opening event of a stream that stays open: read one chunk, then hang up."""
+    response = client.get(url, headers=headers, buffered=False)
+    assert response.status_code == 200
+    try:
+        chunk = next(iter(response.response))
+    finally:
+        response.close()
+    text = chunk.decode() if isinstance(chunk, bytes) else chunk
+    return parse(text)[0]

@@ -3,7 +3,6 @@ every event, Last-Event-ID resume without loss or repeat, a bad header answered 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
@@ -14,8 +13,10 @@ from shared.bootstrap import App
 from shared.db.psycopg_adapter import PsycopgDatabase
 from tests.functions.conftest import (
     FakeBattleNet,
+    first_event,
     function_client,
     make_user,
+    parse,
     sample_json,
     user_headers,
 )
@@ -40,29 +41,6 @@ def profiles(battlenet: FakeBattleNet) -> FakeBattleNet:
     )
     battlenet.route(r"/character-media$", lambda r: httpx.Response(200, json=media))
     return battlenet
-
-
-def parse(text: str) -> list[dict[str, Any]]:
-    out = []
-    for block in text.split("\n\n"):
-        fields = dict(
-            line.split(": ", 1) for line in block.splitlines() if line and not line.startswith(":")
-        )
-        if fields:
-            out.append({**fields, "data": json.loads(fields["data"])})
-    return out
-
-
-def first_event(client: FlaskClient, url: str, headers: dict[str, str]) -> dict[str, Any]:
-    """The opening event of a stream that stays open: read one chunk, then hang up."""
-    response = client.get(url, headers=headers, buffered=False)
-    assert response.status_code == 200
-    try:
-        chunk = next(iter(response.response))
-    finally:
-        response.close()
-    text = chunk.decode() if isinstance(chunk, bytes) else chunk
-    return parse(text)[0]
 
 
 def read_events(client: FlaskClient, url: str, headers: dict[str, str]) -> list[dict[str, Any]]:

@@ -21,13 +21,14 @@ from shared.db.psycopg_adapter import PsycopgDatabase
 from tests.conftest import make_settings
 from tests.functions.conftest import (
     FakeBattleNet,
+    first_event,
     function_client,
     make_user,
+    parse,
     sample_json,
     service_headers_for,
     user_headers,
 )
-from tests.functions.test_event_stream import first_event, parse
 
 SYNC = "/api/v1/characters/sync"
 LOGIN = "/functions/v1/oauth-flow/login"

@@ -5,13 +5,27 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 
 from shared.blizzard import models as m
 from shared.services.snapshots import equipment_content, talents_content
-from tests.unit.test_emulator import FakeClock, api, app_token, char_path, client, clock, js, sleeps
+from tests.fakes.emulator import FakeClock, api, app_token, char_path, emulator_client, js
 
-__all__ = ["client", "clock", "sleeps"]  # the emulator fixtures, shared
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def client(clock: FakeClock, sleeps: list[float]) -> FlaskClient:
+    return emulator_client(clock, sleeps)
 
 
 def character_path(client: FlaskClient, n: int = 1) -> tuple[str, dict[str, Any]]:
