@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from devtools.bench.common import sql
+from devtools.bench.common import Report, Run, sql
 from devtools.bench.load import seed_characters
 from devtools.bench.sync import characters
 from devtools.client import StackClient
@@ -58,7 +58,7 @@ def _timed_sync(client: StackClient, token: str) -> tuple[float, dict[str, Any]]
     return time.monotonic() - started, final
 
 
-def run(stack: Stack, client: StackClient) -> dict[str, Any]:
+def measure(stack: Stack, client: StackClient) -> dict[str, Any]:
     client.admin("POST", "/config", {"latency_ms": 20, "rate_limit": 100})
     client.admin(
         "PUT", f"/accounts/{USER_ACCOUNT}", {"characters": characters("Busy", 50, 9_300_000)}
@@ -119,3 +119,52 @@ def fresh_per_day(requests_per_refresh: float, budget_per_hour: int = 36_000) ->
         "active (every 6 h)": int(per_day / (4 * requests_per_refresh)),
         "dormant (weekly)": int(per_day / (requests_per_refresh / 7)),
     }
+
+
+def report(run: Run) -> list[Report]:
+    """The budget under a backlog; then characters kept fresh per day from the economy
+    scenario's measured cost of an unchanged refresh (measured here when it did not run)."""
+    b = measure(run.stack, run.api)
+    if "economy" not in run.found:
+        from devtools.bench.common import reset
+        from devtools.bench.load import economy
+
+        reset(run.stack, run.api)
+        run.found["economy"] = economy(run.stack, run.api)
+    e = run.found["economy"]
+    unchanged = (e["requests"] - 1) / 20  # the account call aside
+    rows = []
+    for label, per_refresh in (("unchanged (304)", unchanged), ("changed", 2.0)):
+        rows += [
+            (f"{label}, {per_refresh:.2f} req/refresh: {kind}", f"{n:,}")
+            for kind, n in fresh_per_day(per_refresh).items()
+        ]
+    return [
+        Report(
+            f"budget: {b['backlog']:,} queued refreshes + a user's 50-character sync, window "
+            f"{WINDOW} s of {BUDGET} requests, reserve {RESERVE:.0%}",
+            ("", "busy (backlog)", "idle", "ratio"),
+            [
+                (
+                    "sync: POST to sync-complete (s)",
+                    f"{b['busy_s']:.2f}",
+                    f"{b['idle_s']:.2f}",
+                    f"{b['busy_s'] / b['idle_s']:.2f}x",
+                ),
+                (
+                    "requests per window (5 windows)",
+                    " ".join(str(n) for n in b["per_window"]),
+                    "",
+                    "",
+                ),
+                ("busiest window / budget", f"{b['max_window']}/{BUDGET}", "", ""),
+                ("bulk used / bulk share of budget", f"{b['bulk_share']:.0%}", "", ""),
+                ("refreshes done in the run", f"{b['refreshed']:,}", "", ""),
+            ],
+        ),
+        Report(
+            "characters one client id keeps fresh per day (36,000/h, 80 % for bulk)",
+            ("", "characters"),
+            rows,
+        ),
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -82,3 +83,30 @@ def table(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> N
                 for i, (c, w) in enumerate(zip(row, widths, strict=True))
             )
         )
+
+
+@dataclass
+class Report:
+    """One table of a scenario's numbers, measured side by side in the run."""
+
+    title: str
+    header: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+
+    def print(self) -> None:
+        table(self.title, self.header, self.rows)
+
+
+@dataclass
+class Run:
+    """What the scenarios of one `make bench` share: the stack, its client (None for the
+    scenarios of the database alone) and the results later scenarios build on."""
+
+    stack: Stack
+    client: StackClient | None = None
+    found: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def api(self) -> StackClient:
+        assert self.client is not None, "this scenario needs the gateway and the emulator"
+        return self.client

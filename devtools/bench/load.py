@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from devtools.bench.common import settings_for, sql, wait_for_empty
+from devtools.bench.common import Report, Run, settings_for, sql, wait_for_empty
 from devtools.bench.sync import characters
 from devtools.client import StackClient
 from devtools.stack import Stack
@@ -111,3 +111,48 @@ def economy(stack: Stack, client: StackClient) -> dict[str, float]:
         "not_modified": stats["not_modified"],
         "seed": 1 + 2 * 20,
     }
+
+
+def throughput_report(run: Run) -> list[Report]:
+    t = throughput(run.stack, run.api)
+    return [
+        Report(
+            f"throughput: 2 consumers, {t['refreshes']:.0f} refreshes, latency 100 ms, limit 100/s",
+            ("", "Guild Sync", "sequential (seed)", "ratio"),
+            [
+                (
+                    "requests per second",
+                    f"{t['rps']:.1f}",
+                    f"{t['seq_rps']:.1f}",
+                    f"{t['rps'] / t['seq_rps']:.1f}x",
+                ),
+                (
+                    "time to drain (s)",
+                    f"{t['seconds']:.1f}",
+                    f"{t['seq_seconds']:.1f} (est.)",
+                    f"{t['seq_seconds'] / t['seconds']:.1f}x",
+                ),
+                ("429s seen", f"{t['rate_limited']:.0f}", "", ""),
+                ("busiest second at Battle.net", f"{t['max_per_second']:.0f}", "", ""),
+            ],
+        )
+    ]
+
+
+def economy_report(run: Run) -> list[Report]:
+    e = run.found["economy"] = economy(run.stack, run.api)
+    return [
+        Report(
+            "request economy: daily refresh of 20 unchanged characters",
+            ("", "Guild Sync", "seed (1 + 2 x 20)", "ratio"),
+            [
+                (
+                    "Battle.net requests",
+                    f"{e['requests']:.0f}",
+                    f"{e['seed']:.0f}",
+                    f"{e['seed'] / e['requests']:.2f}x",
+                ),
+                ("answered 304", f"{e['not_modified']:.0f}", "0", ""),
+            ],
+        )
+    ]

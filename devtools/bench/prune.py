@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
+from devtools.bench.common import Report, Run, sql
 from devtools.stack import Stack
 
 GUILDS = 50
@@ -58,7 +59,7 @@ update guilds set roster_synced_at = %(t)s, updated_at = %(t)s where name like '
 """
 
 
-def run(stack: Stack) -> dict[str, object]:
+def measure(stack: Stack) -> dict[str, object]:
     """The simulation; the table's size every 30 days and the prune's time."""
     samples: list[tuple[int, int, int, int]] = []  # day, characters, MB x 100, history rows
     prune_ms: list[float] = []
@@ -103,3 +104,31 @@ def run(stack: Stack) -> dict[str, object]:
         "users_kept": users_kept,
         "guilds": guilds,
     }
+
+
+def report(run: Run) -> list[Report]:
+    sql(run.stack, "truncate users, characters, guilds, prune_runs cascade")
+    p = measure(run.stack)
+    samples = p["samples"]
+    assert isinstance(samples, list)
+    return [
+        Report(
+            f"growth: {GUILDS} guilds of {MEMBERS}, {CHURN_PER_DAY} member per guild replaced "
+            f"daily for {DAYS} days, prune after {AFTER_DAYS} days",
+            ("day", "characters", "table MB", "history rows"),
+            [(str(d), f"{n:,}", f"{mb / 100:.2f}", f"{h:,}") for d, n, mb, h in samples],
+        ),
+        Report(
+            "growth: the prune",
+            ("", "value"),
+            [
+                ("characters without pruning", f"{p['without_prune']:,}"),
+                ("characters pruned in the year", f"{p['removed']:,}"),
+                ("users' characters kept", f"{p['users_kept']:,}"),
+                ("guilds left", f"{p['guilds']:,}"),
+                ("prune per day: median (ms)", f"{p['prune_median_ms']:.1f}"),
+                ("prune per day: max (ms)", f"{p['prune_max_ms']:.1f}"),
+                ("simulation time (s)", f"{p['seconds']:.1f}"),
+            ],
+        ),
+    ]

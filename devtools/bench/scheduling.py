@@ -8,7 +8,7 @@ from pathlib import Path
 
 import psycopg
 
-from devtools.bench.common import sql, wait_for_empty
+from devtools.bench.common import Report, Run, sql, wait_for_empty
 from devtools.client import StackClient
 from devtools.stack import Stack
 
@@ -90,3 +90,28 @@ def consume_overhead(stack: Stack, client: StackClient) -> dict[str, float]:
         "ms_per_message": seconds * 1000 / MESSAGES,
         "per_second": MESSAGES / seconds,
     }
+
+
+def report(run: Run) -> list[Report]:
+    from devtools.bench.load import seed_characters
+
+    s = enqueue_users(run.stack)
+    seed_characters(run.stack, run.api)
+    c = consume_overhead(run.stack, run.api)
+    return [
+        Report(
+            "scheduling cost",
+            ("", "value"),
+            [
+                ("daily job: users enqueued", f"{s['queued']:.0f}"),
+                ("daily job: time (s)", f"{s['seconds']:.2f}"),
+                ("daily job: backend peak RSS (MB)", f"{s['peak_rss_mb']:.0f}"),
+                ("daily job: backend RSS growth (MB)", f"{s['rss_growth_mb']:.0f}"),
+                ("daily job: queue size on disk (MB)", f"{s['queue_mb']:.0f}"),
+                ("consumer: messages claimed and recorded", f"{c['messages']:.0f}"),
+                ("consumer: time (s)", f"{c['seconds']:.1f}"),
+                ("consumer: overhead per character (ms)", f"{c['ms_per_message']:.2f}"),
+                ("consumer: messages per second", f"{c['per_second']:.0f}"),
+            ],
+        )
+    ]

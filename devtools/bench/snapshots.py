@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from devtools.bench.common import sql, wait_for_empty
+from devtools.bench.common import Report, Run, sql, wait_for_empty
 from devtools.bench.sync import characters
 from devtools.client import StackClient
 from devtools.stack import Stack
@@ -78,10 +78,42 @@ def _scenario(stack: Stack, client: StackClient, mode: str, first_id: int) -> di
     }
 
 
-def run(stack: Stack, client: StackClient) -> dict[str, dict[str, float]]:
+def measure(stack: Stack, client: StackClient) -> dict[str, dict[str, float]]:
     client.admin("POST", "/config", {"latency_ms": 0})
     return {
         "on": _scenario(stack, client, "on", 7_100_000),
         "off": _scenario(stack, client, "off", 7_200_000),
         "seed": {"requests": 1 + 2 * CHARACTERS},
     }
+
+
+def report(run: Run) -> list[Report]:
+    n = measure(run.stack, run.api)
+    on, off, seed = n["on"], n["off"], n["seed"]
+    return [
+        Report(
+            "snapshots: daily refresh of 20 characters, 5 changed (gear)",
+            ("", "snapshots on", "snapshots off", "seed (1 + 2 x 20)"),
+            [
+                (
+                    "Battle.net requests",
+                    f"{on['requests']:.0f}",
+                    f"{off['requests']:.0f}",
+                    f"{seed['requests']:.0f}",
+                ),
+                ("answered 304", f"{on['not_modified']:.0f}", f"{off['not_modified']:.0f}", ""),
+                (
+                    "equipment + specializations requests",
+                    f"{on['equipment'] + on['specializations']:.0f}",
+                    f"{off['equipment'] + off['specializations']:.0f}",
+                    "",
+                ),
+                (
+                    "snapshots stored (first sync + refresh)",
+                    f"{on['snapshots_stored']:.0f}",
+                    f"{off['snapshots_stored']:.0f}",
+                    "",
+                ),
+            ],
+        )
+    ]

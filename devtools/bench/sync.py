@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from devtools.bench.common import settings_for, sql
+from devtools.bench.common import Report, Run, settings_for, sql
 from devtools.client import StackClient
 from devtools.stack import Stack
 from shared.blizzard import endpoints as ep
@@ -66,7 +66,7 @@ def follow(stack: Stack, client: StackClient, session_id: str, token: str) -> No
     worker.join(timeout=60)
 
 
-def run(stack: Stack, client: StackClient) -> dict[str, float]:
+def measure(stack: Stack, client: StackClient) -> dict[str, float]:
     client.admin("POST", "/config", {"latency_ms": 100, "rate_limit": 100})
     client.admin(
         "PUT", f"/accounts/{BENCH_ACCOUNT}", {"characters": characters("Para", 50, 9_000_000)}
@@ -110,3 +110,27 @@ def run(stack: Stack, client: StackClient) -> dict[str, float]:
         "sequential_s": sequential_s,
         "sequential_requests": sequential_requests,
     }
+
+
+def report(run: Run) -> list[Report]:
+    r = measure(run.stack, run.api)
+    return [
+        Report(
+            "character sync: 50 characters, emulator latency 100 ms",
+            ("", "Guild Sync", "sequential (seed)", "ratio"),
+            [
+                (
+                    "POST to sync-complete (s)",
+                    f"{r['parallel_s']:.2f}",
+                    f"{r['sequential_s']:.2f}",
+                    f"{r['sequential_s'] / r['parallel_s']:.1f}x",
+                ),
+                (
+                    "Battle.net requests",
+                    f"{r['parallel_requests']:.0f}",
+                    f"{r['sequential_requests']:.0f}",
+                    "",
+                ),
+            ],
+        )
+    ]
