@@ -57,14 +57,28 @@ alter table public.queue_consumer_calls enable row level security;
 revoke all on public.queue_consumer_calls from anon, authenticated;
 grant select, insert, delete on public.queue_consumer_calls to service_role;
 
+-- The consumer's URL and key from Vault (null where Vault or a secret is missing).
+create or replace function public.queue_consumer_target(out url text, out key text)
+language plpgsql stable security definer set search_path = public, pg_temp as $$
+begin
+  if to_regclass('vault.decrypted_secrets') is null then
+    return;
+  end if;
+  select nullif(max(decrypted_secret) filter (where name = 'guild_sync_functions_url'), ''),
+         nullif(max(decrypted_secret) filter (where name = 'guild_sync_service_role_key'), '')
+  into url, key
+  from vault.decrypted_secrets
+  where name in ('guild_sync_functions_url', 'guild_sync_service_role_key');
+end
+$$;
+
 -- What stops the pg_net consumer call, or null when nothing does: pg_net, Vault, or either of
 -- the two secrets missing.
 create or replace function public.queue_consumer_call_blocker()
 returns text
 language plpgsql stable security definer set search_path = public, pg_temp as $$
 declare
-  v_url text;
-  v_key text;
+  t record;
 begin
   if to_regprocedure('net.http_post(text,jsonb,jsonb,jsonb,integer)') is null then
     return 'pg_net is not installed: enable the pg_net extension (Database, Extensions)';
@@ -72,15 +86,11 @@ begin
   if to_regclass('vault.decrypted_secrets') is null then
     return 'Supabase Vault is not available (vault.decrypted_secrets is missing)';
   end if;
-  select max(decrypted_secret) filter (where name = 'guild_sync_functions_url'),
-         max(decrypted_secret) filter (where name = 'guild_sync_service_role_key')
-  into v_url, v_key
-  from vault.decrypted_secrets
-  where name in ('guild_sync_functions_url', 'guild_sync_service_role_key');
-  if nullif(v_url, '') is null then
+  t := queue_consumer_target();
+  if t.url is null then
     return 'the Vault secret guild_sync_functions_url is missing or empty';
   end if;
-  if nullif(v_key, '') is null then
+  if t.key is null then
     return 'the Vault secret guild_sync_service_role_key is missing or empty';
   end if;
   return null;
@@ -96,29 +106,24 @@ create or replace function public.post_to_queue_consumer(
 ) returns bigint
 language plpgsql security definer set search_path = public, pg_temp as $$
 declare
-  v_url text;
-  v_key text;
+  t record;
   v_id bigint;
 begin
   if queue_consumer_call_blocker() is not null then
     return null;
   end if;
-  select max(decrypted_secret) filter (where name = 'guild_sync_functions_url'),
-         max(decrypted_secret) filter (where name = 'guild_sync_service_role_key')
-  into v_url, v_key
-  from vault.decrypted_secrets
-  where name in ('guild_sync_functions_url', 'guild_sync_service_role_key');
+  t := queue_consumer_target();
   -- pg_net is an optional extension, so the call is dynamic SQL: plpgsql_check cannot see
   -- net.http_post where pg_net is not enabled, and checks the rest of the function.
   perform 'PRAGMA:DISABLE:CHECK';
   execute 'select net.http_post(url := $1, body := $2, params := $3, headers := $4, '
           'timeout_milliseconds := $5)'
     into v_id
-    using rtrim(v_url, '/') || '/queue-consumer',
+    using rtrim(t.url, '/') || '/queue-consumer',
           jsonb_build_object('maxMessages', p_max_messages, 'maxSeconds', p_max_seconds,
                              'idleSeconds', 10),
           '{}'::jsonb,
-          jsonb_build_object('Authorization', 'Bearer ' || v_key,
+          jsonb_build_object('Authorization', 'Bearer ' || t.key,
                              'Content-Type', 'application/json'),
           (p_max_seconds + 10) * 1000;
   perform 'PRAGMA:ENABLE:CHECK';
@@ -199,6 +204,7 @@ $$;
 select public.grant_to_service_role_only(
   'pgmq_version()',
   'queue_consumer_report(boolean,text,text)',
+  'queue_consumer_target()',
   'queue_consumer_call_blocker()',
   'post_to_queue_consumer(integer,integer)',
   'invoke_queue_consumer()',

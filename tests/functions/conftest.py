@@ -37,14 +37,20 @@ def consumer() -> FlaskClient:
     return function_client("queue_consumer")
 
 
+def running_app(db: PsycopgDatabase, **overrides: Any) -> Iterator[App]:
+    """The process's app for a test, on production-like settings with `overrides`."""
+    application = bootstrap(make_settings(database_url=db.dsn, **overrides), db=db)
+    previous = set_app(application)
+    try:
+        yield application
+    finally:
+        application.blizzard.http.close()
+        set_app(previous)
+
+
 @pytest.fixture
 def app(db: PsycopgDatabase) -> Iterator[App]:
-    settings = make_settings(database_url=db.dsn)
-    application = bootstrap(settings, db=db)
-    previous = set_app(application)
-    yield application
-    application.blizzard.http.close()
-    set_app(previous)
+    yield from running_app(db)
 
 
 @pytest.fixture

@@ -16,15 +16,15 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from shared.bootstrap import App, bootstrap, set_app
+from shared.bootstrap import App
 from shared.db.psycopg_adapter import PsycopgDatabase
-from tests.conftest import make_settings
 from tests.functions.conftest import (
     FakeBattleNet,
     first_event,
     function_client,
     make_user,
     parse,
+    running_app,
     sample_json,
     service_headers_for,
     user_headers,
@@ -66,17 +66,9 @@ def profiles(battlenet: FakeBattleNet) -> FakeBattleNet:
     return battlenet
 
 
-def limited_app(db: PsycopgDatabase, **limits: Any) -> Iterator[App]:
-    application = bootstrap(make_settings(database_url=db.dsn, **limits), db=db)
-    previous = set_app(application)
-    yield application
-    application.blizzard.http.close()
-    set_app(previous)
-
-
 @pytest.fixture
 def small_limits(db: PsycopgDatabase) -> Iterator[App]:
-    yield from limited_app(
+    yield from running_app(
         db,
         user_enriches_per_hour=2,
         user_max_streams=2,
@@ -243,7 +235,7 @@ def test_login_starts_are_limited_per_client_address_as_the_proxy_saw_it(
 
 @pytest.fixture
 def unlimited_logins(db: PsycopgDatabase) -> Iterator[App]:
-    yield from limited_app(db, login_starts_per_minute=100_000)
+    yield from running_app(db, login_starts_per_minute=100_000)
 
 
 def median_login_ms(client: FlaskClient, n: int = 30, rounds: int = 3) -> float:

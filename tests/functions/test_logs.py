@@ -12,11 +12,17 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from shared.bootstrap import App, bootstrap, set_app
+from shared.bootstrap import App
 from shared.db.psycopg_adapter import PsycopgDatabase
 from shared.logs import SPAN_FIELD, TRACE_FIELD, configure_logging, trace_fields
 from tests.conftest import TEST_JWT_SECRET, TEST_TOKEN_KEY, make_settings
-from tests.functions.conftest import FakeBattleNet, function_client, make_user, user_headers
+from tests.functions.conftest import (
+    FakeBattleNet,
+    function_client,
+    make_user,
+    running_app,
+    user_headers,
+)
 
 PROJECT = "guild-proj"
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -25,12 +31,7 @@ SYNC = "/api/v1/characters/sync"
 
 @pytest.fixture
 def app(db: PsycopgDatabase) -> Iterator[App]:
-    settings = make_settings(database_url=db.dsn, google_cloud_project=PROJECT)
-    application = bootstrap(settings, db=db)
-    previous = set_app(application)
-    yield application
-    application.blizzard.http.close()
-    set_app(previous)
+    yield from running_app(db, google_cloud_project=PROJECT)
 
 
 @pytest.fixture

@@ -5,29 +5,24 @@ CREATE FUNCTION public.post_to_queue_consumer(p_max_messages integer DEFAULT 200
     SET search_path TO 'public', 'pg_temp'
     AS $_$
 declare
-  v_url text;
-  v_key text;
+  t record;
   v_id bigint;
 begin
   if queue_consumer_call_blocker() is not null then
     return null;
   end if;
-  select max(decrypted_secret) filter (where name = 'guild_sync_functions_url'),
-         max(decrypted_secret) filter (where name = 'guild_sync_service_role_key')
-  into v_url, v_key
-  from vault.decrypted_secrets
-  where name in ('guild_sync_functions_url', 'guild_sync_service_role_key');
+  t := queue_consumer_target();
   -- pg_net is an optional extension, so the call is dynamic SQL: plpgsql_check cannot see
   -- net.http_post where pg_net is not enabled, and checks the rest of the function.
   perform 'PRAGMA:DISABLE:CHECK';
   execute 'select net.http_post(url := $1, body := $2, params := $3, headers := $4, '
           'timeout_milliseconds := $5)'
     into v_id
-    using rtrim(v_url, '/') || '/queue-consumer',
+    using rtrim(t.url, '/') || '/queue-consumer',
           jsonb_build_object('maxMessages', p_max_messages, 'maxSeconds', p_max_seconds,
                              'idleSeconds', 10),
           '{}'::jsonb,
-          jsonb_build_object('Authorization', 'Bearer ' || v_key,
+          jsonb_build_object('Authorization', 'Bearer ' || t.key,
                              'Content-Type', 'application/json'),
           (p_max_seconds + 10) * 1000;
   perform 'PRAGMA:ENABLE:CHECK';

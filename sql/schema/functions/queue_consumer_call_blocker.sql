@@ -5,8 +5,7 @@ CREATE FUNCTION public.queue_consumer_call_blocker() RETURNS text
     SET search_path TO 'public', 'pg_temp'
     AS $$
 declare
-  v_url text;
-  v_key text;
+  t record;
 begin
   if to_regprocedure('net.http_post(text,jsonb,jsonb,jsonb,integer)') is null then
     return 'pg_net is not installed: enable the pg_net extension (Database, Extensions)';
@@ -14,15 +13,11 @@ begin
   if to_regclass('vault.decrypted_secrets') is null then
     return 'Supabase Vault is not available (vault.decrypted_secrets is missing)';
   end if;
-  select max(decrypted_secret) filter (where name = 'guild_sync_functions_url'),
-         max(decrypted_secret) filter (where name = 'guild_sync_service_role_key')
-  into v_url, v_key
-  from vault.decrypted_secrets
-  where name in ('guild_sync_functions_url', 'guild_sync_service_role_key');
-  if nullif(v_url, '') is null then
+  t := queue_consumer_target();
+  if t.url is null then
     return 'the Vault secret guild_sync_functions_url is missing or empty';
   end if;
-  if nullif(v_key, '') is null then
+  if t.key is null then
     return 'the Vault secret guild_sync_service_role_key is missing or empty';
   end if;
   return null;
