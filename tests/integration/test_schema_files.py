@@ -32,4 +32,4 @@ def test_each_function_is_defined_once_in_its_own_file() -> None:
     assert all(
         path == f"functions/{name}.sql" for (path, _), name in zip(defined, names, strict=True)
     )
-    assert not any(name.endswith("_unlocked") for name in names)
+    assert not any(name.endswith(("_unlocked", "_base")) for name in names)  # no rename-and-wrap

@@ -4,7 +4,7 @@ CREATE FUNCTION public.queue_status() RETURNS jsonb
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
-  select queue_status_base() || jsonb_build_object(
+  select queue_overview() || jsonb_build_object(
     'budget', budget_status(), 'pausedJobs', paused_jobs(), 'breaker', breaker_status(),
     'consumer', consumer_status(), 'prune', prune_status())
 $$;
