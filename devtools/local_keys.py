@@ -66,6 +66,7 @@ class LocalKeys:
         cli = next((c for c in CLI_CANDIDATES if c.is_file()), None)
         if cli is None:
             return None
+        self.folder.mkdir(parents=True, exist_ok=True)
         try:
             done = subprocess.run(
                 [str(cli), "gen", "signing-key", "--algorithm", "ES256"],
