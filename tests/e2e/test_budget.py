@@ -20,6 +20,7 @@ from tests.e2e.conftest import E2E, wait_until
 WINDOW = 10  # seconds
 BUDGET = 100  # API requests per window
 BULK_CAP = 80  # 1 - BLIZZARD_INTERACTIVE_RESERVE (0.2) of it
+EDGE_SKEW = 2  # requests granted in one window that Battle.net may count in the next
 ENV = {"BLIZZARD_RATE_WINDOW_S": str(WINDOW), "BLIZZARD_RATE_PER_HOUR": str(BUDGET)}
 BACKLOG = 1500  # scheduled refreshes: far more than a window's budget
 
@@ -107,7 +108,9 @@ def test_bulk_paced_users_first_no_window_over_budget(budgeted: BudgetE2E) -> No
     windows = per_window(e2e.emulator("GET", "/stats"))
     assert max(windows.values()) <= BUDGET, windows  # as Battle.net counts them
     bulk_only = [w for w in windows if (w + 1) * WINDOW <= posted]
-    assert bulk_only and all(windows[w] <= BULK_CAP for w in bulk_only), windows
+    # Battle.net counts a request when it arrives: one granted just before a window's end may
+    # land just after it (EDGE_SKEW); the database's count, exact, is checked below.
+    assert bulk_only and all(windows[w] <= BULK_CAP + EDGE_SKEW for w in bulk_only), windows
     assert windows[first_full // WINDOW] >= BULK_CAP * 0.5  # bulk does use its share
     for row in e2e.rows(
         "select used, budget, bulk_used, bulk_cap from rate_limit_windows where window_s = %s",
