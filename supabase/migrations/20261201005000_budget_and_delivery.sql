@@ -1,8 +1,8 @@
 -- Background work rebuilt around Blizzard's hourly budget (issue 8):
 --   * the budget: BLIZZARD_RATE_PER_HOUR requests per aligned window of BLIZZARD_RATE_WINDOW_S
 --     seconds, bulk work paced to at most (1 - reserve) of each window, users' work the rest;
---   * delivery: claims that count the job's attempts (headers.attempts), rotate fairly between
---     users in the interactive queue, and settle only the delivery they were claimed as;
+--   * delivery: claims that count the job's attempts, rotate fairly between users in the
+--     interactive queue, and settle only the delivery they were claimed as (20261206010000);
 --   * jobs that wait for the budget pause (their attempt is given back) instead of failing.
 -- Every queue call goes through these public RPCs (service role only), not pgmq_public.
 
@@ -108,99 +108,9 @@ end
 $$;
 
 -- ---------------------------------------------------------------------------------------
--- Delivery. A claim increments headers.attempts (the job's count of real attempts) besides
--- pgmq's read_ct (which numbers deliveries: a settle names the delivery it was claimed as, so a
--- worker whose delivery went stale cannot touch a newer one). In the interactive queue claims
--- rotate between users: each user's oldest message first, then everyone's second, and so on.
-
-create or replace function public.queue_claim(
-  p_queue text, p_vt integer, p_qty integer, p_fair boolean default false
-) returns jsonb
-language plpgsql security definer set search_path = public, pg_temp as $$
-declare
-  v_rows jsonb;
-begin
-  execute format($q$
-    with visible as (
-      select q.msg_id, q.message from pgmq.%1$I q
-      where q.vt <= clock_timestamp()
-      order by q.msg_id
-      limit case when $4 then 5000 else $1 end
-      for update skip locked
-    ), picked as (
-      select msg_id from (
-        select msg_id, row_number() over (
-                 partition by case when $4 then coalesce(message->>'userId', msg_id::text)
-                              else msg_id::text end
-                 order by msg_id) as turn
-        from visible) r
-      order by turn, msg_id
-      limit $1
-    ), claimed as (
-      update pgmq.%1$I q set
-        vt = clock_timestamp() + make_interval(secs => $2),
-        read_ct = q.read_ct + 1, last_read_at = clock_timestamp(),
-        headers = (coalesce(q.headers, '{}') - 'paused')
-                  || jsonb_build_object('attempts',
-                                        coalesce((q.headers->>'attempts')::int, 0) + 1)
-      from picked where q.msg_id = picked.msg_id
-      returning q.msg_id, q.read_ct, q.enqueued_at, q.message, q.headers
-    )
-    select coalesce(jsonb_agg(jsonb_build_object(
-             'msgId', msg_id, 'readCt', read_ct, 'enqueuedAt', enqueued_at,
-             'attempts', (headers->>'attempts')::int, 'message', message) order by msg_id),
-           '[]')
-    from claimed
-  $q$, 'q_' || p_queue)
-  into v_rows using p_qty, p_vt, p_queue, p_fair;
-  return v_rows;
-end
-$$;
-
--- Settle one delivery: 'delete' (done), 'retry' (again after p_seconds; the attempt counts;
--- p_reason is kept as headers.lastError for the operator),
--- 'pause' (again after p_seconds; the attempt is given back: waiting is not failing) or
--- 'dead' (archived with p_reason). False when the delivery is stale or the message gone.
-create or replace function public.queue_settle(
-  p_queue text, p_msg_id bigint, p_read_ct integer, p_action text,
-  p_seconds integer default 0, p_reason text default null
-) returns boolean
-language plpgsql security definer set search_path = public, pg_temp as $$
-declare
-  v_found bigint;
-begin
-  if p_action = 'delete' then
-    execute format('delete from pgmq.%I where msg_id = $1 and read_ct = $2 returning msg_id',
-                   'q_' || p_queue) into v_found using p_msg_id, p_read_ct;
-  elsif p_action in ('retry', 'pause') then
-    execute format($q$
-      update pgmq.%I set vt = clock_timestamp() + make_interval(secs => $3),
-        headers = case when $4 = 'pause'
-          then coalesce(headers, '{}') || jsonb_build_object(
-                 'attempts', greatest(coalesce((headers->>'attempts')::int, 1) - 1, 0),
-                 'paused', coalesce($5, 'paused'),
-                 'pauses', coalesce((headers->>'pauses')::int, 0) + 1)
-          else coalesce(headers, '{}') || jsonb_strip_nulls(jsonb_build_object('lastError', left($5, 500)))
-          end
-      where msg_id = $1 and read_ct = $2 returning msg_id
-    $q$, 'q_' || p_queue) into v_found using p_msg_id, p_read_ct, greatest(p_seconds, 0),
-                                             p_action, p_reason;
-  elsif p_action = 'dead' then
-    execute format($q$
-      update pgmq.%I set message = message || jsonb_build_object('deadLetter',
-        jsonb_build_object('error', $3, 'at', now(),
-                           'attempts', coalesce((headers->>'attempts')::int, read_ct)))
-      where msg_id = $1 and read_ct = $2 returning msg_id
-    $q$, 'q_' || p_queue) into v_found using p_msg_id, p_read_ct, coalesce(p_reason, 'dead');
-    if v_found is not null then
-      perform pgmq.archive(p_queue, p_msg_id);
-    end if;
-  else
-    raise exception 'unknown settle action %', p_action;
-  end if;
-  return v_found is not null;
-end
-$$;
+-- Delivery: claims that count the job's attempts, rotate fairly between users in the interactive
+-- queue and settle only the delivery they were claimed as (queue_claim, queue_settle) are
+-- defined on hosted pgmq's columns in 20261206010000_hosted_pgmq.sql.
 
 -- A long job keeps its deliveries: push their visibility timeouts to now + p_seconds (never
 -- shorter than they are), only for deliveries that are still theirs. Returns how many.
@@ -383,6 +293,8 @@ returns jsonb language sql stable security definer set search_path = public, pg_
         order by bucket, window_start desc) w
 $$;
 
+-- Jobs waiting (paused, not yet due) per queue, for the operator (what a delivery waits for is
+-- kept in queue_deliveries, 20261206010000_hosted_pgmq.sql).
 create or replace function public.paused_jobs()
 returns jsonb language plpgsql stable security definer set search_path = public, pg_temp as $$
 declare
@@ -391,8 +303,10 @@ declare
   v_result jsonb := '{}';
 begin
   for q in select queue_name from pgmq.list_queues() order by queue_name loop
-    execute format('select count(*) from pgmq.%I where headers ? ''paused'' '
-                   'and vt > clock_timestamp()', 'q_' || q) into v_count;
+    execute format($q$
+      select count(*) from queue_deliveries d join pgmq.%I m on m.msg_id = d.msg_id
+      where d.queue = $1 and d.paused is not null and m.vt > clock_timestamp()
+    $q$, 'q_' || q) into v_count using q;
     v_result := v_result || jsonb_build_object(q, v_count);
   end loop;
   return v_result;
@@ -401,8 +315,6 @@ $$;
 
 select public.grant_to_service_role_only(
   'rate_limit_take(text,integer,text,integer,integer,integer,double precision)',
-  'queue_claim(text,integer,integer,boolean)',
-  'queue_settle(text,bigint,integer,text,integer,text)',
   'queue_extend(text,jsonb,integer)',
   'start_character_item(uuid,bigint)',
   'enqueue_character_enrichment(uuid,bigint,text)',

@@ -1,6 +1,6 @@
 -- The queue on hosted Supabase's pgmq (issue 14). Hosted creates pgmq 1.4.4 (Postgres 15
 -- projects) or 1.5.1 (Postgres 17): their queue tables have msg_id, read_ct, enqueued_at, vt and
--- message only (1.5.1 adds headers; neither has last_read_at). The project touches those five
+-- message only (1.5.1 adds one more column, neither has a read time). The project touches those five
 -- columns and the functions 1.4.4 has, nothing else, so it runs on every pgmq since 1.4.4.
 --
 -- What a delivery needs beyond pgmq's columns lives here, keyed by queue and msg_id, and goes
@@ -161,25 +161,6 @@ begin
 end
 $$;
 
--- Jobs waiting (paused, not yet due) per queue, for the operator.
-create or replace function public.paused_jobs()
-returns jsonb language plpgsql stable security definer set search_path = public, pg_temp as $$
-declare
-  q text;
-  v_count bigint;
-  v_result jsonb := '{}';
-begin
-  for q in select queue_name from pgmq.list_queues() order by queue_name loop
-    execute format($q$
-      select count(*) from queue_deliveries d join pgmq.%I m on m.msg_id = d.msg_id
-      where d.queue = $1 and d.paused is not null and m.vt > clock_timestamp()
-    $q$, 'q_' || q) into v_count using q;
-    v_result := v_result || jsonb_build_object(q, v_count);
-  end loop;
-  return v_result;
-end
-$$;
-
 -- Dead letters are work to redo: put archived dead letters back as fresh messages (attempts
 -- start again), each at most once. An enrichment's session is reopened when it is still the
 -- user's latest of its kind (its character's failed state undone: counted again when it
@@ -260,7 +241,6 @@ select public.grant_to_service_role_only(
   'queue_claim(text,integer,integer,boolean)',
   'queue_settle(text,bigint,integer,text,integer,text)',
   'sweep_queue_deliveries(integer)',
-  'paused_jobs()',
   'requeue_dead_letters(text,timestamptz,text,integer)'
 );
 
