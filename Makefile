@@ -17,6 +17,8 @@ PLPGSQL_CHECK := /usr/lib/postgresql/15/lib/plpgsql_check.so
 PG_EXTENSION_DIR := /usr/share/postgresql/15/extension
 PGMQ_PLATFORM := $(abspath $(CURDIR)/../shared/platform/pgmq)
 PGMQ_VERSIONS := 1.4.4 1.5.1
+# its control file as ../shared/platform/pgmq/README.md gives it (no module_pathname: pure SQL)
+PGMQ_CONTROL := comment = 'pgmq'\ndefault_version = '1.4.4'\nschema = 'pgmq'\nrelocatable = false\nsuperuser = false\n
 # the Supabase CLI (npm, pinned exactly): db push, db lint, gen signing-key
 SUPABASE_CLI_DIR := devtools/supabase-cli
 SUPABASE_CLI := $(SUPABASE_CLI_DIR)/node_modules/.installed-$(shell md5sum < $(SUPABASE_CLI_DIR)/package-lock.json | cut -c1-12)
@@ -66,10 +68,8 @@ venv: $(STAMP) ## create the virtualenv with the project and its dev tools
 pgmq-extension: ## install hosted's pgmq (1.4.4, 1.5.1) as a Postgres extension from ../shared/platform/pgmq
 	@if [ ! -d $(PGMQ_PLATFORM) ]; then \
 	  echo "$(PGMQ_PLATFORM) is missing: pgmq cannot be installed as hosted ships it" >&2; exit 1; fi
-	@printf "comment = 'pgmq'\ndefault_version = '1.4.4'\nschema = 'pgmq'\nrelocatable = false\nsuperuser = false\n" \
-	  | cmp -s - $(PG_EXTENSION_DIR)/pgmq.control || \
-	  printf "comment = 'pgmq'\ndefault_version = '1.4.4'\nschema = 'pgmq'\nrelocatable = false\nsuperuser = false\n" \
-	  | $(SUDO) tee $(PG_EXTENSION_DIR)/pgmq.control >/dev/null
+	@printf "$(PGMQ_CONTROL)" | cmp -s - $(PG_EXTENSION_DIR)/pgmq.control || \
+	  printf "$(PGMQ_CONTROL)" | $(SUDO) tee $(PG_EXTENSION_DIR)/pgmq.control >/dev/null
 	@for v in $(PGMQ_VERSIONS); do \
 	  cmp -s $(PGMQ_PLATFORM)/pgmq--$$v.sql $(PG_EXTENSION_DIR)/pgmq--$$v.sql || \
 	  $(SUDO) install -m 644 $(PGMQ_PLATFORM)/pgmq--$$v.sql $(PG_EXTENSION_DIR)/; \

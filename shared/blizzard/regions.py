@@ -94,7 +94,6 @@ GAME_VERSIONS: dict[GameVersion, GameVersionInfo] = {
 
 CN_API_URL = "https://gateway.battlenet.com.cn"
 CN_OAUTH_URL = "https://oauth.battlenet.com.cn"
-DEFAULT_API_TEMPLATE = DEFAULT_API_URL
 
 
 def namespace(kind: NamespaceKind, region: Region, game_version: GameVersion) -> str:
@@ -106,7 +105,7 @@ def namespace(kind: NamespaceKind, region: Region, game_version: GameVersion) ->
 
 def api_base(api_url: str, region: Region) -> str:
     """The API base URL of a region: `{region}` replaced; the default host for CN is China's."""
-    if region is Region.CN and api_url == DEFAULT_API_TEMPLATE:
+    if region is Region.CN and api_url == DEFAULT_API_URL:
         return CN_API_URL
     return api_url.replace("{region}", region.value).rstrip("/")
 

@@ -118,81 +118,8 @@ returns jsonb language sql stable security definer set search_path = public, pg_
 $$;
 
 -- ---------------------------------------------------------------------------------------
--- Dead letters are work to redo: put archived dead letters back as fresh messages (attempts
--- start again), each at most once. An enrichment's session is reopened when it is still the
--- user's latest of its kind (its character's failed state undone: counted again when it
--- finishes); otherwise the message is skipped, since its session can no longer take it.
-
-create or replace function public.requeue_dead_letters(
-  p_queue text default null, p_since timestamptz default null, p_reason text default null,
-  p_limit integer default 1000
-) returns jsonb
-language plpgsql security definer set search_path = public, pg_temp as $$
-declare
-  q text;
-  r record;
-  v_sent integer := 0;
-  v_skipped integer := 0;
-  v_by_queue jsonb := '{}';
-  v_count integer;
-  v_session character_sync_sessions;
-  v_latest uuid;
-begin
-  for q in select queue_name from pgmq.list_queues()
-           where p_queue is null or queue_name = p_queue order by queue_name loop
-    v_count := 0;
-    for r in execute format($f$
-        select msg_id, message from pgmq.%I
-        where message ? 'deadLetter' and not message ? 'requeuedAt'
-          and ($1::timestamptz is null or archived_at >= $1)
-          and ($2::text is null or message->'deadLetter'->>'error' ilike '%%' || $2 || '%%')
-        order by msg_id limit $3
-        for update skip locked
-      $f$, 'a_' || q) using p_since, p_reason, greatest(p_limit - v_sent - v_skipped, 0)
-    loop
-      if r.message->>'type' = 'enrich_character' then
-        select * into v_session from character_sync_sessions
-        where id = (r.message->>'sessionId')::uuid for update;
-        select s.id into v_latest from character_sync_sessions s
-        where s.user_id = v_session.user_id and s.kind = v_session.kind
-          and (s.kind = 'account' or exists (
-                 select 1 from character_sync_items i
-                 where i.session_id = s.id
-                   and i.character_id = (r.message->>'characterId')::bigint))
-        order by s.started_at desc limit 1;
-        if v_session.id is null or v_latest is distinct from v_session.id then
-          v_skipped := v_skipped + 1;
-          execute format('update pgmq.%I set message = message || $2 where msg_id = $1',
-                         'a_' || q)
-            using r.msg_id, jsonb_build_object('requeuedAt', now(), 'skipped',
-                                               'its session is no longer the latest');
-          continue;
-        end if;
-        with undone as (
-          update character_sync_items set status = 'pending', error = null, finished_at = null
-          where session_id = v_session.id
-            and character_id = (r.message->>'characterId')::bigint and status = 'failed'
-          returning 1
-        )
-        update character_sync_sessions set
-          status = 'processing', completed_at = null, error = null, updated_at = now(),
-          processed_characters = processed_characters - (select count(*) from undone),
-          failed_characters = failed_characters - (select count(*) from undone)
-        where id = v_session.id;
-      end if;
-      perform pgmq.send(q, r.message - 'deadLetter');
-      execute format('update pgmq.%I set message = message || $2 where msg_id = $1', 'a_' || q)
-        using r.msg_id, jsonb_build_object('requeuedAt', now());
-      v_sent := v_sent + 1;
-      v_count := v_count + 1;
-    end loop;
-    if v_count > 0 then
-      v_by_queue := v_by_queue || jsonb_build_object(q, v_count);
-    end if;
-  end loop;
-  return jsonb_build_object('requeued', v_sent, 'skipped', v_skipped, 'byQueue', v_by_queue);
-end
-$$;
+-- Dead letters are work to redo: `requeue_dead_letters` puts archived dead letters back as
+-- fresh messages; it is defined on hosted pgmq's columns in 20261206010000_hosted_pgmq.sql.
 
 -- The operator's status: the landed answer plus the budget, the paused jobs and the breaker.
 do $$
@@ -216,6 +143,5 @@ select public.grant_to_service_role_only(
   'breaker_state(text,integer)',
   'breaker_claim_probe(text,integer)',
   'breaker_status()',
-  'requeue_dead_letters(text,timestamptz,text,integer)',
   'queue_status()'
 );
