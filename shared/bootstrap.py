@@ -140,7 +140,7 @@ class App:
             [
                 EnrichCharacterJob(enricher, r.sessions),
                 ProfileSyncJob(self._character_sync(client), r.sessions),
-                RefreshCharacterJob(CharacterRefresher(client, r.characters, enricher)),
+                RefreshCharacterJob(CharacterRefresher(client, enricher)),
                 GuildRosterJob(RosterSync(client, r.characters)),
                 StaticDataJob(StaticDataService(client, r.static_data), self.settings.regions),
             ]

@@ -14,7 +14,6 @@ userinfo request answers 503 until `POST /_emulator/config {"fault_rate": 0}` en
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import signal
 import sys
@@ -22,13 +21,16 @@ import threading
 from types import FrameType
 from typing import Any
 
-from werkzeug.serving import make_server
+from cheroot import wsgi
 
 from .app import create_app
 from .state import EmulatorConfig
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 54323
+
+
+SERVER_THREADS = 128  # requests served at once (each latency or timeout sleep holds one)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,6 +56,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _logged(app: Any) -> Any:
+    """The app, with one line per request on stderr (--log-requests)."""
+
+    def wsgi_app(environ: dict[str, Any], start_response: Any) -> Any:
+        def start(status: str, headers: Any, *rest: Any) -> Any:
+            print(f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']} {status}", file=sys.stderr)
+            return start_response(status, headers, *rest)
+
+        return app(environ, start)
+
+    return wsgi_app
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -67,9 +82,21 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"emulator: {exc}", file=sys.stderr)
         return 2
-    logging.getLogger("werkzeug").setLevel(logging.INFO if args.log_requests else logging.WARNING)
-    # werkzeug itself reports a port in use (or any bind error) and exits with status 1
-    server = make_server(args.host, args.port, create_app(config), threaded=True)
+    # cheroot, not werkzeug's development server (which closes every connection): it keeps
+    # connections alive, as Battle.net does, so a client's measured cost is not a TCP connect
+    # (and a server thread) per request. Latency and timeout sleeps hold a thread each.
+    app = create_app(config)
+    server = wsgi.Server(
+        (args.host, args.port),
+        _logged(app) if args.log_requests else app,
+        numthreads=SERVER_THREADS,
+        timeout=300,
+    )
+    try:
+        server.prepare()
+    except OSError as exc:
+        print(f"emulator: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
     stop = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
@@ -77,14 +104,13 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2})
+    thread = threading.Thread(target=server.serve, daemon=True)
     thread.start()
-    print(f"emulator listening on http://{args.host}:{server.server_port}", flush=True)
+    port = server.bind_addr[1]
+    print(f"emulator listening on http://{args.host}:{port}", flush=True)
     while not stop.wait(0.5):
         pass
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    server.stop()
     return 0
 
 

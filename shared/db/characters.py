@@ -20,8 +20,16 @@ from typing import Literal, Protocol
 
 from shared.db.base import SqlStore, UserId, as_id, iso
 from shared.db.protocol import JSON
+from shared.db.queue import Record
 
 RefreshOutcome = Literal["modified", "not_modified", "archived"]
+
+
+def refresh_record(character_id: int, result: RefreshOutcome, data: JSON | None) -> Record:
+    """`record_character_refresh`, written with the refresh's delivery (`queue_complete`)."""
+    return Record(
+        "character_refresh", {"characterId": character_id, "result": result, "data": data}
+    )
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,17 @@ nothing may outlive one. No prepared statements (`prepare_threshold=None`); no s
 `set_config(..., true)`, sent in one message with the call's statement (client-side binding)
 so both run in one implicit transaction and cost one round trip; no session advisory locks,
 `SET` or `LISTEN`.
+
+A connection is checked before it is lent only when it sat idle for a while: one just back
+from a statement is known good, and checking it would double the round trips of a busy
+worker. A statement that finds the connection dead has every idle connection checked at once,
+so the next one lent is a fresh one.
 """
 
 from __future__ import annotations
 
+import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, cast
@@ -29,6 +36,7 @@ from shared.errors import DatabaseUnavailable, database_error_for
 CONNECT_TIMEOUT = 5
 STATEMENT_TIMEOUT_MS = 30_000
 POOL_TIMEOUT = 10.0
+CHECK_AFTER_IDLE = 1.0  # seconds: a connection idle longer is checked before it is lent
 
 
 def _adapt(value: Any) -> Any:
@@ -54,6 +62,7 @@ class PsycopgDatabase:
             timeout=POOL_TIMEOUT,
             open=False,
             check=self._check,
+            reset=self._returned,
             kwargs={
                 "autocommit": True,
                 "row_factory": dict_row,
@@ -66,16 +75,32 @@ class PsycopgDatabase:
             ms=sql.Literal(str(statement_timeout_ms))
         )
         self._opened = False
+        self._idle_since: weakref.WeakKeyDictionary[psycopg.Connection[Any], float] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _returned(self, conn: psycopg.Connection[Any]) -> None:
+        self._idle_since[conn] = time.monotonic()
 
     def _check(self, conn: psycopg.Connection[Any]) -> None:
-        """Check a connection before lending it. A dead one means the server restarted or
-        dropped us: then every idle connection is checked at once, so the next one lent is a
-        fresh one instead of the next dead one (the pool backs off between failed checks)."""
+        """Check a connection that sat idle before lending it. A dead one means the server
+        restarted or dropped us: then every idle connection is checked at once, so the next
+        one lent is a fresh one instead of the next dead one (the pool backs off between
+        failed checks)."""
+        idle_since = self._idle_since.get(conn)
+        if idle_since is not None and time.monotonic() - idle_since < CHECK_AFTER_IDLE:
+            return
         try:
             ConnectionPool.check_connection(conn)
         except psycopg.Error:
-            self.pool.check()
+            self._check_idle()
             raise
+
+    def _check_idle(self) -> None:
+        try:
+            self.pool.check()
+        except psycopg.Error:
+            pass  # the pool replaces what failed its check
 
     @contextmanager
     def connection(
@@ -92,6 +117,8 @@ class PsycopgDatabase:
                 yield cast("psycopg.Connection[dict[str, Any]]", conn)
         except psycopg.Error as exc:
             sqlstate = exc.sqlstate
+            if sqlstate is None and isinstance(exc, psycopg.OperationalError):
+                self._check_idle()  # the connection died: the idle ones may be dead too
             if sqlstate is None and not isinstance(exc, psycopg.OperationalError):
                 sqlstate = "XX000"  # a client-side failure that is not the connection's
             error = database_error_for(sqlstate)

@@ -39,6 +39,7 @@ class Queue(StrEnum):
 
 
 SettleAction = Literal["delete", "retry", "pause", "dead"]
+RecordKind = Literal["character_refresh", "character_result"]
 
 #: The scheduled jobs' bodies (what pg_cron runs), callable by hand.
 JOBS = (
@@ -77,13 +78,47 @@ class Delivery:
         )
 
 
+@dataclass(frozen=True)
+class Record:
+    """What a finished job records (a refresh's outcome, a session character's result and the
+    session's progress): written with its delivery's delete, a batch in one round trip
+    (`queue_complete`; `apply_job_record` in SQL applies each kind)."""
+
+    kind: RecordKind
+    fields: JSON
+
+    def as_json(self) -> JSON:
+        return {"kind": self.kind, **self.fields}
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A delivery whose job is done, and what it records (None: nothing to record)."""
+
+    delivery: Delivery
+    record: Record | None = None
+
+
+@dataclass(frozen=True)
+class Completed:
+    """What `queue_complete` did: the messages deleted, and the deliveries whose record failed
+    (their messages kept, by msg_id, with the error)."""
+
+    deleted: frozenset[int]
+    failed: dict[int, str]
+
+
 class QueueStore(Protocol):
     def queue_claim(
         self, queue: str, visibility_timeout: int, qty: int, fair: bool
     ) -> list[Delivery]: ...
+    def queue_claim_first(
+        self, wanted: Sequence[tuple[str, int, bool]], visibility_timeout: int
+    ) -> tuple[str, list[Delivery]] | None: ...
     def queue_settle(
         self, delivery: Delivery, action: SettleAction, seconds: int = 0, reason: str | None = None
     ) -> bool: ...
+    def queue_complete(self, queue: str, finished: Sequence[Finished]) -> Completed: ...
     def queue_extend(self, queue: str, deliveries: Sequence[Delivery], seconds: int) -> int: ...
     def queue_depths(self) -> dict[str, int]: ...
     def queue_status(self) -> JSON: ...
@@ -105,6 +140,40 @@ class SqlQueueStore(SqlStore):
             "queue_claim", p_queue=queue, p_vt=visibility_timeout, p_qty=qty, p_fair=fair
         )
         return [Delivery.from_json(queue, r) for r in rows]
+
+    def queue_claim_first(
+        self, wanted: Sequence[tuple[str, int, bool]], visibility_timeout: int
+    ) -> tuple[str, list[Delivery]] | None:
+        """The next batch from the first queue of `wanted` ((queue, qty, fair), in priority
+        order) with visible work, in one round trip; None when all are empty."""
+        found: JSON | None = self._call(
+            "queue_claim_first",
+            p_queues=[{"queue": q, "qty": qty, "fair": fair} for q, qty, fair in wanted],
+            p_vt=visibility_timeout,
+        )
+        if not found:
+            return None
+        queue = str(found["queue"])
+        return queue, [Delivery.from_json(queue, r) for r in found["deliveries"]]
+
+    def queue_complete(self, queue: str, finished: Sequence[Finished]) -> Completed:
+        """Apply each finished delivery's record and delete its message (only as the delivery
+        it was), a batch of one queue in one round trip."""
+        if not finished:
+            return Completed(frozenset(), {})
+        items = [
+            {
+                "msgId": f.delivery.msg_id,
+                "readCt": f.delivery.read_ct,
+                "record": f.record.as_json() if f.record else None,
+            }
+            for f in finished
+        ]
+        result: JSON = self._call("queue_complete", p_queue=queue, p_items=items)
+        return Completed(
+            frozenset(int(m) for m in result["deleted"]),
+            {int(f["msgId"]): str(f["error"]) for f in result["failed"]},
+        )
 
     def queue_settle(
         self, delivery: Delivery, action: SettleAction, seconds: int = 0, reason: str | None = None

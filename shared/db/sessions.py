@@ -17,6 +17,7 @@ from typing import Protocol
 
 from shared.db.base import SqlStore, UserId, as_id
 from shared.db.protocol import JSON
+from shared.db.queue import Record
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,23 @@ class EnrichmentRequest:
     answer: JSON
     quota_exceeded: bool = False
     retry_after: float = 0.0
+
+
+def result_record(
+    session_id: str, character_id: int, status: str, error: str | None, data: JSON | None
+) -> Record:
+    """`record_character_result` (the character's result and the session's progress), written
+    with the enrichment's delivery (`queue_complete`)."""
+    return Record(
+        "character_result",
+        {
+            "sessionId": session_id,
+            "characterId": character_id,
+            "status": status,
+            "error": error,
+            "data": data,
+        },
+    )
 
 
 class SessionStore(Protocol):

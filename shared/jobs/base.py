@@ -4,10 +4,11 @@ to is the SQL producer's choice (a login's profile sync is interactive, the dail
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar, Generic, TypeVar
 
-from shared.db.queue import Delivery
+from shared.db.queue import Delivery, Record
 from shared.errors import BlizzardError, DataError
 from shared.jobs.messages import Message
 
@@ -20,6 +21,17 @@ class Outcome(StrEnum):
     FAILED = "failed"  # failed for good and recorded (e.g. a 404): delete the message
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """An outcome with the result the job records: the worker writes the record with the
+    delivery's delete, a batch of them in one round trip (`QueueStore.queue_complete`). Until
+    then nothing of it is written: a consumer that dies first leaves the message to be
+    delivered again, as it would have left it before recording."""
+
+    outcome: Outcome
+    record: Record
+
+
 class Job(Generic[M]):
     """Subclasses set `message` and implement `handle`; `give_up` records a final
     failure; `should_retry` is the one retry rule (transient Battle.net and database errors),
@@ -29,7 +41,7 @@ class Job(Generic[M]):
     message: ClassVar[type[Message]]
     max_attempts: ClassVar[int] = 2
 
-    def handle(self, message: M, delivery: Delivery) -> Outcome:
+    def handle(self, message: M, delivery: Delivery) -> Outcome | Recorded:
         raise NotImplementedError
 
     def give_up(self, message: M, reason: str) -> None:

@@ -1,5 +1,6 @@
 """`enrich_character`: one character of a session, with the app token (profile and media),
-recorded with its result in one SQL call that also advances the session. A 404 fails the
+recorded with its result in one SQL call that also advances the session (written with the
+delivery's delete, a batch of characters in one round trip: `Recorded`). A 404 fails the
 character at once; transient failures are retried; after the last attempt the character
 counts as failed."""
 
@@ -10,9 +11,9 @@ from typing import Literal
 
 from shared.blizzard.regions import GameVersion, Region
 from shared.db.queue import Delivery
-from shared.db.sessions import SessionStore
+from shared.db.sessions import SessionStore, result_record
 from shared.errors import BlizzardError, BlizzardNotFound
-from shared.jobs.base import Job, Outcome
+from shared.jobs.base import Job, Outcome, Recorded
 from shared.jobs.messages import Message
 from shared.services.enrichment import CharacterEnricher
 
@@ -42,7 +43,7 @@ class EnrichCharacterJob(Job[EnrichCharacter]):
         self.enricher = enricher
         self.sessions = sessions
 
-    def handle(self, message: EnrichCharacter, delivery: Delivery) -> Outcome:
+    def handle(self, message: EnrichCharacter, delivery: Delivery) -> Outcome | Recorded:
         session_id = str(message.session_id)
         if not self.sessions.start_character_item(session_id, message.character_id):
             return Outcome.DUPLICATE  # done already, or its session expired or failed
@@ -61,10 +62,7 @@ class EnrichCharacterJob(Job[EnrichCharacter]):
                 raise
             self.give_up(message, exc.message)
             return Outcome.FAILED
-        self.sessions.record_character_result(
-            session_id, message.character_id, "completed", None, data
-        )
-        self.enricher.capture(  # after the result: a snapshot never fails the character
+        self.enricher.capture(  # a snapshot never fails the character
             message.character_id,
             Region.parse(message.region),
             GameVersion.for_flavor(message.flavor),
@@ -72,7 +70,10 @@ class EnrichCharacterJob(Job[EnrichCharacter]):
             message.name,
             data,
         )
-        return Outcome.DONE
+        return Recorded(
+            Outcome.DONE,
+            result_record(session_id, message.character_id, "completed", None, data),
+        )
 
     def give_up(self, message: EnrichCharacter, reason: str) -> None:
         """The character fails for good (idempotent: counted once per session)."""

@@ -8,7 +8,7 @@ from typing import Literal
 
 from shared.blizzard.regions import GameVersion, Region
 from shared.db.queue import Delivery
-from shared.jobs.base import Job, Outcome
+from shared.jobs.base import Job, Outcome, Recorded
 from shared.jobs.messages import Message
 from shared.services.refresh import CharacterKey, CharacterRefresher, RosterSync
 from shared.services.static_data import StaticDataService
@@ -54,7 +54,7 @@ class RefreshCharacterJob(Job[RefreshCharacter]):
     def __init__(self, refresher: CharacterRefresher) -> None:
         self.refresher = refresher
 
-    def handle(self, message: RefreshCharacter, delivery: Delivery) -> Outcome:
+    def handle(self, message: RefreshCharacter, delivery: Delivery) -> Outcome | Recorded:
         key = CharacterKey(
             character_id=message.character_id,
             blizzard_id=message.blizzard_id,
@@ -64,8 +64,10 @@ class RefreshCharacterJob(Job[RefreshCharacter]):
             name=message.name,
             last_modified=message.last_modified,
         )
-        result = self.refresher.refresh(key)
-        return Outcome.FAILED if result == "not_indexed" else Outcome.DONE
+        refreshed = self.refresher.refresh(key)
+        if refreshed.record is None:
+            return Outcome.FAILED if refreshed.result == "not_indexed" else Outcome.DONE
+        return Recorded(Outcome.DONE, refreshed.record)
 
 
 class GuildRosterJob(Job[GuildRoster]):

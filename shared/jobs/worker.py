@@ -1,8 +1,14 @@
 """The queue worker behind `queue_consumer`: claims messages in priority order, runs each one's
 job concurrently (bounded), and settles its delivery, until `max_messages` or `max_seconds`.
 
+Round trips: one call claims a batch from the first queue in priority order with visible work
+(`queue_claim_first`), a few deliveries at a time rather than one as each thread frees up; the
+deliveries whose jobs finished are completed together, their results (`Recorded`) written and
+their messages deleted in one call per queue (`queue_complete`) within FLUSH_SECONDS.
+
 How a delivery ends:
-- the job's outcome (done, duplicate, failed for good and recorded): deleted;
+- the job's outcome (done, duplicate, failed for good and recorded): deleted, with the result
+  the job records (a record that fails is retried by the job's rule, like a failed job);
 - Battle.net must be waited for (`WaitForBattlenet`: the budget is spent or the circuit breaker
   is open; Battle.net's own 429; a transient failure while the breaker is open): paused, back
   when the wait is over, the attempt given back; the worker stops claiming that class of work
@@ -23,6 +29,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -33,10 +40,10 @@ from typing import Any
 from shared.blizzard.breaker import Breaker, NoBreaker
 from shared.blizzard.budget import spending
 from shared.blizzard.scope import submit
-from shared.db.queue import Delivery, Queue, QueueStore
+from shared.db.queue import Delivery, Finished, Queue, QueueStore
 from shared.db.throttle import BudgetClass
 from shared.errors import BlizzardRateLimited, GuildSyncError, WaitForBattlenet
-from shared.jobs.base import Outcome
+from shared.jobs.base import Outcome, Recorded
 from shared.jobs.queues import PRIORITY
 from shared.jobs.registry import Registry, UnknownMessage
 from shared.logs import bind
@@ -51,9 +58,12 @@ BACKOFF_CAP = 300.0
 RATE_LIMITED_PAUSE = 1.0  # Battle.net's own 429: "wait about a second", no attempt spent
 PAUSE_JITTER = 0.05  # share of a pause added at random, so paused work does not stampede
 IDLE_RECHECK = 0.25  # seconds between looks at empty queues while work is in flight
-IDLE_POLL = 1.0  # seconds between looks at empty queues while lingering (idle_seconds)
+IDLE_POLL = 0.1  # seconds between looks at empty queues while lingering (idle_seconds)
 PROBE_RECHECK = 1.0  # seconds between looks at an open breaker (and probes, if ours)
 BREAKER_PAUSE = 2.0  # a job caught in an outage: back soon; nobody claims it while it lasts
+CLAIM_SHARE = 0.25  # claim when this share of the threads is free (or CLAIM_INTERVAL passed)
+CLAIM_INTERVAL = 0.005  # seconds: the longest a free thread waits for company before a claim
+FLUSH_SECONDS = 0.05  # the longest a finished delivery waits to be completed with others
 
 
 @dataclass
@@ -91,6 +101,17 @@ class _InFlight:
     claimed_at: float
 
 
+@dataclass
+class _Done:
+    """A finished delivery waiting to be completed with others (one call per queue)."""
+
+    queue: Queue
+    finished: Finished
+    job: Any
+    message: Any
+    at: float
+
+
 class Worker:
     def __init__(
         self,
@@ -111,6 +132,8 @@ class Worker:
         self.clock = clock
         self.sleep = sleep
         self.paused_until: dict[BudgetClass, float] = {}
+        self._done: list[_Done] = []
+        self._done_lock = threading.Lock()
 
     def _probe(self) -> None:
         """While the breaker is open: one probe, when this process wins the next one."""
@@ -122,21 +145,23 @@ class Worker:
 
     def claim(self, room: int, bulk_room: int) -> tuple[Queue, list[Delivery]] | None:
         """The next batch, from the first queue in priority order with visible work whose class
-        of budget is not paused."""
+        of budget is not paused (one round trip for all of them)."""
         now = self.clock()
+        wanted: list[tuple[str, int, bool]] = []
         for queue in PRIORITY:
             budget_class = queue.budget_class
             if self.paused_until.get(budget_class, 0.0) > now:
                 continue
             qty = room if budget_class is BudgetClass.INTERACTIVE else min(room, bulk_room)
-            if qty <= 0:
-                continue
-            deliveries = self.store.queue_claim(
-                queue.value, self.options.visibility_timeout, qty, queue.fair
-            )
-            if deliveries:
-                return queue, deliveries
-        return None
+            if qty > 0:
+                wanted.append((queue.value, qty, queue.fair))
+        if not wanted:
+            return None
+        found = self.store.queue_claim_first(wanted, self.options.visibility_timeout)
+        if found is None:
+            return None
+        name, deliveries = found
+        return Queue(name), deliveries
 
     # --- one delivery -----------------------------------------------------------------------
 
@@ -159,7 +184,7 @@ class Worker:
             return self._bury(job, message, delivery, reason)
         try:
             with spending(queue.budget_class):
-                outcome = job.handle(message, delivery)
+                result = job.handle(message, delivery)
         except WaitForBattlenet as exc:
             classes = list(BudgetClass) if exc.reason == "window" else [queue.budget_class]
             return self._pause(delivery, exc.retry_after, exc.reason or "budget", classes)
@@ -179,8 +204,57 @@ class Worker:
                 self.store.queue_settle(delivery, "retry", self.backoff(delivery.attempts), reason)
                 return "retried"
             return self._bury(job, message, delivery, reason)
-        self.store.queue_settle(delivery, "delete")
+        outcome, record = (
+            (result.outcome, result.record) if isinstance(result, Recorded) else (result, None)
+        )
+        with self._done_lock:  # completed with others by the loop (`_complete`)
+            self._done.append(_Done(queue, Finished(delivery, record), job, message, self.clock()))
         return "failed" if outcome is Outcome.FAILED else "processed"
+
+    def _complete(self, force: bool = False) -> None:
+        """Complete the finished deliveries, one call per queue: when FLUSH_SECONDS passed
+        since the oldest finished, when as many finished as a claim takes, or when `force`d.
+        A failure to reach the database leaves them for redelivery (their records unwritten,
+        as if the consumer had died before them)."""
+        with self._done_lock:
+            if not self._done:
+                return
+            due = self._done[0].at + FLUSH_SECONDS <= self.clock()
+            if not (force or due or len(self._done) >= self.claim_size):
+                return
+            done, self._done = self._done, []
+        by_queue: dict[Queue, list[_Done]] = defaultdict(list)
+        for item in done:
+            by_queue[item.queue].append(item)
+        for queue, items in by_queue.items():
+            try:
+                completed = self.store.queue_complete(queue.value, [i.finished for i in items])
+            except GuildSyncError as exc:
+                log.warning("%d deliveries of %s left for redelivery: %s", len(items), queue, exc)
+                continue
+            for item in items:
+                error = completed.failed.get(item.finished.delivery.msg_id)
+                if error is not None:
+                    self._record_failed(item, error)
+
+    def _record_failed(self, item: _Done, error: str) -> None:
+        """A finished job whose record the database refused: retried by the job's rule."""
+        delivery = item.finished.delivery
+        reason = f"recording the result failed: {error}"
+        log.warning("job %s: %s", delivery.message.get("type"), reason)
+        try:
+            if delivery.attempts < item.job.max_attempts:
+                self.store.queue_settle(delivery, "retry", self.backoff(delivery.attempts), reason)
+            else:
+                self._bury(item.job, item.message, delivery, reason)
+        except GuildSyncError as exc:
+            log.warning(
+                "message %s of %s left for redelivery: %s", delivery.msg_id, item.queue, exc
+            )
+
+    @property
+    def claim_size(self) -> int:
+        return max(1, int(self.options.concurrency * CLAIM_SHARE))
 
     def _pause(
         self, delivery: Delivery, seconds: float, reason: str, classes: list[BudgetClass]
@@ -240,6 +314,7 @@ class Worker:
         counts: Counter[str] = Counter()
         claimed = 0
         next_claim = 0.0  # after finding every queue empty, look again a little later
+        last_claim = -math.inf
         bulk_threads = max(1, int(self.options.concurrency * self.options.bulk_share))
         in_flight: dict[Future[str], _InFlight] = {}
         with ThreadPoolExecutor(self.options.concurrency) as pool:
@@ -249,12 +324,19 @@ class Worker:
                     1 for i in in_flight.values() if i.queue.budget_class is BudgetClass.BULK
                 )
                 now = self.clock()
+                # a few at a time: when a claim's worth of threads is free, or one waited long
+                claim_due = (
+                    not in_flight
+                    or room >= min(self.claim_size, max_messages - claimed)
+                    or now >= last_claim + CLAIM_INTERVAL
+                )
                 if room > 0 and now < deadline and now >= next_claim and self.breaker.is_open():
                     outage = True
                     self._probe()  # no claims while Battle.net is out
                     next_claim = self.clock() + PROBE_RECHECK
-                elif room > 0 and now < deadline and now >= next_claim:
+                elif room > 0 and now < deadline and now >= next_claim and claim_due:
                     outage = False
+                    last_claim = now
                     batch = self.claim(room, bulk_room)
                     if batch is not None:
                         queue, deliveries = batch
@@ -265,6 +347,8 @@ class Worker:
                         busy_at = now
                         continue
                     next_claim = now + (IDLE_RECHECK if in_flight else IDLE_POLL)
+                    self._complete(force=True)  # nothing more to claim: no one to wait for
+                self._complete(force=not in_flight)
                 if not in_flight:
                     lingering = now < min(deadline, busy_at + idle_seconds) and room > 0
                     if (outage or lingering) and now < deadline:  # bounded by the deadline
@@ -272,11 +356,18 @@ class Worker:
                         continue
                     break
                 busy_at = now
-                done, _ = wait(list(in_flight), timeout=IDLE_RECHECK, return_when=FIRST_COMPLETED)
+                timeout = IDLE_RECHECK
+                if room > 0 and now >= next_claim:
+                    timeout = min(timeout, max(0.0, last_claim + CLAIM_INTERVAL - now))
+                if self._done:
+                    timeout = min(timeout, FLUSH_SECONDS)
+                done, _ = wait(list(in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
                 for future in done:
                     counts[future.result()] += 1
                     del in_flight[future]
+                self._complete()
                 self._extend(in_flight)
+        self._complete(force=True)
         depths = self.store.queue_depths()
         return ConsumeResult(
             processed=counts["processed"],

@@ -5,8 +5,8 @@ every event the database recorded after it (the trigger on character_sync_sessio
 them to sync_events and announces them with pg_notify), and ends after sync-complete or
 sync-error. Bounded: it stops after `max_seconds` (STREAM_MAX_SECONDS, below the platform's
 and the load balancer's request timeouts), sends a comment as a heartbeat while nothing
-happens, and polls less often while nothing changes (0.25 s, doubling up to 2 s, back to
-0.25 s on an event). While it waits it also looks at the session itself every few seconds, so
+happens, and polls less often while nothing changes (0.1 s, doubling up to 2 s, back to
+0.1 s on an event). While it waits it also looks at the session itself every few seconds, so
 it ends within seconds of the session's end whatever `Last-Event-ID` it was opened with.
 
 Open streams are capped per instance (MAX_STREAMS_PER_INSTANCE, an in-process counter, so
@@ -50,7 +50,7 @@ from shared.errors import BadRequest, DataError, TooManyRequests
 from shared.settings import Settings
 
 FINAL_EVENTS = frozenset({"sync-complete", "sync-error"})
-POLL_SECONDS = 0.25  # the poll's first delay, again after every event
+POLL_SECONDS = 0.1  # the poll's first delay, again after every event
 MAX_POLL_SECONDS = 2.0  # the poll's delay while nothing changes grows to this
 HEARTBEAT_SECONDS = 15.0
 STATE_CHECK_SECONDS = 5.0  # while nothing comes, look at the session itself this often

@@ -2,7 +2,8 @@
 
 - `CharacterRefresher`: a conditional character refresh. `If-Modified-Since` carries the
   stored `Last-Modified`; on 304 the media, guild and snapshot follow-ups are skipped (gear and
-  talents are fetched only for a modified profile, `shared.services.snapshots`). On Blizzard's
+  talents are fetched only for a modified profile, `shared.services.snapshots`). What it found
+  is recorded with the delivery's delete (`Refreshed.record`). On Blizzard's
   guidance a 404 is checked against the status endpoint: 404, `is_valid` false or another id
   archive the character (another id is another character behind the same name).
 - `RosterSync`: a guild's roster, every member upserted as a character with their rank,
@@ -19,12 +20,21 @@ from shared.blizzard import endpoints as ep
 from shared.blizzard.client import BlizzardClient
 from shared.blizzard.models import ref_id, type_of
 from shared.blizzard.regions import GameVersion, Region
-from shared.db.characters import CharacterStore
+from shared.db.characters import CharacterStore, refresh_record
+from shared.db.queue import Record
 from shared.errors import BlizzardNotFound
 from shared.services.enrichment import CharacterEnricher
 
 RefreshResult = Literal["modified", "not_modified", "archived", "not_indexed"]
 RosterResult = Literal["applied", "not_modified", "not_found"]
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """A refresh's result and what it records (None: nothing, e.g. not indexed yet)."""
+
+    result: RefreshResult
+    record: Record | None = None
 
 
 @dataclass(frozen=True)
@@ -41,17 +51,11 @@ class CharacterKey:
 
 
 class CharacterRefresher:
-    def __init__(
-        self,
-        client: BlizzardClient,
-        characters: CharacterStore,
-        enricher: CharacterEnricher,
-    ) -> None:
+    def __init__(self, client: BlizzardClient, enricher: CharacterEnricher) -> None:
         self.client = client
-        self.characters = characters
         self.enricher = enricher
 
-    def refresh(self, key: CharacterKey) -> RefreshResult:
+    def refresh(self, key: CharacterKey) -> Refreshed:
         path = {"realm": key.realm_slug, "name": key.name}
         try:
             fetched = self.client.fetch(
@@ -71,20 +75,16 @@ class CharacterRefresher:
         data = self.enricher.with_media(
             profile, fetched.last_modified, key.region, key.version, path
         )
-        self.characters.record_character_refresh(key.character_id, "modified", data)
         # only a modified profile: never on 304
         self.enricher.capture(
             key.character_id, key.region, key.version, key.realm_slug, key.name, data
         )
-        return "modified"
+        return Refreshed("modified", refresh_record(key.character_id, "modified", data))
 
-    def _record(
-        self, key: CharacterKey, result: Literal["not_modified", "archived"]
-    ) -> RefreshResult:
-        self.characters.record_character_refresh(key.character_id, result, None)
-        return result
+    def _record(self, key: CharacterKey, result: Literal["not_modified", "archived"]) -> Refreshed:
+        return Refreshed(result, refresh_record(key.character_id, result, None))
 
-    def _check_status(self, key: CharacterKey, path: dict[str, str]) -> RefreshResult:
+    def _check_status(self, key: CharacterKey, path: dict[str, str]) -> Refreshed:
         try:
             status = self.client.fetch(
                 ep.CHARACTER_STATUS, region=key.region, game_version=key.version, path=path
@@ -93,7 +93,7 @@ class CharacterRefresher:
             return self._record(key, "archived")
         if not status.is_valid or status.id != key.blizzard_id:
             return self._record(key, "archived")
-        return "not_indexed"  # valid but its profile is not indexed (yet): try next time
+        return Refreshed("not_indexed")  # valid but its profile is not indexed (yet): try next time
 
 
 class RosterSync:

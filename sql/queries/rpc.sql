@@ -199,3 +199,9 @@ select public.requeue_dead_letters(
 select public.prune_characters(
   p_after_days => %(p_after_days)s, p_batch_size => %(p_batch_size)s,
   p_max_batches => %(p_max_batches)s) as value;
+
+-- name: queue_claim_first
+select public.queue_claim_first(p_queues => %(p_queues)s, p_vt => %(p_vt)s::integer) as value;
+
+-- name: queue_complete
+select public.queue_complete(p_queue => %(p_queue)s, p_items => %(p_items)s) as value;

@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from shared.db.protocol import JSON
-from shared.db.queue import JOBS, Delivery, SettleAction
-from tests.fakes.characters import refresh_message
+from shared.db.queue import JOBS, Completed, Delivery, Finished, Record, SettleAction
+from tests.fakes.characters import FakeCharacterStore, refresh_message
 from tests.fakes.db import DeadLetter, FakeDb, FakeGuild
+from tests.fakes.sessions import FakeSessionStore
 
 
 def roster_message(g: FakeGuild) -> JSON:
@@ -52,6 +53,43 @@ class FakeQueueStore:
                 Delivery(queue, m.msg_id, m.read_ct, m.attempts, m.enqueued_at, dict(m.message))
             )
         return claimed
+
+    def queue_claim_first(
+        self, wanted: Sequence[tuple[str, int, bool]], visibility_timeout: int
+    ) -> tuple[str, list[Delivery]] | None:
+        for queue, qty, fair in wanted:
+            claimed = self.queue_claim(queue, visibility_timeout, qty, fair)
+            if claimed:
+                return queue, claimed
+        return None
+
+    def apply_record(self, record: Record) -> None:
+        """`apply_job_record`: what a finished job records, by kind."""
+        f = record.fields
+        if record.kind == "character_refresh":
+            FakeCharacterStore(self.db).record_character_refresh(
+                int(f["characterId"]), f["result"], f["data"]
+            )
+        elif record.kind == "character_result":
+            FakeSessionStore(self.db).record_character_result(
+                str(f["sessionId"]), int(f["characterId"]), f["status"], f["error"], f["data"]
+            )
+        else:
+            raise ValueError(f"unknown job record kind {record.kind}")
+
+    def queue_complete(self, queue: str, finished: Sequence[Finished]) -> Completed:
+        deleted: set[int] = set()
+        failed: dict[int, str] = {}
+        for f in finished:
+            try:
+                if f.record is not None:
+                    self.apply_record(f.record)
+            except Exception as exc:
+                failed[f.delivery.msg_id] = str(exc)
+                continue
+            if FakeQueueStore.queue_settle(self, f.delivery, "delete"):
+                deleted.add(f.delivery.msg_id)
+        return Completed(frozenset(deleted), failed)
 
     def queue_settle(
         self, delivery: Delivery, action: SettleAction, seconds: int = 0, reason: str | None = None

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from shared.db.characters import refresh_record
 from shared.db.psycopg_adapter import PsycopgDatabase
+from shared.db.queue import Finished, Record
 from shared.db.repositories import Repositories
 
 QUEUE = "delivery_test"
@@ -148,3 +150,56 @@ def test_fair_claims_rotate_between_users(db: PsycopgDatabase, repo: Repositorie
     assert {d.message["userId"] for d in repo.queue.queue_claim(QUEUE, 30, 4, fair=False)} == {
         "flood"
     }
+
+
+def test_one_claim_takes_from_the_first_queue_with_work(
+    db: PsycopgDatabase, repo: Repositories
+) -> None:
+    with db.connection() as conn:
+        conn.execute("select pgmq.create('delivery_empty')")
+        conn.execute("select pgmq.purge_queue('delivery_empty')")
+    send(db, {"n": 1}, {"n": 2}, {"n": 3})
+    wanted = [("delivery_empty", 5, True), (QUEUE, 2, False)]
+    queue, claimed = repo.queue.queue_claim_first(wanted, 30)  # type: ignore[misc]
+    assert queue == QUEUE and [d.message["n"] for d in claimed] == [1, 2]
+    assert all(d.queue == QUEUE and d.attempts == 1 for d in claimed)
+    assert repo.queue.queue_claim_first([("delivery_empty", 5, True)], 30) is None
+
+
+def test_complete_records_and_deletes_a_batch_in_one_call(
+    db: PsycopgDatabase, repo: Repositories
+) -> None:
+    """Each finished delivery's record applied, then its message deleted, only as itself; a
+    record that fails keeps its message (and the others go on)."""
+    with db.connection() as conn:
+        character_id = conn.execute(
+            "insert into characters (region, flavor, realm_id, realm_slug, blizzard_id, name) "
+            "values ('us', 'retail', 1, 'area-52', 4242, 'Batch') returning id"
+        ).fetchone()["id"]  # type: ignore[index]
+    send(db, {"n": 1}, {"n": 2}, {"n": 3}, {"n": 4})
+    ok, bad, stale, plain = repo.queue.queue_claim(QUEUE, 30, 4, fair=False)
+    expire(db)
+    with db.connection() as conn:  # `stale` was claimed again by someone else
+        conn.execute(f"update pgmq.q_{QUEUE} set read_ct = read_ct + 1 where msg_id = %s",
+                     (stale.msg_id,))  # fmt: skip
+    completed = repo.queue.queue_complete(
+        QUEUE,
+        [
+            Finished(ok, refresh_record(character_id, "not_modified", None)),
+            Finished(bad, Record("character_refresh", {"characterId": character_id,
+                                                       "result": "teleported", "data": None})),
+            Finished(stale, refresh_record(character_id, "not_modified", None)),
+            Finished(plain),
+        ],
+    )  # fmt: skip
+    assert completed.deleted == {ok.msg_id, plain.msg_id}
+    assert set(completed.failed) == {bad.msg_id}
+    assert "unknown refresh result teleported" in completed.failed[bad.msg_id]
+    with db.connection() as conn:
+        left = {r["msg_id"] for r in conn.execute(f"select msg_id from pgmq.q_{QUEUE}")}
+        refreshed = conn.execute(
+            "select refreshed_at from characters where id = %s", (character_id,)
+        ).fetchone()
+    assert left == {bad.msg_id, stale.msg_id}
+    assert refreshed["refreshed_at"] is not None  # type: ignore[index]
+    assert delivery_row(db, ok.msg_id) is None and delivery_row(db, bad.msg_id) is not None

@@ -12,9 +12,9 @@ from pytest_httpx import HTTPXMock
 
 from shared.blizzard.client import BlizzardClient
 from shared.blizzard.regions import GameVersion, Region
-from shared.db.queue import Delivery
+from shared.db.queue import Delivery, Finished
 from shared.errors import BlizzardServerError
-from shared.jobs.base import Outcome
+from shared.jobs.base import Outcome, Recorded
 from shared.jobs.enrich import EnrichCharacter, EnrichCharacterJob
 from shared.services.enrichment import CharacterEnricher
 from tests.fakes import Fakes
@@ -72,7 +72,11 @@ def test_the_job_records_the_character_and_completes_the_session(
     httpx_mock.add_response(url=MEDIA, content=sample("character_media.json"))
     message, delivery, sid = session_of_one(fakes)
     job = EnrichCharacterJob(CharacterEnricher(client), fakes.sessions)
-    assert job.handle(message, delivery) is Outcome.DONE
+    done = job.handle(message, delivery)
+    assert isinstance(done, Recorded) and done.outcome is Outcome.DONE
+    assert fakes.db.sessions[sid].processed == 0  # written with the delivery's delete
+    finished = fakes.queue.queue_complete("character_sync", [Finished(delivery, done.record)])
+    assert finished.deleted == {delivery.msg_id} and finished.failed == {}
     assert fakes.db.sessions[sid].status == "completed"
     assert fakes.db.characters[message.character_id].avatar_url is not None
     events = [e["event"] for e in fakes.sessions.sync_events_since(sid, 0)]

@@ -223,7 +223,7 @@ def test_the_poll_backs_off_while_nothing_changes_and_resets_on_an_event() -> No
     repo.sync_events_since = one_event_on_the_sixth_poll  # type: ignore[method-assign]
     clock = FakeClock()
     list(stream(repo, clock, max_seconds=8).events(SID, state("sync-progress", progress(0), 0)))
-    assert clock.sleeps[:9] == [0.25, 0.5, 1.0, 2.0, 2.0, 0.25, 0.25, 0.5, 1.0]
+    assert clock.sleeps[:9] == [0.1, 0.2, 0.4, 0.8, 1.6, 0.1, 0.1, 0.2, 0.4]
     assert max(clock.sleeps) == 2.0
 
 

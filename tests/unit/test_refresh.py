@@ -25,8 +25,22 @@ SEEN = datetime(2026, 11, 30, 12, tzinfo=UTC)
 MODIFIED = {"Last-Modified": "Tue, 01 Dec 2026 08:00:00 GMT"}
 
 
-def refresher_of(client: BlizzardClient, fakes: Fakes) -> CharacterRefresher:
-    return CharacterRefresher(client, fakes.characters, CharacterEnricher(client))
+class Refresh:
+    """The refresher as the worker runs it: its result, with its record written."""
+
+    def __init__(self, client: BlizzardClient, fakes: Fakes) -> None:
+        self.refresher = CharacterRefresher(client, CharacterEnricher(client))
+        self.fakes = fakes
+
+    def refresh(self, key: CharacterKey) -> str:
+        done = self.refresher.refresh(key)
+        if done.record is not None:
+            self.fakes.queue.apply_record(done.record)
+        return done.result
+
+
+def refresher_of(client: BlizzardClient, fakes: Fakes) -> Refresh:
+    return Refresh(client, fakes)
 
 
 def known(fakes: Fakes, blizzard_id: int = 107811065) -> CharacterKey:

@@ -4,22 +4,25 @@ retries and give-ups in the job's rule, poison messages, stale deliveries, fairn
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from shared.blizzard.budget import current_class
-from shared.db.queue import Delivery
+from shared.db.queue import Completed, Delivery, Record
 from shared.db.throttle import BudgetClass
 from shared.errors import BlizzardNotFound, BlizzardServerError, BudgetExhausted
 from shared.jobs import Job, Outcome, Registry, Worker, WorkerOptions
 from shared.jobs.accounts import ProfileSyncJob
+from shared.jobs.base import Recorded
 from shared.jobs.consumer import pgmq_problem
 from shared.jobs.enrich import EnrichCharacterJob
 from shared.jobs.scheduled import StaticData
 from tests.fakes import FakeClock, Fakes
 from tests.fakes.battlenet import StubEnricher
+from tests.fakes.queue import FakeQueueStore
 
 USER = str(uuid.uuid4())
 
@@ -236,3 +239,73 @@ def test_pgmq_versions_the_queue_layer_knows(version: str | None, supported: boo
     assert (problem is None) is supported
     if problem is not None:
         assert "supported: 1.4.4 or a later 1.x" in problem
+
+
+class Counting(FakeQueueStore):
+    """The fake queue store, counting the worker's round trips by kind."""
+
+    def __init__(self, fakes: Fakes) -> None:
+        super().__init__(fakes.db)
+        self.calls: Counter[str] = Counter()
+        self.batches: list[int] = []
+
+    def queue_claim_first(self, wanted: Any, visibility_timeout: int) -> Any:
+        self.calls["claim"] += 1
+        return super().queue_claim_first(wanted, visibility_timeout)
+
+    def queue_complete(self, queue: str, finished: Any) -> Completed:
+        self.calls["complete"] += 1
+        self.batches.append(len(finished))
+        return super().queue_complete(queue, finished)
+
+    def queue_settle(self, delivery: Delivery, action: Any, *args: Any, **kwargs: Any) -> bool:
+        self.calls[f"settle {action}"] += 1
+        return super().queue_settle(delivery, action, *args, **kwargs)
+
+
+def test_results_are_recorded_with_their_deletes_a_batch_per_round_trip() -> None:
+    """40 characters of one session: one claim call per batch over every queue, and the
+    results and progress written with the deletes in a few calls, not one per character."""
+    fakes = Fakes()
+    names = [f"C{i}" for i in range(40)]
+    sid = fakes.sessions.start_character_sync(
+        user_id=USER, region="us", flavor="retail", game_version="retail",
+        characters=[{"blizzard_id": i + 1, "realm_id": 1, "realm_slug": "r", "name": n}
+                    for i, n in enumerate(names)],
+        queue="character_sync", archive_missing=True,
+    ).session_id  # fmt: skip
+    store = Counting(fakes)
+    job = EnrichCharacterJob(StubEnricher(), fakes.sessions)  # type: ignore[arg-type]
+    worker = Worker(store, Registry([job]), WorkerOptions(concurrency=8))
+    result = worker.run(max_messages=100, max_seconds=5)
+    session = fakes.db.sessions[sid]
+    assert (result.processed, session.processed, session.status) == (40, 40, "completed")
+    assert fakes.db.queues["character_sync"] == {}
+    assert sum(store.batches) == 40 and store.calls["complete"] < 40
+    assert store.calls["settle delete"] == 0  # completed in batches, never one by one
+    assert store.calls["claim"] <= 40 // 2 + 2  # claims take several messages at once
+
+
+def test_a_record_the_database_refuses_is_retried_by_the_job_rule() -> None:
+    fakes = Fakes()
+    store = Counting(fakes)
+    fakes.db.send("character_refresh", {"type": "static_data", "regions": ["eu"]})
+
+    class Records(Probe):
+        max_attempts = 2
+
+        def handle(self, message: StaticData, delivery: Delivery) -> Any:
+            super().handle(message, delivery)
+            return Recorded(Outcome.DONE, Record("character_refresh", {"characterId": 1,
+                                                                       "result": "bogus",
+                                                                       "data": None}))  # fmt: skip
+
+    job = Records({})
+    worker = Worker(store, Registry([job]), clock=fakes.db.clock)
+    worker.run(max_messages=10, max_seconds=5)
+    assert store.calls["settle retry"] == 1 and len(fakes.db.queues["character_refresh"]) == 1
+    fakes.db.clock.now += 600
+    worker.run(max_messages=10, max_seconds=5)
+    assert len(job.seen) == 2 and fakes.db.queues["character_refresh"] == {}
+    [dead] = fakes.db.dead["character_refresh"]
+    assert "recording the result failed" in dead.reason and "bogus" in dead.reason

@@ -12,8 +12,8 @@ declare
   v_start timestamptz := to_timestamp(floor(v_epoch / p_window_s) * p_window_s);
   v_end timestamptz := v_start + make_interval(secs => p_window_s);
   v_elapsed double precision := v_epoch - extract(epoch from v_start);
-  v_rate double precision := p_per_second * 0.95;
-  v_burst double precision := greatest(1.0, p_per_second * 0.03);
+  v_rate double precision := p_per_second * 0.98;
+  v_burst double precision := greatest(1.0, p_per_second * 0.02);
   v_cap integer := floor((1 - p_reserve) * p_per_window);
   v_head double precision;
   v_tokens double precision;
