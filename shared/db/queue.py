@@ -43,6 +43,7 @@ RecordKind = Literal["character_refresh", "character_result"]
 
 #: The scheduled jobs' bodies (what pg_cron runs), callable by hand.
 JOBS = (
+    "enqueue_bulk_work",
     "enqueue_profile_refreshes",
     "enqueue_character_refreshes",
     "enqueue_static_sync",
@@ -93,10 +94,12 @@ class Record:
 
 @dataclass(frozen=True)
 class Finished:
-    """A delivery whose job is done, and what it records (None: nothing to record)."""
+    """A delivery whose job is done, what it records (None: nothing to record) and the
+    Battle.net requests it made (`job_costs`, what the scheduler plans with)."""
 
     delivery: Delivery
     record: Record | None = None
+    requests: int = 0
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,7 @@ class SqlQueueStore(SqlStore):
                 "msgId": f.delivery.msg_id,
                 "readCt": f.delivery.read_ct,
                 "record": f.record.as_json() if f.record else None,
+                "cost": {"job": f.delivery.message.get("type"), "requests": f.requests},
             }
             for f in finished
         ]

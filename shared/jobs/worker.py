@@ -39,7 +39,7 @@ from typing import Any
 
 from shared.blizzard.breaker import Breaker, NoBreaker
 from shared.blizzard.budget import spending
-from shared.blizzard.scope import submit
+from shared.blizzard.scope import request_scope, submit
 from shared.db.queue import Delivery, Finished, Queue, QueueStore
 from shared.db.throttle import BudgetClass
 from shared.errors import BlizzardRateLimited, GuildSyncError, WaitForBattlenet
@@ -183,7 +183,7 @@ class Worker:
             )
             return self._bury(job, message, delivery, reason)
         try:
-            with spending(queue.budget_class):
+            with spending(queue.budget_class), request_scope() as requests:
                 result = job.handle(message, delivery)
         except WaitForBattlenet as exc:
             classes = list(BudgetClass) if exc.reason == "window" else [queue.budget_class]
@@ -208,7 +208,8 @@ class Worker:
             (result.outcome, result.record) if isinstance(result, Recorded) else (result, None)
         )
         with self._done_lock:  # completed with others by the loop (`_complete`)
-            self._done.append(_Done(queue, Finished(delivery, record), job, message, self.clock()))
+            finished = Finished(delivery, record, requests.count)
+            self._done.append(_Done(queue, finished, job, message, self.clock()))
         return "failed" if outcome is Outcome.FAILED else "processed"
 
     def _complete(self, force: bool = False) -> None:

@@ -143,6 +143,9 @@ select public.pgmq_version() as value;
 -- name: enqueue_profile_refreshes
 select public.enqueue_profile_refreshes() as value;
 
+-- name: enqueue_bulk_work
+select public.enqueue_bulk_work() as value;
+
 -- name: enqueue_character_refreshes
 select public.enqueue_character_refreshes() as value;
 

@@ -217,6 +217,15 @@ class FakeQueueStore:
             raise ValueError(f"unknown job {name!r}")
         return getattr(self, f"_{name}")()  # type: ignore[no-any-return]
 
+    def _enqueue_bulk_work(self) -> int:
+        """The hourly plan: account syncs, rosters and characters that are due (the budget's
+        sizing of the plan is tested on Postgres, tests/integration/test_bulk_plan_sql.py)."""
+        return (
+            self._enqueue_profile_refreshes()
+            + self._enqueue_guild_rosters()
+            + self._enqueue_character_refreshes()
+        )
+
     def _enqueue_static_sync(self) -> int:
         if self.db.queues.get("static_data"):
             return 0

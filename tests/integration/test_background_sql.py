@@ -15,10 +15,8 @@ from shared.db.repositories import Repositories
 from tests.integration.helpers import char, claim, login, sql, start
 
 SCHEDULED = {
-    "guild-sync-profile-refresh",
-    "guild-sync-character-refresh",
+    "guild-sync-bulk-work",
     "guild-sync-static-data",
-    "guild-sync-guild-rosters",
     "guild-sync-expire-stuck-sessions",
     "guild-sync-prune-characters",
 }
@@ -33,11 +31,14 @@ def test_schedules_are_in_cron_job(cluster: Cluster) -> None:
         jobs = {r[0]: r[1] for r in conn.execute("select jobname, command from cron.job")}
     assert SCHEDULED <= set(jobs)
     assert all("select public." in jobs[name] for name in SCHEDULED)
+    # one plan for the account syncs, rosters and characters, no separate runs of each
+    assert not {"guild-sync-profile-refresh", "guild-sync-character-refresh"} & set(jobs)
 
 
 def test_every_job_body_runs_on_an_empty_database(db: PsycopgDatabase) -> None:
     repo = Repositories.over(db)
     assert {name: repo.queue.run_job(name) for name in JOBS} == {
+        "enqueue_bulk_work": 0,
         "enqueue_profile_refreshes": 0,
         "enqueue_character_refreshes": 0,
         "enqueue_static_sync": 1,

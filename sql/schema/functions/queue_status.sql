@@ -6,7 +6,7 @@ CREATE FUNCTION public.queue_status() RETURNS jsonb
     AS $$
   select queue_overview() || jsonb_build_object(
     'budget', budget_status(), 'pausedJobs', paused_jobs(), 'breaker', breaker_status(),
-    'consumer', consumer_status(), 'prune', prune_status())
+    'consumer', consumer_status(), 'prune', prune_status(), 'plan', bulk_plan_status())
 $$;
 
 ALTER FUNCTION public.queue_status() OWNER TO postgres;

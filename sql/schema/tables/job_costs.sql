@@ -13,3 +13,5 @@ ALTER TABLE ONLY public.job_costs
     ADD CONSTRAINT job_costs_pkey PRIMARY KEY (job, hour);
 
 ALTER TABLE public.job_costs ENABLE ROW LEVEL SECURITY;
+
+GRANT ALL ON TABLE public.job_costs TO service_role;
