@@ -26,7 +26,7 @@ from shared.db.throttle import BudgetClass, ThrottleStore
 from shared.errors import BudgetExhausted
 from shared.settings import Settings
 
-DEFAULT_BATCH = 4  # tokens claimed per round trip
+DEFAULT_BATCH = 8  # tokens claimed per round trip (at most a tenth of the per-second limit)
 HOLD_SECONDS = 0.25  # a claimed token is used within this or dropped
 MAX_BLOCK_SECONDS = 1.0  # the longest a thread sleeps for the budget
 MIN_WAIT = 0.005

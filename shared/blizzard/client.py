@@ -65,6 +65,23 @@ def character_segment(name: str) -> str:
     return encode_segment(name.lower())
 
 
+class _NoCookies(httpx.Cookies):
+    """Battle.net's API is stateless: a cookie a load balancer sets is neither kept nor sent
+    back (and no response pays for parsing it into a jar)."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+    def set_cookie_header(self, request: httpx.Request) -> None:
+        return None
+
+
+def stateless_client(timeout: httpx.Timeout, limits: httpx.Limits) -> httpx.Client:
+    client = httpx.Client(timeout=timeout, limits=limits)
+    client._cookies = _NoCookies()  # the `cookies` setter would wrap it in a plain jar
+    return client
+
+
 class BlizzardClient:
     """Endpoints to requests. `http` may be injected (tests, benchmarks); `limiter` is the
     budget and `breaker` the circuit breaker (none by default); `max_attempts`, `sleep` and
@@ -86,7 +103,7 @@ class BlizzardClient:
         limits = httpx.Limits(
             max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS
         )
-        self.http = http or httpx.Client(timeout=timeout, limits=limits)
+        self.http = http or stateless_client(timeout, limits)
         self.limiter: RateLimiter = limiter or NoRateLimit()
         self.breaker: Breaker = breaker or NoBreaker()
         self.transport = Transport(self.http, self.limiter, self.breaker)

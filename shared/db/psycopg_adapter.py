@@ -25,7 +25,7 @@ from typing import Any, cast
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import dict_row
+from psycopg.rows import dict_row, tuple_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
@@ -62,7 +62,6 @@ class PsycopgDatabase:
             timeout=POOL_TIMEOUT,
             open=False,
             check=self._check,
-            reset=self._returned,
             kwargs={
                 "autocommit": True,
                 "row_factory": dict_row,
@@ -75,12 +74,10 @@ class PsycopgDatabase:
             ms=sql.Literal(str(statement_timeout_ms))
         )
         self._opened = False
+        self._composed: dict[str, bytes] = {}  # named blocks with the timeout, composed once
         self._idle_since: weakref.WeakKeyDictionary[psycopg.Connection[Any], float] = (
             weakref.WeakKeyDictionary()
         )
-
-    def _returned(self, conn: psycopg.Connection[Any]) -> None:
-        self._idle_since[conn] = time.monotonic()
 
     def _check(self, conn: psycopg.Connection[Any]) -> None:
         """Check a connection that sat idle before lending it. A dead one means the server
@@ -114,7 +111,10 @@ class PsycopgDatabase:
             self._opened = True
         try:
             with self.pool.connection() as conn:
-                yield cast("psycopg.Connection[dict[str, Any]]", conn)
+                try:
+                    yield cast("psycopg.Connection[dict[str, Any]]", conn)
+                finally:  # back to the pool now: known good for CHECK_AFTER_IDLE
+                    self._idle_since[conn] = time.monotonic()
         except psycopg.Error as exc:
             sqlstate = exc.sqlstate
             if sqlstate is None and isinstance(exc, psycopg.OperationalError):
@@ -133,17 +133,27 @@ class PsycopgDatabase:
             raise DatabaseUnavailable(f"database unavailable: {exc}", statement=statement) from exc
 
     def _run(
-        self, statement: str | sql.Composable, params: dict[str, Any], name: str | None = None
-    ) -> list[dict[str, Any]]:
+        self,
+        statement: str | sql.Composable,
+        params: dict[str, Any],
+        name: str | None = None,
+        row_factory: Any = dict_row,
+    ) -> list[Any]:
         """Run one statement under the statement timeout, in one round trip: the timeout
         (`set_config(..., true)`: transaction-local) and the statement travel as one message
         with the parameters bound client-side, so both run in the implicit transaction of
-        that message and the timeout is armed anew for the statement."""
-        if isinstance(statement, str):
-            statement = sql.SQL(statement)  # type: ignore[arg-type]
+        that message and the timeout is armed anew for the statement. A named block's text is
+        composed once (psycopg then reuses its parsed placeholders)."""
         with self.connection(name) as conn:
-            cursor = psycopg.ClientCursor(conn)
-            cursor.execute(sql.Composed([self._timeout, statement]), params)
+            query = self._composed.get(name) if name is not None else None
+            if query is None:
+                if isinstance(statement, str):
+                    statement = sql.SQL(statement)  # type: ignore[arg-type]
+                query = sql.Composed([self._timeout, statement]).as_bytes(conn)
+                if name is not None and isinstance(statement, sql.SQL):
+                    self._composed[name] = query
+            cursor = psycopg.ClientCursor(conn, row_factory=row_factory)
+            cursor.execute(query, params)
             cursor.nextset()
             return cursor.fetchall()
 
@@ -152,8 +162,9 @@ class PsycopgDatabase:
         return self._run(query(name), adapted, name)
 
     def fetch_value(self, name: str, params: JSON) -> Any:
-        rows = self.fetch_all(name, params)
-        return rows[0]["value"] if rows else None
+        adapted = {k: _adapt(v) for k, v in params.items()}
+        rows = self._run(query(name), adapted, name, tuple_row)
+        return rows[0][0] if rows else None
 
     # --- Database ------------------------------------------------------------------------
 

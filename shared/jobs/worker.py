@@ -57,12 +57,12 @@ BACKOFF_BASE = 2.0
 BACKOFF_CAP = 300.0
 RATE_LIMITED_PAUSE = 1.0  # Battle.net's own 429: "wait about a second", no attempt spent
 PAUSE_JITTER = 0.05  # share of a pause added at random, so paused work does not stampede
-IDLE_RECHECK = 0.25  # seconds between looks at empty queues while work is in flight
-IDLE_POLL = 0.1  # seconds between looks at empty queues while lingering (idle_seconds)
+IDLE_RECHECK = 0.25  # seconds the loop waits for work in flight before it looks around again
+IDLE_POLL = 0.1  # seconds before a class of queues found empty is looked at again
 PROBE_RECHECK = 1.0  # seconds between looks at an open breaker (and probes, if ours)
 BREAKER_PAUSE = 2.0  # a job caught in an outage: back soon; nobody claims it while it lasts
-CLAIM_SHARE = 0.25  # claim when this share of the threads is free (or CLAIM_INTERVAL passed)
-CLAIM_INTERVAL = 0.005  # seconds: the longest a free thread waits for company before a claim
+CLAIM_SHARE = 0.5  # claim when this share of the threads is free (or CLAIM_INTERVAL passed)
+CLAIM_INTERVAL = 0.02  # seconds: the longest a free thread waits for company before a claim
 FLUSH_SECONDS = 0.05  # the longest a finished delivery waits to be completed with others
 
 
@@ -132,6 +132,7 @@ class Worker:
         self.clock = clock
         self.sleep = sleep
         self.paused_until: dict[BudgetClass, float] = {}
+        self.empty_until: dict[Queue, float] = {}  # found empty: not asked again until then
         self._done: list[_Done] = []
         self._done_lock = threading.Lock()
 
@@ -145,12 +146,17 @@ class Worker:
 
     def claim(self, room: int, bulk_room: int) -> tuple[Queue, list[Delivery]] | None:
         """The next batch, from the first queue in priority order with visible work whose class
-        of budget is not paused (one round trip for all of them)."""
+        of budget is not paused (one round trip for all of them). A queue found empty is not
+        asked again for IDLE_POLL; a queue with no room (bulk work at its share of the
+        threads) is not asked, and so not taken for empty."""
         now = self.clock()
         wanted: list[tuple[str, int, bool]] = []
         for queue in PRIORITY:
             budget_class = queue.budget_class
-            if self.paused_until.get(budget_class, 0.0) > now:
+            if (
+                max(self.paused_until.get(budget_class, 0.0), self.empty_until.get(queue, 0.0))
+                > now
+            ):
                 continue
             qty = room if budget_class is BudgetClass.INTERACTIVE else min(room, bulk_room)
             if qty > 0:
@@ -158,10 +164,14 @@ class Worker:
         if not wanted:
             return None
         found = self.store.queue_claim_first(wanted, self.options.visibility_timeout)
+        name = found[0] if found else None
+        for asked, _, _ in wanted:  # the queues before the one that answered were empty
+            if asked == name:
+                break
+            self.empty_until[Queue(asked)] = now + IDLE_POLL
         if found is None:
             return None
-        name, deliveries = found
-        return Queue(name), deliveries
+        return Queue(found[0]), found[1]
 
     # --- one delivery -----------------------------------------------------------------------
 
@@ -214,14 +224,15 @@ class Worker:
 
     def _complete(self, force: bool = False) -> None:
         """Complete the finished deliveries, one call per queue: when FLUSH_SECONDS passed
-        since the oldest finished, when as many finished as a claim takes, or when `force`d.
+        since the oldest finished, when as many finished as there are threads, or when
+        `force`d.
         A failure to reach the database leaves them for redelivery (their records unwritten,
         as if the consumer had died before them)."""
         with self._done_lock:
             if not self._done:
                 return
             due = self._done[0].at + FLUSH_SECONDS <= self.clock()
-            if not (force or due or len(self._done) >= self.claim_size):
+            if not (force or due or len(self._done) >= self.options.concurrency):
                 return
             done, self._done = self._done, []
         by_queue: dict[Queue, list[_Done]] = defaultdict(list)
@@ -253,9 +264,20 @@ class Worker:
                 "message %s of %s left for redelivery: %s", delivery.msg_id, item.queue, exc
             )
 
-    @property
-    def claim_size(self) -> int:
-        return max(1, int(self.options.concurrency * CLAIM_SHARE))
+    def _skipped(self, queue: Queue, now: float) -> bool:
+        """Not asked now: its class of budget is paused, or it was found empty lately."""
+        paused = self.paused_until.get(queue.budget_class, 0.0)
+        return max(paused, self.empty_until.get(queue, 0.0)) > now
+
+    def _claim_due(self, room: int, bulk_room: int, left: int, since_claim: float) -> bool:
+        """Claim a few at a time: when a claim's worth of the threads its work may use is free
+        (half of them), or a free thread waited CLAIM_INTERVAL."""
+        if self._skipped(Queue.CHARACTER_SYNC, self.clock()):  # bulk work only
+            free, share = min(room, bulk_room), self.options.bulk_share
+        else:
+            free, share = room, 1.0
+        size = max(1, int(self.options.concurrency * share * CLAIM_SHARE))
+        return free >= min(size, left) or (free > 0 and since_claim >= CLAIM_INTERVAL)
 
     def _pause(
         self, delivery: Delivery, seconds: float, reason: str, classes: list[BudgetClass]
@@ -314,6 +336,7 @@ class Worker:
         busy_at = self.clock()  # when work was last claimed or in flight
         counts: Counter[str] = Counter()
         claimed = 0
+        self.empty_until.clear()  # a new call looks at every queue at once
         next_claim = 0.0  # after finding every queue empty, look again a little later
         last_claim = -math.inf
         bulk_threads = max(1, int(self.options.concurrency * self.options.bulk_share))
@@ -325,11 +348,8 @@ class Worker:
                     1 for i in in_flight.values() if i.queue.budget_class is BudgetClass.BULK
                 )
                 now = self.clock()
-                # a few at a time: when a claim's worth of threads is free, or one waited long
-                claim_due = (
-                    not in_flight
-                    or room >= min(self.claim_size, max_messages - claimed)
-                    or now >= last_claim + CLAIM_INTERVAL
+                claim_due = not in_flight or self._claim_due(
+                    room, bulk_room, max_messages - claimed, now - last_claim
                 )
                 if room > 0 and now < deadline and now >= next_claim and self.breaker.is_open():
                     outage = True
@@ -347,7 +367,9 @@ class Worker:
                         claimed += len(deliveries)
                         busy_at = now
                         continue
-                    next_claim = now + (IDLE_RECHECK if in_flight else IDLE_POLL)
+                    # nothing to claim now: look again when a class's empty mark runs out (or,
+                    # with work in flight, when some of it settles)
+                    next_claim = now if in_flight else now + IDLE_POLL
                     self._complete(force=True)  # nothing more to claim: no one to wait for
                 self._complete(force=not in_flight)
                 if not in_flight:

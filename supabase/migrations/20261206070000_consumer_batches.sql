@@ -1,8 +1,110 @@
--- The consumer's round trips (issue 19): one call claims from the first queue, in priority
+-- The consumer's round trips and writes (issue 19): one call claims from the first queue, in priority
 -- order, that has visible work (not one call per queue tried), and one call records a batch of
 -- finished deliveries' results (a refresh's outcome, a session character's result with its
 -- progress) and deletes their messages (not two calls per message), with what the jobs cost
 -- in Battle.net requests (job_costs: what the scheduler plans with).
+
+-- A claim writes nothing but pgmq's own update: a delivery's attempts are its read count less
+-- the pauses that gave one back (queue_deliveries keeps a row only for a delivery that was
+-- paused or retried), so claiming costs no insert and completing no delete for most messages.
+create or replace function public.queue_claim(
+  p_queue text, p_vt integer, p_qty integer, p_fair boolean default false
+) returns jsonb
+language plpgsql security definer set search_path = public, pg_temp as $_$
+declare
+  v_rows jsonb;
+begin
+  execute format($q$
+    with visible as (
+      select q.msg_id, q.message from pgmq.%1$I q
+      where q.vt <= clock_timestamp()
+      order by q.msg_id
+      limit case when $4 then 5000 else $1 end
+      for update skip locked
+    ), picked as (
+      select msg_id from (
+        select msg_id, row_number() over (
+                 partition by case when $4 then coalesce(message->>'userId', msg_id::text)
+                              else msg_id::text end
+                 order by msg_id) as turn
+        from visible) r
+      order by turn, msg_id
+      limit $1
+    ), claimed as (
+      update pgmq.%1$I q set
+        vt = clock_timestamp() + make_interval(secs => $2),
+        read_ct = q.read_ct + 1
+      from picked where q.msg_id = picked.msg_id
+      returning q.msg_id, q.read_ct, q.enqueued_at, q.message
+    ), resumed as (
+      update public.queue_deliveries d set paused = null, updated_at = clock_timestamp()
+      from claimed c
+      where d.queue = $3 and d.msg_id = c.msg_id and d.paused is not null
+    )
+    select coalesce(jsonb_agg(jsonb_build_object(
+             'msgId', c.msg_id, 'readCt', c.read_ct, 'enqueuedAt', c.enqueued_at,
+             'attempts', c.read_ct - coalesce(d.pauses, 0), 'message', c.message)
+             order by c.msg_id), '[]')
+    from claimed c
+    left join public.queue_deliveries d on d.queue = $3 and d.msg_id = c.msg_id
+  $q$, 'q_' || p_queue)
+  into v_rows using p_qty, p_vt, p_queue, p_fair;
+  return v_rows;
+end
+$_$;
+
+create or replace function public.queue_settle(
+  p_queue text, p_msg_id bigint, p_read_ct integer, p_action text, p_seconds integer default 0,
+  p_reason text default null
+) returns boolean
+language plpgsql security definer set search_path = public, pg_temp as $_$
+declare
+  v_found bigint;
+  v_pauses integer;
+begin
+  if p_action = 'delete' then
+    execute format('delete from pgmq.%I where msg_id = $1 and read_ct = $2 returning msg_id',
+                   'q_' || p_queue) into v_found using p_msg_id, p_read_ct;
+    if v_found is not null then
+      delete from queue_deliveries where queue = p_queue and msg_id = p_msg_id;
+    end if;
+  elsif p_action in ('retry', 'pause') then
+    execute format($q$
+      update pgmq.%I set vt = clock_timestamp() + make_interval(secs => $3)
+      where msg_id = $1 and read_ct = $2 returning msg_id
+    $q$, 'q_' || p_queue) into v_found using p_msg_id, p_read_ct, greatest(p_seconds, 0);
+    if v_found is not null and p_action = 'pause' then
+      insert into queue_deliveries as d (queue, msg_id, paused, pauses)
+      values (p_queue, p_msg_id, coalesce(p_reason, 'paused'), 1)
+      on conflict (queue, msg_id) do update set
+        paused = excluded.paused, pauses = d.pauses + 1, updated_at = clock_timestamp();
+    elsif v_found is not null then
+      insert into queue_deliveries as d (queue, msg_id, last_error)
+      values (p_queue, p_msg_id, left(p_reason, 500))
+      on conflict (queue, msg_id) do update set
+        last_error = coalesce(excluded.last_error, d.last_error), updated_at = clock_timestamp();
+    end if;
+  elsif p_action = 'dead' then
+    select d.pauses into v_pauses from queue_deliveries d
+    where d.queue = p_queue and d.msg_id = p_msg_id;
+    execute format($q$
+      update pgmq.%I set message = message || jsonb_build_object('deadLetter',
+        jsonb_build_object('error', $3, 'at', now(), 'attempts', read_ct - $4))
+      where msg_id = $1 and read_ct = $2 returning msg_id
+    $q$, 'q_' || p_queue) into v_found using p_msg_id, p_read_ct, coalesce(p_reason, 'dead'),
+                                             coalesce(v_pauses, 0);
+    if v_found is not null then
+      perform pgmq.archive(p_queue, p_msg_id);
+      delete from queue_deliveries where queue = p_queue and msg_id = p_msg_id;
+    end if;
+  else
+    raise exception 'unknown settle action %', p_action;
+  end if;
+  return v_found is not null;
+end
+$_$;
+
+alter table public.queue_deliveries drop column if exists attempts;
 
 -- The next batch: from the first of `p_queues` (in the order given: [{queue, qty, fair}])
 -- with visible work, as queue_claim claims it; null when every one is empty.
@@ -54,6 +156,7 @@ create table if not exists public.job_costs (
 );
 alter table public.job_costs enable row level security;
 revoke all on table public.job_costs from anon, authenticated;
+grant all on public.job_costs to service_role;
 
 -- The consumer records what the jobs of a completed batch cost ([{job, requests}]).
 create or replace function public.record_job_costs(p_costs jsonb)
@@ -82,17 +185,32 @@ declare
   v_failed jsonb := '[]';
   v_deleted bigint[];
 begin
-  for v_item in select value from jsonb_array_elements(p_items) loop
-    begin
-      if jsonb_typeof(v_item->'record') = 'object' then
-        perform apply_job_record(v_item->'record');
-      end if;
-      v_done := v_done || jsonb_build_array(v_item);
-    exception when others then
-      v_failed := v_failed || jsonb_build_array(jsonb_build_object(
-        'msgId', (v_item->>'msgId')::bigint, 'error', left(sqlerrm, 500)));
-    end;
-  end loop;
+  begin  -- the records together; only when one fails, each on its own
+    -- the common case in one statement: refreshes answered 304 (record_character_refresh's
+    -- 'not_modified' only stamps refreshed_at, which no history tracks)
+    update characters c set refreshed_at = now()
+    from jsonb_array_elements(p_items) i
+    where i->'record'->>'kind' = 'character_refresh'
+      and i->'record'->>'result' = 'not_modified'
+      and c.id = (i->'record'->>'characterId')::bigint;
+    perform apply_job_record(i->'record') from jsonb_array_elements(p_items) i
+    where jsonb_typeof(i->'record') = 'object'
+      and not (i->'record'->>'kind' = 'character_refresh'
+               and i->'record'->>'result' = 'not_modified');
+    v_done := p_items;
+  exception when others then
+    for v_item in select value from jsonb_array_elements(p_items) loop
+      begin
+        if jsonb_typeof(v_item->'record') = 'object' then
+          perform apply_job_record(v_item->'record');
+        end if;
+        v_done := v_done || jsonb_build_array(v_item);
+      exception when others then
+        v_failed := v_failed || jsonb_build_array(jsonb_build_object(
+          'msgId', (v_item->>'msgId')::bigint, 'error', left(sqlerrm, 500)));
+      end;
+    end loop;
+  end;
   execute format($q$
     with gone as (
       delete from pgmq.%I q

@@ -24,11 +24,11 @@ def test_claims_a_few_tokens_per_round_trip_per_class() -> None:
     clock = FakeClock()
     repo = Fakes(clock)
     limiter = budget(repo, clock)
-    for _ in range(8):
+    for _ in range(16):
         limiter.acquire()
     with spending(BudgetClass.BULK):
         limiter.acquire()
-    assert repo.db.budget_calls == [("interactive", 4)] * 2 + [("bulk", 4)]
+    assert repo.db.budget_calls == [("interactive", 8)] * 2 + [("bulk", 8)]
     assert limiter.claims == 3
 
 
@@ -37,7 +37,7 @@ def test_unused_tokens_expire() -> None:
     repo = Fakes(clock)
     limiter = budget(repo, clock)
     limiter.acquire()
-    clock.now += 1.0  # the other three were for a moment that has passed
+    clock.now += 1.0  # the other seven were for a moment that has passed
     limiter.acquire()
     assert len(repo.db.budget_calls) == 2
 

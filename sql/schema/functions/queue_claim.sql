@@ -29,17 +29,17 @@ begin
         read_ct = q.read_ct + 1
       from picked where q.msg_id = picked.msg_id
       returning q.msg_id, q.read_ct, q.enqueued_at, q.message
-    ), counted as (
-      insert into public.queue_deliveries as d (queue, msg_id, attempts)
-      select $3, msg_id, 1 from claimed
-      on conflict (queue, msg_id) do update
-        set attempts = d.attempts + 1, paused = null, updated_at = clock_timestamp()
-      returning d.msg_id, d.attempts
+    ), resumed as (
+      update public.queue_deliveries d set paused = null, updated_at = clock_timestamp()
+      from claimed c
+      where d.queue = $3 and d.msg_id = c.msg_id and d.paused is not null
     )
     select coalesce(jsonb_agg(jsonb_build_object(
              'msgId', c.msg_id, 'readCt', c.read_ct, 'enqueuedAt', c.enqueued_at,
-             'attempts', n.attempts, 'message', c.message) order by c.msg_id), '[]')
-    from claimed c join counted n on n.msg_id = c.msg_id
+             'attempts', c.read_ct - coalesce(d.pauses, 0), 'message', c.message)
+             order by c.msg_id), '[]')
+    from claimed c
+    left join public.queue_deliveries d on d.queue = $3 and d.msg_id = c.msg_id
   $q$, 'q_' || p_queue)
   into v_rows using p_qty, p_vt, p_queue, p_fair;
   return v_rows;

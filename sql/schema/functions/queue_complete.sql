@@ -10,17 +10,32 @@ declare
   v_failed jsonb := '[]';
   v_deleted bigint[];
 begin
-  for v_item in select value from jsonb_array_elements(p_items) loop
-    begin
-      if jsonb_typeof(v_item->'record') = 'object' then
-        perform apply_job_record(v_item->'record');
-      end if;
-      v_done := v_done || jsonb_build_array(v_item);
-    exception when others then
-      v_failed := v_failed || jsonb_build_array(jsonb_build_object(
-        'msgId', (v_item->>'msgId')::bigint, 'error', left(sqlerrm, 500)));
-    end;
-  end loop;
+  begin  -- the records together; only when one fails, each on its own
+    -- the common case in one statement: refreshes answered 304 (record_character_refresh's
+    -- 'not_modified' only stamps refreshed_at, which no history tracks)
+    update characters c set refreshed_at = now()
+    from jsonb_array_elements(p_items) i
+    where i->'record'->>'kind' = 'character_refresh'
+      and i->'record'->>'result' = 'not_modified'
+      and c.id = (i->'record'->>'characterId')::bigint;
+    perform apply_job_record(i->'record') from jsonb_array_elements(p_items) i
+    where jsonb_typeof(i->'record') = 'object'
+      and not (i->'record'->>'kind' = 'character_refresh'
+               and i->'record'->>'result' = 'not_modified');
+    v_done := p_items;
+  exception when others then
+    for v_item in select value from jsonb_array_elements(p_items) loop
+      begin
+        if jsonb_typeof(v_item->'record') = 'object' then
+          perform apply_job_record(v_item->'record');
+        end if;
+        v_done := v_done || jsonb_build_array(v_item);
+      exception when others then
+        v_failed := v_failed || jsonb_build_array(jsonb_build_object(
+          'msgId', (v_item->>'msgId')::bigint, 'error', left(sqlerrm, 500)));
+      end;
+    end loop;
+  end;
   execute format($q$
     with gone as (
       delete from pgmq.%I q

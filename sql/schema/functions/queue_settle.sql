@@ -6,7 +6,7 @@ CREATE FUNCTION public.queue_settle(p_queue text, p_msg_id bigint, p_read_ct int
     AS $_$
 declare
   v_found bigint;
-  v_attempts integer;
+  v_pauses integer;
 begin
   if p_action = 'delete' then
     execute format('delete from pgmq.%I where msg_id = $1 and read_ct = $2 returning msg_id',
@@ -20,11 +20,10 @@ begin
       where msg_id = $1 and read_ct = $2 returning msg_id
     $q$, 'q_' || p_queue) into v_found using p_msg_id, p_read_ct, greatest(p_seconds, 0);
     if v_found is not null and p_action = 'pause' then
-      insert into queue_deliveries as d (queue, msg_id, attempts, paused, pauses)
-      values (p_queue, p_msg_id, 0, coalesce(p_reason, 'paused'), 1)
+      insert into queue_deliveries as d (queue, msg_id, paused, pauses)
+      values (p_queue, p_msg_id, coalesce(p_reason, 'paused'), 1)
       on conflict (queue, msg_id) do update set
-        attempts = greatest(d.attempts - 1, 0), paused = excluded.paused,
-        pauses = d.pauses + 1, updated_at = clock_timestamp();
+        paused = excluded.paused, pauses = d.pauses + 1, updated_at = clock_timestamp();
     elsif v_found is not null then
       insert into queue_deliveries as d (queue, msg_id, last_error)
       values (p_queue, p_msg_id, left(p_reason, 500))
@@ -32,14 +31,14 @@ begin
         last_error = coalesce(excluded.last_error, d.last_error), updated_at = clock_timestamp();
     end if;
   elsif p_action = 'dead' then
-    select d.attempts into v_attempts from queue_deliveries d
+    select d.pauses into v_pauses from queue_deliveries d
     where d.queue = p_queue and d.msg_id = p_msg_id;
     execute format($q$
       update pgmq.%I set message = message || jsonb_build_object('deadLetter',
-        jsonb_build_object('error', $3, 'at', now(), 'attempts', coalesce($4, read_ct)))
+        jsonb_build_object('error', $3, 'at', now(), 'attempts', read_ct - $4))
       where msg_id = $1 and read_ct = $2 returning msg_id
     $q$, 'q_' || p_queue) into v_found using p_msg_id, p_read_ct, coalesce(p_reason, 'dead'),
-                                             v_attempts;
+                                             coalesce(v_pauses, 0);
     if v_found is not null then
       perform pgmq.archive(p_queue, p_msg_id);
       delete from queue_deliveries where queue = p_queue and msg_id = p_msg_id;

@@ -3,7 +3,6 @@
 CREATE TABLE public.queue_deliveries (
     queue text NOT NULL,
     msg_id bigint NOT NULL,
-    attempts integer DEFAULT 0 NOT NULL,
     pauses integer DEFAULT 0 NOT NULL,
     paused text,
     last_error text,
