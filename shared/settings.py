@@ -1,7 +1,8 @@
 """Settings: one pydantic-settings class reads the environment (DESIGN.md section 3).
 
-A missing or malformed setting fails at start with one clear line naming the variable
-(`Settings.load()` raises `ConfigError`).
+A missing or malformed setting fails with one clear line naming the variable
+(`Settings.load()` raises `ConfigError`): a function's first request (its import reads no
+setting: `shared.instance`), a tool's start (the gateway, the stack).
 
 Production mode (`BLIZZARD_CLIENT_ID` set, or `K_SERVICE` as on Cloud Run / Cloud Functions)
 requires every setting that has only a local default (Battle.net credentials, DATABASE_URL or
