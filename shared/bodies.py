@@ -1,8 +1,9 @@
 """What the functions' routes read from a request body, as pydantic models (parsed with
 `shared.http.parse_body`). They live here rather than in each main.py so that importing a
-function loads no pydantic: a view imports its model on the first request (README, Cold
-start). Query strings and the bodies a use case owns are the services' (`UserSelector`,
-`HistoryQuery`, `SyncPreferencesUpdate`)."""
+function loads none of what they name (Battle.net's regions, the queues, the worker, the users
+service): a view imports its model on the first request (README, Cold start). Query strings
+and the bodies a use case owns are the services' (`UserSelector`, `HistoryQuery`,
+`SyncPreferencesUpdate`)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """The composition root: settings, the data layer, the Battle.net client and the services,
 wired once. Handlers reach it through `shared.instance.get_app()`, which imports this module
-and builds the app on the first request (a function's import stays cheap: README, Cold start);
-tests build their own with `bootstrap(...)` and pass fakes.
+and builds the app on the first request (README, Cold start); tests build their own with
+`bootstrap(...)` and pass fakes. Each function's main.py calls `shared.instance.check_settings()`
+when imported, so a bad deploy never starts.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """HTTP plumbing every handler shares: the JSON error shape, the mapping of the exception tree
 to statuses (in exactly one place), CORS, and request bodies parsed into pydantic models.
 Routes and who may call them: `shared.routing`. Importing it loads Flask alone (what the
-platform has loaded already): settings and pydantic load with the first request (README, Cold
-start).
+platform has loaded already): it reads the settings and validates bodies where it needs them.
 
 A 4xx answer says what was wrong. A 5xx answer never carries driver or Battle.net text: it
 says `{"error": {"code", "message": <generic>, "id"}}` and the log line with the real detail
@@ -135,7 +134,7 @@ def endpoint(fn: Handler) -> Handler:
 
 
 def _trace(request: flask.Request) -> dict[str, object]:
-    from shared.settings import get_settings  # pydantic-settings: on the first request
+    from shared.settings import get_settings  # checked at a function's import
 
     try:
         project = get_settings().google_cloud_project
@@ -163,7 +162,7 @@ def _allow_origin(request: flask.Request, response: flask.Response) -> None:
 
 
 def parse_body(request: flask.Request, model: type[M], *, allow_empty: bool = True) -> M:
-    from shared.validation import validate  # pydantic: loaded by the first request
+    from shared.validation import validate
 
     raw = request.get_data(cache=True)
     if not raw.strip():

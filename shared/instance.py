@@ -1,30 +1,64 @@
-"""The instance's app: one per process (a Cloud Functions instance), built by the first request
-that needs it. A function's main.py imports this module, not the composition root, so its
-import loads Flask and the routes alone; the settings, the data layer, the Battle.net client
-and the services load and are wired on first use (README, Cold start).
-
-A missing or refused setting then fails the first request, and every later one, with a 500
-whose log line names the variable (`ConfigError`, mapped in `shared.http`); tests install
-their own app with `set_app`.
+"""The instance's app: one per process (a Cloud Functions instance). A function's main.py imports
+this module, not the composition root: its import calls `check_settings()`, which reads and
+checks the settings (pydantic-settings, and PyJWT/cryptography for the keys), so a deploy with a
+missing or refused setting fails to start with one line naming the variable (DESIGN.md
+section 3). The data layer, the Battle.net client and the services load and are wired by the
+first request that needs them (`get_app`; README, Cold start). Tests install their own app with
+`set_app`.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import TYPE_CHECKING
 
+from shared.errors import ConfigError
 from shared.logs import configure_logging
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
     from shared.bootstrap import App
+    from shared.settings import Settings
 
 _app: App | None = None
 _lock = threading.Lock()
 
 
+def check_settings() -> Settings:
+    """Read and check the settings when a function's main.py is imported, so a deploy with a
+    missing or refused setting fails to start. If the ConfigError ends the process (as when
+    functions-framework imports main.py), it prints as one line naming the variable, without
+    a traceback. In production the logs become JSON lines (shared/logs.py)."""
+    from shared.settings import get_settings  # pydantic-settings: the check needs it
+
+    try:
+        settings = get_settings()
+    except ConfigError:
+        if not isinstance(sys.excepthook, _OneLineConfigErrors):
+            sys.excepthook = _OneLineConfigErrors(sys.excepthook)
+        raise
+    configure_logging("json" if settings.logs_as_json else "text")
+    return settings
+
+
+class _OneLineConfigErrors:
+    def __init__(self, previous: object) -> None:
+        self.previous = previous
+
+    def __call__(
+        self, kind: type[BaseException], exc: BaseException, tb: TracebackType | None
+    ) -> None:
+        if isinstance(exc, ConfigError):
+            print(exc, file=sys.stderr, flush=True)
+        elif callable(self.previous):
+            self.previous(kind, exc, tb)
+
+
 def get_app() -> App:
-    """The process's app, built once (thread-safe) from the environment's settings; the logs
-    become JSON lines in production (shared/logs.py)."""
+    """The process's app, built once (thread-safe) by the first request that needs it, from the
+    settings `check_settings()` read at import."""
     app = _app
     if app is None:
         with _lock:
@@ -34,12 +68,9 @@ def get_app() -> App:
 
 def _build() -> App:
     global _app
-    from shared.bootstrap import bootstrap
-    from shared.settings import get_settings
+    from shared.bootstrap import bootstrap  # the data layer, Battle.net, the services
 
-    settings = get_settings()  # ConfigError naming the variable
-    configure_logging("json" if settings.logs_as_json else "text")
-    _app = bootstrap(settings)
+    _app = bootstrap(check_settings())
     return _app
 
 

@@ -24,7 +24,7 @@ import flask
 import functions_framework
 
 from shared.http import endpoint, json_response, parse_body
-from shared.instance import get_app
+from shared.instance import check_settings, get_app
 from shared.routing import OWNER, USER, Routes
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from shared.bootstrap import App
     from shared.services.users import UserSelector
 
+check_settings()  # a bad setting fails the start, naming the variable
 routes = Routes(mount="/functions/v1/fetch-profile")
 
 

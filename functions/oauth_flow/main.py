@@ -18,13 +18,14 @@ import functions_framework
 import werkzeug
 
 from shared.http import client_address, endpoint, json_response
-from shared.instance import get_app
+from shared.instance import check_settings, get_app
 from shared.routing import ANYONE, Routes
 
 if TYPE_CHECKING:
     from shared.auth import Caller
     from shared.services.login import LoginCookie
 
+check_settings()  # a bad setting fails the start, naming the variable
 routes = Routes(mount="/functions/v1/oauth-flow")
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache", "Referrer-Policy": "no-referrer"}
 

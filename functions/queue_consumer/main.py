@@ -26,12 +26,13 @@ import flask
 import functions_framework
 
 from shared.http import endpoint, json_response, parse_body
-from shared.instance import get_app
+from shared.instance import check_settings, get_app
 from shared.routing import SERVICE, Routes
 
 if TYPE_CHECKING:
     from shared.auth import Caller
 
+check_settings()  # a bad setting fails the start, naming the variable
 routes = Routes(mount="/functions/v1/queue-consumer")
 
 

@@ -6,9 +6,9 @@ jwks.py     the project's JWKS, cached (TTL, bounded refetch on an unknown kid)
 tokens.py   minting sessions and verifying JWTs (AuthConfig: what the settings give)
 callers.py  Authenticator: request headers -> Caller (secret keys, sessions, legacy keys)
 
-Importing the package loads claims.py alone: the names of the other modules (which need
-PyJWT, cryptography and httpx) load on first use, so a function's main.py imports `Caller`
-without them (README, Cold start).
+Importing the package loads claims.py alone: the names of the other modules load on first
+use, so a function's import, which checks the settings (keys.py, for the signing key), loads
+neither httpx (jwks.py) nor the rest (README, Cold start).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-"""What importing a function loads (README, Cold start): Flask and the routes, none of the
-heavy libraries (pydantic, PyJWT, cryptography, httpx, psycopg, tenacity, supabase) and none of
-the composition (settings, data layer, Battle.net, services): those load with the first
-request. Timings belong to the bench (`python -m devtools.bench --only coldstart`)."""
+"""What importing a function loads (README, Cold start): Flask, the routes and the settings
+check (pydantic-settings, and PyJWT/cryptography for the signing key: a bad setting fails the
+start, DESIGN.md section 3); none of the other heavy libraries (httpx, psycopg, tenacity,
+supabase) and none of the composition (data layer, Battle.net, services, jobs): those load with
+the first request. Timings belong to the bench (`python -m devtools.bench --only coldstart`)."""
 
 from __future__ import annotations
 
@@ -15,32 +16,24 @@ import pytest
 from tests.conftest import ROOT
 
 FUNCTIONS = ("sync_static_data", "oauth_flow", "fetch_profile", "queue_consumer")
-HEAVY = frozenset(
-    {
-        "cryptography",
-        "httpx",
-        "jwt",
-        "postgrest",
-        "psycopg",
-        "psycopg_pool",
-        "pydantic",
-        "pydantic_core",
-        "pydantic_settings",
-        "supabase",
-        "tenacity",
-    }
-)
-#: The shared modules a function's import may load: the HTTP plumbing and the app's accessor.
+#: What the first request loads, never the import (the settings stack, pydantic, PyJWT and
+#: cryptography, is the check's and may load at import).
+HEAVY = frozenset({"httpx", "postgrest", "psycopg", "psycopg_pool", "supabase", "tenacity"})
+#: The shared modules a function's import may load: the HTTP plumbing, the app's accessor and
+#: the settings check (the settings, the keys and the token key ring it validates).
 LIGHT_SHARED = frozenset(
     {
         "shared",
         "shared.auth",
         "shared.auth.claims",
+        "shared.auth.keys",
+        "shared.crypto",
         "shared.errors",
         "shared.http",
         "shared.instance",
         "shared.logs",
         "shared.routing",
+        "shared.settings",
     }
 )
 PROBE = """
@@ -74,12 +67,17 @@ def loaded() -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize("target", FUNCTIONS)
+def test_a_function_imports_the_settings_check(loaded: dict[str, list[str]], target: str) -> None:
+    assert {"shared.settings", "pydantic_settings"} <= set(loaded[target])
+
+
+@pytest.mark.parametrize("target", FUNCTIONS)
 def test_a_function_imports_no_heavy_library(loaded: dict[str, list[str]], target: str) -> None:
     assert heavy(loaded[target]) == []
 
 
 @pytest.mark.parametrize("target", FUNCTIONS)
-def test_a_function_imports_only_the_http_plumbing_of_shared(
+def test_a_function_imports_only_the_http_plumbing_and_the_settings_of_shared(
     loaded: dict[str, list[str]], target: str
 ) -> None:
     shared = {name for name in loaded[target] if name.split(".")[0] == "shared"}
@@ -88,4 +86,4 @@ def test_a_function_imports_only_the_http_plumbing_of_shared(
 
 def test_the_probe_sees_what_the_composition_root_loads() -> None:
     found = heavy(loaded_by("shared.bootstrap"))
-    assert {"httpx", "jwt", "pydantic", "pydantic_settings", "cryptography"} <= set(found)
+    assert {"httpx", "tenacity"} <= set(found)

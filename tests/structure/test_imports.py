@@ -4,8 +4,9 @@ every module importable alone (in a fresh interpreter, as a cold start imports i
 Layers, lowest first: plumbing every layer uses (errors, logs, crypto, validation, urls); auth
 (keys and tokens); settings; the data layer (db); Battle.net (blizzard); the use cases
 (services); the jobs; HTTP (http, routing, the request bodies); the composition root
-(bootstrap, and instance: the process's app, built on first use). A module may import its own
-layer and those below it; imports inside functions count too."""
+(bootstrap, and instance: the settings check at a function's import, the process's app built
+on first use). A module may import its own layer and those below it; imports inside functions
+count too."""
 
 from __future__ import annotations
 

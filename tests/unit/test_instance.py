@@ -1,9 +1,11 @@
 """The process's app (`shared.instance`): built once by the first caller, whatever the number
 of request threads asking at once; a bad setting fails that call and is read again by the next
-one (nothing broken is kept)."""
+one (nothing broken is kept). `check_settings()`, which a function's import calls, lets a
+ConfigError that ends the process print as one line."""
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +18,7 @@ import shared.bootstrap
 import shared.instance
 import shared.settings
 from shared.errors import ConfigError
-from shared.instance import get_app, set_app
+from shared.instance import check_settings, get_app, set_app
 from shared.settings import Settings
 
 
@@ -78,3 +80,23 @@ def test_a_bad_setting_fails_the_call_and_the_next_call_reads_again(
         get_app()
     app = get_app()
     assert isinstance(app, Built) and app.settings is settings
+
+
+def test_a_bad_setting_at_start_ends_the_process_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    error = ConfigError("missing setting DATABASE_URL (the database)", variable="DATABASE_URL")
+
+    def get_settings() -> Settings:
+        raise error
+
+    others: list[tuple[object, ...]] = []
+    monkeypatch.setattr(sys, "excepthook", lambda *args: others.append(args))
+    monkeypatch.setattr(shared.settings, "get_settings", get_settings)
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        check_settings()
+    other = ValueError("not a setting")
+    sys.excepthook(ConfigError, error, None)  # as the interpreter does when the import fails
+    sys.excepthook(ValueError, other, None)
+    assert capsys.readouterr().err == f"{error}\n"
+    assert others == [(ValueError, other, None)]  # anything else: the previous hook
