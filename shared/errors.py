@@ -1,8 +1,7 @@
 """The one exception tree of Guild Sync, mapped to HTTP in one place (`shared.http`).
 
     GuildSyncError
-    ├── ConfigError               a setting is missing or malformed (500 to a function's
-    │                             requests, logged naming the variable; a tool stops)
+    ├── ConfigError               a setting is missing or malformed (fails at start)
     ├── RequestError              the caller's fault: answered with a 4xx
     │   ├── BadRequest            400  bad JSON, wrong types, unknown region/gameVersion
     │   ├── Unauthorized          401  no, wrong or expired Bearer token
