@@ -92,7 +92,7 @@ def _over_http(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _direct(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from shared.bootstrap import get_app
+    from shared.instance import get_app
     from shared.jobs.worker import WorkerOptions
 
     options = WorkerOptions(

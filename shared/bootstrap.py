@@ -1,16 +1,14 @@
 """The composition root: settings, the data layer, the Battle.net client and the services,
-wired once. Handlers reach it through `get_app()` (a lazily created module global, so a cold
-start pays only for what it uses); tests build their own with `bootstrap(...)` and pass fakes.
-Each function's main.py calls `check_settings()` when imported, so a bad deploy never starts.
+wired once. Handlers reach it through `shared.instance.get_app()`, which imports this module
+and builds the app on the first request (README, Cold start); tests build their own with
+`bootstrap(...)` and pass fakes. Each function's main.py calls `shared.instance.check_settings()`
+when imported, so a bad deploy never starts.
 """
 
 from __future__ import annotations
 
 import functools
-import sys
-import threading
 from dataclasses import dataclass, field
-from types import TracebackType
 
 from shared.auth import Authenticator
 from shared.blizzard.breaker import CircuitBreaker
@@ -21,13 +19,11 @@ from shared.crypto import TokenCipher
 from shared.db.protocol import Database
 from shared.db.repositories import Repositories
 from shared.db.throttle import SqlThrottleStore
-from shared.errors import ConfigError
 from shared.jobs.accounts import ProfileSyncJob
 from shared.jobs.enrich import EnrichCharacterJob
 from shared.jobs.registry import Registry
 from shared.jobs.scheduled import GuildRosterJob, RefreshCharacterJob, StaticDataJob
 from shared.jobs.worker import Worker, WorkerOptions
-from shared.logs import configure_logging
 from shared.services.character_sync import CharacterSyncService, UserQuotas
 from shared.services.characters import CharacterDirectory
 from shared.services.enrichment import CharacterEnricher
@@ -38,7 +34,7 @@ from shared.services.refresh import CharacterRefresher, RosterSync
 from shared.services.snapshots import SnapshotCapture, SnapshotReader
 from shared.services.static_data import StaticDataService
 from shared.services.users import UserDirectory
-from shared.settings import Settings, get_settings, use_settings
+from shared.settings import Settings
 
 
 def make_database(settings: Settings) -> Database:
@@ -192,52 +188,3 @@ def bootstrap(
             else None,
         )
     return App(settings=settings, db=database, blizzard=blizzard)
-
-
-_app: App | None = None
-_lock = threading.Lock()
-
-
-def check_settings() -> Settings:
-    """Read and check the settings when a function's main.py is imported, so a deploy with a
-    missing or refused setting fails to start. If the ConfigError ends the process (as when
-    functions-framework imports main.py), it prints as one line naming the variable, without
-    a traceback. In production the logs become JSON lines (shared/logs.py)."""
-    try:
-        settings = get_settings()
-    except ConfigError:
-        if not isinstance(sys.excepthook, _OneLineConfigErrors):
-            sys.excepthook = _OneLineConfigErrors(sys.excepthook)
-        raise
-    configure_logging("json" if settings.logs_as_json else "text")
-    return settings
-
-
-class _OneLineConfigErrors:
-    def __init__(self, previous: object) -> None:
-        self.previous = previous
-
-    def __call__(
-        self, kind: type[BaseException], exc: BaseException, tb: TracebackType | None
-    ) -> None:
-        if isinstance(exc, ConfigError):
-            print(exc, file=sys.stderr, flush=True)
-        elif callable(self.previous):
-            self.previous(kind, exc, tb)
-
-
-def get_app() -> App:
-    global _app
-    if _app is None:
-        with _lock:
-            if _app is None:
-                _app = bootstrap()
-    return _app
-
-
-def set_app(app: App | None) -> App | None:
-    """Replace the process-wide app (tests); returns the previous one."""
-    global _app
-    previous, _app = _app, app
-    use_settings(app.settings if app is not None else None)
-    return previous

@@ -1,6 +1,7 @@
 """HTTP plumbing every handler shares: the JSON error shape, the mapping of the exception tree
 to statuses (in exactly one place), CORS, and request bodies parsed into pydantic models.
-Routes and who may call them: `shared.routing`.
+Routes and who may call them: `shared.routing`. Importing it loads Flask alone (what the
+platform has loaded already): it reads the settings and validates bodies where it needs them.
 
 A 4xx answer says what was wrong. A 5xx answer never carries driver or Battle.net text: it
 says `{"error": {"code", "message": <generic>, "id"}}` and the log line with the real detail
@@ -15,19 +16,19 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import flask
-from pydantic import BaseModel
 from werkzeug.exceptions import HTTPException
 
 from shared.errors import BadRequest, GuildSyncError
 from shared.logs import bind, request_context, trace_fields
-from shared.settings import get_settings
-from shared.validation import validate
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 log = logging.getLogger(__name__)
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
 Handler = Callable[[flask.Request], flask.typing.ResponseReturnValue]
 
 
@@ -133,6 +134,8 @@ def endpoint(fn: Handler) -> Handler:
 
 
 def _trace(request: flask.Request) -> dict[str, object]:
+    from shared.settings import get_settings  # checked at a function's import
+
     try:
         project = get_settings().google_cloud_project
     except GuildSyncError:
@@ -145,6 +148,8 @@ def _allow_origin(request: flask.Request, response: flask.Response) -> None:
     origin = request.headers.get("Origin")
     if not origin:
         return
+    from shared.settings import get_settings
+
     try:
         allowed = get_settings().allowed_redirect_origins
     except GuildSyncError:
@@ -157,6 +162,8 @@ def _allow_origin(request: flask.Request, response: flask.Response) -> None:
 
 
 def parse_body(request: flask.Request, model: type[M], *, allow_empty: bool = True) -> M:
+    from shared.validation import validate
+
     raw = request.get_data(cache=True)
     if not raw.strip():
         if allow_empty:

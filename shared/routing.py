@@ -25,16 +25,19 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import flask
 from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
 from werkzeug.exceptions import NotFound as WerkzeugNotFound
 from werkzeug.routing import BaseConverter, Map, Rule
 
-from shared.auth import Authenticator, Caller, require_service
+from shared.auth import Caller, require_service
 from shared.errors import MethodNotAllowed, NotFound
 from shared.logs import bind
+
+if TYPE_CHECKING:
+    from shared.auth import Authenticator
 
 View = Callable[..., flask.typing.ResponseReturnValue]
 FULL_PATHS = ("/functions/v1/", "/api/v1/")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -26,9 +26,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.auth.claims import PUBLISHABLE_KEY_PREFIX, SECRET_KEY_PREFIX
 from shared.auth.keys import SigningKey, parse_signing_key
-from shared.auth.tokens import AuthConfig
 from shared.crypto import parse_key_ring
 from shared.errors import ConfigError
+
+if TYPE_CHECKING:
+    from shared.auth.tokens import AuthConfig
 
 #: The Supabase CLI's well-known local JWT secret: fine for a laptop, never for production.
 DEV_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"
@@ -309,6 +311,8 @@ class Settings(BaseSettings):
     @property
     def auth(self) -> AuthConfig:
         """What authentication needs: signing key, legacy secret, secret keys, JWKS, issuer."""
+        from shared.auth.tokens import AuthConfig  # with the JWKS cache: httpx, not the check
+
         return AuthConfig(
             issuer=self.jwt_issuer,
             signing_key=self.signing_key,

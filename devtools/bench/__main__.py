@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import httpx
 
-from devtools.bench import budget, load, prune, scheduling, snapshots, sync
+from devtools.bench import budget, coldstart, load, prune, scheduling, snapshots, sync
 from devtools.bench.common import Report, Run, bench_stack, reset
 from devtools.client import StackClient
 
@@ -22,9 +22,10 @@ SCENARIOS: dict[str, Callable[[Run], list[Report]]] = {
     "snapshots": snapshots.report,
     "scheduling": scheduling.report,
     "prune": prune.report,
+    "coldstart": coldstart.report,
 }
 #: Scenarios of the database alone: no emulator, no gateway.
-DATABASE_ONLY = frozenset({"prune"})
+DATABASE_ONLY = frozenset({"prune", "coldstart"})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,35 +18,29 @@ A user calls with their session JWT; an operator with the service key, naming th
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 import flask
 import functions_framework
-from pydantic import AliasChoices, ConfigDict, Field
 
-from shared.auth import Caller
-from shared.blizzard.regions import GameVersion
-from shared.bootstrap import App, check_settings, get_app
 from shared.http import endpoint, json_response, parse_body
+from shared.instance import check_settings, get_app
 from shared.routing import OWNER, USER, Routes
-from shared.services.characters import HistoryQuery
-from shared.services.preferences import SyncPreferencesUpdate
-from shared.services.users import UserSelector
-from shared.validation import validate
 
-check_settings()
+if TYPE_CHECKING:
+    from shared.auth import Caller
+    from shared.bootstrap import App
+    from shared.services.users import UserSelector
+
+check_settings()  # a bad setting fails the start, naming the variable
 routes = Routes(mount="/functions/v1/fetch-profile")
-
-
-class SyncRequest(UserSelector):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    game_version: str = Field(
-        default=GameVersion.RETAIL.value, validation_alias=AliasChoices("gameVersion")
-    )
 
 
 @routes.post("/functions/v1/fetch-profile", "/api/v1/characters/sync", caller=USER)
 def start_sync(request: flask.Request, caller: Caller) -> flask.typing.ResponseReturnValue:
+    from shared.blizzard.regions import GameVersion  # on the first request
+    from shared.bodies import SyncRequest
+
     app = get_app()
     body = parse_body(request, SyncRequest)
     version = GameVersion.parse(body.game_version)
@@ -82,6 +76,8 @@ def list_characters(request: flask.Request, caller: Caller) -> flask.Response:
 
 @routes.get("/api/v1/characters/<id:character_id>/history", caller=OWNER)
 def character_history(request: flask.Request, caller: Caller, character_id: int) -> flask.Response:
+    from shared.services.characters import HistoryQuery
+
     query = HistoryQuery.parse(request.args.to_dict())
     return json_response(get_app().characters.history(caller.owner, character_id, query))
 
@@ -95,6 +91,8 @@ def get_sync_preferences(request: flask.Request, caller: Caller) -> flask.Respon
 
 @routes.route("PUT", "/api/v1/me/sync-preferences", caller=USER)
 def put_sync_preferences(request: flask.Request, caller: Caller) -> flask.Response:
+    from shared.services.preferences import SyncPreferencesUpdate
+
     app = get_app()
     change = parse_body(request, SyncPreferencesUpdate, allow_empty=False)
     user = app.users.acting_user(caller, query_selector(request))
@@ -131,6 +129,9 @@ def fetch_profile(request: flask.Request) -> flask.typing.ResponseReturnValue:
 
 
 def query_selector(request: flask.Request) -> UserSelector:
+    from shared.services.users import UserSelector
+    from shared.validation import validate
+
     return validate(UserSelector, request.args.to_dict())
 
 

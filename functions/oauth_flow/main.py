@@ -10,26 +10,30 @@ GET /functions/v1/oauth-flow/callback?code&state     302 to redirect_to with the
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import flask
 import functions_framework
 import werkzeug
 
-from shared.auth import Caller
-from shared.blizzard.regions import Region
-from shared.bootstrap import check_settings, get_app
 from shared.http import client_address, endpoint, json_response
+from shared.instance import check_settings, get_app
 from shared.routing import ANYONE, Routes
-from shared.services.login import LoginCookie
 
-check_settings()
+if TYPE_CHECKING:
+    from shared.auth import Caller
+    from shared.services.login import LoginCookie
+
+check_settings()  # a bad setting fails the start, naming the variable
 routes = Routes(mount="/functions/v1/oauth-flow")
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache", "Referrer-Policy": "no-referrer"}
 
 
 @routes.get("/functions/v1/oauth-flow/login", caller=ANYONE)
 def login(request: flask.Request, caller: Caller) -> werkzeug.Response:
+    from shared.blizzard.regions import Region  # on the first request
+
     app = get_app()
     region = Region.parse(request.args.get("region") or app.settings.blizzard_region)
     started = app.login.begin(request.args.get("redirect_to"), region, client_address(request))

@@ -20,50 +20,28 @@ GET /functions/v1/queue-consumer/status: per-queue depth, oldest message age, de
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 import flask
 import functions_framework
-from pydantic import BaseModel, ConfigDict, Field
 
-from shared.auth import Caller
-from shared.bootstrap import check_settings, get_app
-from shared.db.queue import Queue
 from shared.http import endpoint, json_response, parse_body
-from shared.jobs.consumer import consume as drain
-from shared.jobs.worker import DEFAULT_VISIBILITY_TIMEOUT, WorkerOptions
+from shared.instance import check_settings, get_app
 from shared.routing import SERVICE, Routes
 
-check_settings()
+if TYPE_CHECKING:
+    from shared.auth import Caller
+
+check_settings()  # a bad setting fails the start, naming the variable
 routes = Routes(mount="/functions/v1/queue-consumer")
-
-
-class RequeueRequest(BaseModel):
-    """Which dead letters to put back: a queue, those archived since a time, those whose reason
-    contains a text; at most `limit`."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    queue: Queue | None = None
-    since: datetime | None = None
-    reason: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[^\x00]*$")
-    limit: int = Field(default=1000, ge=1, le=100_000)
-
-
-class ConsumeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    max_messages: int = Field(default=100, ge=1, le=10_000, alias="maxMessages")
-    max_seconds: float = Field(default=20.0, gt=0, le=600, alias="maxSeconds")
-    # after the queues run empty, look again for this long before answering (pg_net's calls)
-    idle_seconds: float = Field(default=0.0, ge=0, le=60, alias="idleSeconds")
-    visibility_timeout: int = Field(
-        default=DEFAULT_VISIBILITY_TIMEOUT, ge=1, le=3600, alias="visibilityTimeout"
-    )
 
 
 @routes.post("/functions/v1/queue-consumer", caller=SERVICE)
 def consume(request: flask.Request, caller: Caller) -> flask.Response:
+    from shared.bodies import ConsumeRequest  # on the first request
+    from shared.jobs.consumer import consume as drain
+    from shared.jobs.worker import WorkerOptions
+
     app = get_app()
     body = parse_body(request, ConsumeRequest)
     worker = app.worker(WorkerOptions(visibility_timeout=body.visibility_timeout))
@@ -73,6 +51,8 @@ def consume(request: flask.Request, caller: Caller) -> flask.Response:
 
 @routes.post("/functions/v1/queue-consumer/requeue", caller=SERVICE)
 def requeue(request: flask.Request, caller: Caller) -> flask.Response:
+    from shared.bodies import RequeueRequest
+
     ask = parse_body(request, RequeueRequest)
     queue = ask.queue.value if ask.queue else None
     return json_response(
@@ -80,19 +60,10 @@ def requeue(request: flask.Request, caller: Caller) -> flask.Response:
     )
 
 
-class PruneRequest(BaseModel):
-    """A prune run by hand: characters of no user unseen in a roster for `afterDays` (default
-    CHARACTER_PRUNE_AFTER_DAYS), at most `maxBatches` batches of `batchSize`."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    after_days: int | None = Field(default=None, ge=1, le=3650, alias="afterDays")
-    batch_size: int = Field(default=1000, ge=1, le=10_000, alias="batchSize")
-    max_batches: int = Field(default=50, ge=1, le=1000, alias="maxBatches")
-
-
 @routes.post("/functions/v1/queue-consumer/prune", caller=SERVICE)
 def prune(request: flask.Request, caller: Caller) -> flask.Response:
+    from shared.bodies import PruneRequest
+
     app = get_app()
     ask = parse_body(request, PruneRequest)
     days = ask.after_days or app.settings.character_prune_after_days

@@ -7,36 +7,27 @@ transaction, and answers 200 with counts per region and version; 502 when Battle
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import flask
 import functions_framework
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shared.auth import Caller
-from shared.blizzard.regions import GameVersion, Region
-from shared.bootstrap import check_settings, get_app
 from shared.http import endpoint, json_response, parse_body
+from shared.instance import check_settings, get_app
 from shared.routing import SERVICE, Routes
 
-check_settings()
+if TYPE_CHECKING:
+    from shared.auth import Caller
+
+check_settings()  # a bad setting fails the start, naming the variable
 routes = Routes(mount="/functions/v1/sync-static-data")
-
-
-class SyncStaticDataRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    regions: list[str] | None = None
-    game_versions: list[str] | None = Field(default=None, alias="gameVersions")
-
-    @field_validator("regions", "game_versions")
-    @classmethod
-    def _not_empty(cls, value: list[str] | None) -> list[str] | None:
-        if value is not None and not value:
-            raise ValueError("must not be empty when given")
-        return value
 
 
 @routes.post("/functions/v1/sync-static-data", caller=SERVICE)
 def sync(request: flask.Request, caller: Caller) -> flask.Response:
+    from shared.blizzard.regions import GameVersion, Region  # on the first request
+    from shared.bodies import SyncStaticDataRequest
+
     app = get_app()
     body = parse_body(request, SyncStaticDataRequest)
     regions = [Region.parse(r) for r in body.regions or app.settings.regions]

@@ -18,8 +18,9 @@ from flask.testing import FlaskClient
 from pytest_httpx import HTTPXMock
 
 from shared.auth import mint_service_key, mint_session
-from shared.bootstrap import App, bootstrap, set_app
+from shared.bootstrap import App, bootstrap
 from shared.db.psycopg_adapter import PsycopgDatabase
+from shared.instance import set_app
 from shared.settings import Settings
 from tests.conftest import SAMPLES, TEST_API, TEST_OAUTH, make_settings
 

@@ -13,8 +13,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from shared.auth import mint_service_key, mint_user_token
-from shared.bootstrap import App, bootstrap, set_app
+from shared.bootstrap import App, bootstrap
 from shared.db.psycopg_adapter import PsycopgDatabase
+from shared.instance import set_app
 from shared.settings import DEV_JWT_SECRET
 from tests.conftest import legacy_settings
 from tests.functions.conftest import (

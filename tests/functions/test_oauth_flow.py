@@ -13,8 +13,9 @@ import jwt
 import pytest
 from flask.testing import FlaskClient
 
-from shared.bootstrap import App, bootstrap, set_app
+from shared.bootstrap import App, bootstrap
 from shared.db.psycopg_adapter import PsycopgDatabase
+from shared.instance import set_app
 from tests.conftest import TEST_OAUTH, make_settings
 from tests.functions.conftest import FakeBattleNet, function_client
 from tests.integration.helpers import claim

@@ -1,5 +1,7 @@
 """A function refuses to start on a bad or unsafe setting: functions-framework, run as a deploy
-runs it, exits non-zero with one line naming the variable (DESIGN.md section 3)."""
+runs it, exits non-zero with one line naming the variable (DESIGN.md section 3). Its import
+checks the settings and nothing more: the app (data layer, Battle.net, services) is built by the
+first request (README, Cold start), which then finds the settings accepted."""
 
 from __future__ import annotations
 
@@ -45,6 +47,36 @@ def run_python(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[s
         text=True,
         timeout=60,
     )
+
+
+#: Loads a function as the platform does (`create_app`: main.py imported, its target resolved)
+#: and asks it one request that needs no database; prints the answers' statuses and codes.
+FIRST_REQUEST = """
+import json, sys
+import functions_framework
+
+target, method, path = sys.argv[1:4]
+app = functions_framework.create_app(target=target, source=f"functions/{target}/main.py")
+client = app.test_client()
+answer = client.open(path, method=method)
+print(json.dumps([answer.status_code, (answer.get_json(silent=True) or {}).get("error", {})]))
+"""
+#: The first request asked of each function: one that needs no database.
+ASKED = {
+    "fetch_profile": ("GET", "/api/v1/characters"),
+    "oauth_flow": ("GET", "/functions/v1/oauth-flow/callback"),
+    "sync_static_data": ("POST", "/functions/v1/sync-static-data"),
+    "queue_consumer": ("GET", "/functions/v1/queue-consumer/status"),
+}
+
+
+def first_request(target: str, env: dict[str, str]) -> tuple[int, dict[str, str], str]:
+    """The status and error of the function's first request (the one that builds its app), and
+    what the process logged."""
+    done = run_python(env, "-c", FIRST_REQUEST, target, *ASKED[target])
+    assert done.returncode == 0, done.stderr
+    status, error = json.loads(done.stdout.strip().splitlines()[-1])
+    return status, error, done.stderr
 
 
 @pytest.mark.parametrize(
@@ -125,3 +157,20 @@ def test_functions_start_with_production_secrets_and_locally_without_any() -> No
     for env in (new_keys, legacy, {}):
         done = run_python(env, "-c", load_all)
         assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("target", list(ASKED))
+def test_the_first_request_builds_the_app_with_the_settings_checked_at_start(target: str) -> None:
+    """The app is built by the first request (401 without a key, 400 for a callback without a
+    state): the settings the import checked are the ones it uses."""
+    new_keys = {
+        **DEPLOY,
+        "SUPABASE_JWT_SIGNING_KEY": SIGNING_KEY,
+        "SUPABASE_SECRET_KEYS": SECRET_KEY,
+    }
+    legacy = {**DEPLOY, "SUPABASE_JWT_SECRET": STRONG_SECRET}
+    expected = 400 if target == "oauth_flow" else 401
+    for env in (new_keys, legacy, {}):
+        status, error, logged = first_request(target, env)
+        assert status == expected, (error, logged)
+        assert error["code"] != "config_error"

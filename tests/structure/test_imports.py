@@ -3,8 +3,10 @@ every module importable alone (in a fresh interpreter, as a cold start imports i
 
 Layers, lowest first: plumbing every layer uses (errors, logs, crypto, validation, urls); auth
 (keys and tokens); settings; the data layer (db); Battle.net (blizzard); the use cases
-(services); the jobs; HTTP (http, routing); the composition root (bootstrap). A module may
-import its own layer and those below it; imports inside functions count too."""
+(services); the jobs; HTTP (http, routing, the request bodies); the composition root
+(bootstrap, and instance: the settings check at a function's import, the process's app built
+on first use). A module may import its own layer and those below it; imports inside functions
+count too."""
 
 from __future__ import annotations
 
@@ -23,8 +25,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("shared.blizzard",),
     ("shared.services",),
     ("shared.jobs",),
-    ("shared.http", "shared.routing"),
-    ("shared.bootstrap",),
+    ("shared.http", "shared.routing", "shared.bodies"),
+    ("shared.bootstrap", "shared.instance"),
 )
 
 
