@@ -175,7 +175,7 @@ def create_population() -> Response:
     args = _population_args(_body())
     world = get_state().world
     with world.lock:
-        return jsonify(world.create_population(**args).summary())
+        return jsonify(world.create_population(**args).summary(world.floor))
 
 
 @bp.get("/population")
@@ -185,4 +185,4 @@ def get_population() -> Response:
         population = world.current_population()
         if population is None:
             raise AdminError(404, "no population: POST /_emulator/population first")
-        return jsonify(population.summary())
+        return jsonify(population.summary(world.floor))

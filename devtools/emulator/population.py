@@ -199,8 +199,9 @@ class Population:
     def roster(self, gid: int) -> list[Character]:
         return [self.chars[i] for i in sorted(self.members.get(gid, ()))]
 
-    def summary(self) -> dict[str, Any]:
-        """What a bench needs to store the population as known characters and guilds."""
+    def summary(self, floor: float = 0.0) -> dict[str, Any]:
+        """What a bench needs to store the population as known characters and guilds (with
+        Last-Modified as answered: never below the world's `floor`)."""
         guilds = [
             {
                 "id": g.id,
@@ -212,7 +213,7 @@ class Population:
                 "flavor": g.realm.flavor,
                 "faction": g.faction,
                 "members": len(self.members[g.id]),
-                "last_modified": int(self.guild_times[g.id]),
+                "last_modified": int(max(self.guild_times[g.id], floor)),
             }
             for g in self.guilds.values()
         ]
@@ -228,11 +229,13 @@ class Population:
                     "region": char.region,
                     "flavor": char.flavor,
                     "level": char.level,
+                    "item_level": char.item_level,
+                    "equipped_item_level": char.equipped_item_level,
                     "guild": char.guild,
                     "guild_id": guild.id if guild else None,
                     "guild_slug": guild.slug if guild else None,
                     "last_login": char.last_login,
-                    "last_modified": int(max(char.modified, char.last_login / 1000)),
+                    "last_modified": int(max(char.modified, char.last_login / 1000, floor)),
                     "active": char.id in self.active,
                     "changes": self.changes.get(char.id, 0),
                 }

@@ -206,3 +206,15 @@ def test_not_modified_is_counted_per_endpoint(client: FlaskClient) -> None:
     profile(client, token, char, http_date(char["last_modified"]))
     stats = js(client.get("/_emulator/stats"))
     assert stats["not_modified_by_endpoint"] == {"character-profile": 1}
+
+
+def test_last_modified_given_is_what_answers_after_a_reset(
+    client: FlaskClient, clock: FakeClock
+) -> None:
+    clock.now += 3600
+    client.post("/_emulator/reset")  # Last-Modified never goes below the reset's time
+    body = populate(client, guilds=1, members=5, active_share=0.4)
+    token = app_token(client)
+    for char in body["characters"]:
+        assert char["last_modified"] >= int(clock.now)
+        assert profile(client, token, char, http_date(char["last_modified"])).status_code == 304
