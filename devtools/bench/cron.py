@@ -56,9 +56,11 @@ class Schedule:
         parts = text.split()
         if len(parts) != 5:
             raise CronError(f"{text!r}: want 5 fields (minute hour day month weekday)")
-        sets = [_field(p, *spec) for p, spec in zip(parts, _FIELDS, strict=True)]
-        dow = frozenset(d % 7 for d in sets[4])
-        return cls(*sets[:4], dow, parts[2] == "*", parts[3 + 1] == "*")
+        minute, hour, day, month, dow = (
+            _field(p, *spec) for p, spec in zip(parts, _FIELDS, strict=True)
+        )
+        sunday_is_0 = frozenset(d % 7 for d in dow)
+        return cls(minute, hour, day, month, sunday_is_0, parts[2] == "*", parts[4] == "*")
 
     def matches(self, at: datetime) -> bool:
         """True when the schedule fires in `at`'s minute."""
