@@ -36,13 +36,22 @@ WINDOWS_MEASURED = 5
 
 @contextmanager
 def budget_gateway(stack: Stack, env: dict[str, str] | None = None) -> Iterator[str]:
-    """A gateway whose Battle.net budget is `env`'s (the shortened window by default)."""
-    proc: subprocess.Popen[bytes] = stack.spawn(
-        "gateway-budget", "-m", "devtools.gateway", "--port", str(GATEWAY_PORT), env=env or ENV
-    )
+    """A gateway whose Battle.net budget is `env`'s (the shortened window by default). One that
+    exits at once is started again for a while: its port may still be held (TIME_WAIT)."""
     url = f"http://127.0.0.1:{GATEWAY_PORT}"
+    deadline = time.monotonic() + 30
+    while True:
+        proc: subprocess.Popen[bytes] = stack.spawn(
+            "gateway-budget", "-m", "devtools.gateway", "--port", str(GATEWAY_PORT), env=env or ENV
+        )
+        try:
+            wait_http(url + "/health", proc=proc)
+            break
+        except RuntimeError:
+            if proc.poll() is None or time.monotonic() > deadline:
+                raise
+            time.sleep(2)
     try:
-        wait_http(url + "/health", proc=proc)
         yield url
     finally:
         proc.terminate()

@@ -444,7 +444,7 @@ LABELS = (
     "dormant within 7 days 1 h: min / at end",
     f"requests per window: max / median (budget {BUDGET})",
     "bulk share used (bulk_used / bulk_cap)",
-    "interactive requests / refused by the limiter",
+    "interactive requests / limiter refusals (consumers waiting)",
     "unchanged refreshes (304) x requests each",
     "changed refreshes (profile 200 + media) x requests each",
     "snapshots (equipment rows) x equipment + talents requests each",
