@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import httpx
 
-from devtools.bench import budget, coldstart, load, prune, scheduling, snapshots, sync
+from devtools.bench import budget, coldstart, fresh, load, prune, scheduling, snapshots, sync
 from devtools.bench.common import Report, Run, bench_stack, reset
 from devtools.client import StackClient
 
@@ -19,6 +19,7 @@ SCENARIOS: dict[str, Callable[[Run], list[Report]]] = {
     "throughput": load.throughput_report,
     "economy": load.economy_report,
     "budget": budget.report,
+    "fresh": fresh.report,
     "snapshots": snapshots.report,
     "scheduling": scheduling.report,
     "prune": prune.report,

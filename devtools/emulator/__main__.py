@@ -2,9 +2,10 @@
 
 Every option also reads an environment variable (EMULATOR_HOST, EMULATOR_PORT,
 EMULATOR_LATENCY_MS, EMULATOR_FAULT_RATE, EMULATOR_TIMEOUT_RATE, EMULATOR_TIMEOUT_SECONDS,
-EMULATOR_RATE_LIMIT, EMULATOR_SEED); client credentials come from BLIZZARD_CLIENT_ID /
-BLIZZARD_CLIENT_SECRET. Prints `emulator listening on http://host:port` once serving and
-stops cleanly on SIGTERM or SIGINT.
+EMULATOR_RATE_LIMIT, EMULATOR_SEED, and the population's dynamics EMULATOR_DAY_SECONDS,
+EMULATOR_CHANGE_RATE, EMULATOR_ROSTER_CHURN: see population.py); client credentials come from
+BLIZZARD_CLIENT_ID / BLIZZARD_CLIENT_SECRET. Prints `emulator listening on http://host:port`
+once serving and stops cleanly on SIGTERM or SIGINT.
 
 `--fault-rate 1` (or EMULATOR_FAULT_RATE=1) starts it in an outage: every API, token and
 userinfo request answers 503 until `POST /_emulator/config {"fault_rate": 0}` ends it
@@ -45,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
         ("timeout-seconds", float),
         ("rate-limit", int),
         ("seed", int),
+        ("day-seconds", float),
+        ("change-rate", float),
+        ("roster-churn", float),
     ):
         parser.add_argument(
             f"--{name}",

@@ -139,3 +139,50 @@ def change_password(n: int) -> Response:
     """A password change: like revoke, every token and pending code of the account dies."""
     revoked = get_state().revoke(_account_number(n))
     return jsonify({"account": n, "password_changed": True, "revoked": revoked})
+
+
+#: POST /_emulator/population: field -> (type, minimum, maximum)
+POPULATION_FIELDS: dict[str, tuple[type, float, float]] = {
+    "guilds": (int, 1, 10_000),
+    "members": (int, 1, 10_000),
+    "active_share": (float, 0.0, 1.0),
+    "seed": (int, -(2**63), 2**63),
+}
+
+
+def _population_args(body: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(body) - set(POPULATION_FIELDS))
+    if unknown:
+        raise AdminError(400, f"unknown fields {unknown}; known: {sorted(POPULATION_FIELDS)}")
+    args: dict[str, Any] = {"seed": get_state().config.seed, "active_share": 0.2}
+    for name, (kind, low, high) in POPULATION_FIELDS.items():
+        if name not in body:
+            if name not in args:
+                raise AdminError(400, f"{name} is required")
+            continue
+        value = body[name]
+        ok = not isinstance(value, bool) and isinstance(value, (int, float))
+        if not ok or (kind is int and value != int(value)) or not low <= value <= high:
+            raise AdminError(400, f"{name} must be a number between {low} and {high}")
+        args[name] = kind(value)
+    return args
+
+
+@bp.post("/population")
+def create_population() -> Response:
+    """Guilds of roster-only members, some active (see population.py); the answer lists what
+    a benchmark stores as known characters and guilds."""
+    args = _population_args(_body())
+    world = get_state().world
+    with world.lock:
+        return jsonify(world.create_population(**args).summary(world.floor))
+
+
+@bp.get("/population")
+def get_population() -> Response:
+    world = get_state().world
+    with world.lock:
+        population = world.current_population()
+        if population is None:
+            raise AdminError(404, "no population: POST /_emulator/population first")
+        return jsonify(population.summary(world.floor))

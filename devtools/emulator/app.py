@@ -78,8 +78,9 @@ def _before_request() -> Response | None:
 
 
 def _after_request(response: Response) -> Response:
-    if g.get("kind") in ("api", "oauth"):
-        get_state().record_status(response.status_code)
+    kind = g.get("kind")
+    if kind in ("api", "oauth"):
+        get_state().record_status(response.status_code, _endpoint_name(kind))
     return response
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from .population import Rates
 from .world import World
 
 DEFAULT_CLIENT_ID = "local-client-id"
@@ -28,6 +29,12 @@ TUNABLES: dict[str, tuple[type, float, float]] = {
     "rate_limit": (int, 0, 1_000_000),
     "token_ttl": (int, 1, 10 * 365 * 86400),
     "seed": (int, -(2**63), 2**63),
+    # the population's dynamics (POST /_emulator/population): real seconds a simulated day
+    # lasts, changes per active character per simulated day, share of a guild's members
+    # replaced per simulated day
+    "day_seconds": (float, 1.0, 10 * 365 * 86400.0),
+    "change_rate": (float, 0.0, 1000.0),
+    "roster_churn": (float, 0.0, 100.0),
 }
 
 
@@ -42,6 +49,9 @@ class EmulatorConfig:
     rate_limit: int = 100
     token_ttl: int = 86399
     seed: int = 0
+    day_seconds: float = 86400.0
+    change_rate: float = 0.0
+    roster_churn: float = 0.0
     client_id: str = DEFAULT_CLIENT_ID
     client_secret: str = DEFAULT_CLIENT_SECRET
 
@@ -82,6 +92,9 @@ class EmulatorConfig:
     def public(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name in TUNABLES}
 
+    def rates(self) -> Rates:
+        return Rates(self.change_rate, self.roster_churn, self.day_seconds)
+
 
 @dataclass
 class Token:
@@ -112,12 +125,14 @@ class Stats:
     rate_limited: int = 0
     max_per_second: int = 0
     not_modified: int = 0
+    not_modified_by_endpoint: Counter[str] = field(default_factory=Counter)
     per_second: Counter[int] = field(default_factory=Counter)  # API requests by epoch second
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["by_status"] = dict(sorted(self.by_status.items()))
         data["by_endpoint"] = dict(sorted(self.by_endpoint.items()))
+        data["not_modified_by_endpoint"] = dict(sorted(self.not_modified_by_endpoint.items()))
         data["per_second"] = {str(k): v for k, v in sorted(self.per_second.items())}
         return data
 
@@ -146,6 +161,7 @@ class State:
             self._second = -1
             self._second_count = 0
         self.world.reset(floor)
+        self.world.set_rates(self.initial.rates())
 
     def reset(self) -> None:
         """Back to the start: config, tokens, codes, stats, overrides, known accounts."""
@@ -156,7 +172,9 @@ class State:
             self.config = self.config.updated(changes)
             if "seed" in changes:
                 self._rng = random.Random(self.config.seed)
-            return self.config
+            config = self.config
+        self.world.set_rates(config.rates())
+        return config
 
     # load behaviour -------------------------------------------------------------------
     def admit(self, endpoint: str, limited: bool) -> bool:
@@ -185,10 +203,12 @@ class State:
                 return "timeout"
             return "fault" if fault < self.config.fault_rate else "ok"
 
-    def record_status(self, status: int) -> None:
+    def record_status(self, status: int, endpoint: str = "") -> None:
         with self._lock:
             self.stats.by_status[str(status)] += 1
             self.stats.not_modified += status == 304
+            if status == 304:
+                self.stats.not_modified_by_endpoint[endpoint] += 1
 
     def reset_stats(self) -> None:
         with self._lock:

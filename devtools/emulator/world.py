@@ -24,6 +24,7 @@ from .data import (
     pool_guild_by_id,
 )
 from .names import decode_name, name_key
+from .population import Population, Rates
 from .realms import Realm
 
 GuildKey = tuple[str, str, str, str]  # region, flavor, realm slug, guild slug
@@ -39,6 +40,7 @@ class World:
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._lock = threading.RLock()
+        self.rates = Rates()
         self.reset(floor=0.0)
 
     def reset(self, floor: float | None = None) -> None:
@@ -53,6 +55,47 @@ class World:
             self._guild_times: dict[GuildKey, float] = {}
             self._custom: dict[GuildKey, Guild] = {}
             self._custom_ids: dict[int, Guild] = {}
+            self.population: Population | None = None
+
+    # population -----------------------------------------------------------------------
+    def set_rates(self, rates: Rates) -> None:
+        """How fast the population changes (from the emulator's config)."""
+        with self._lock:
+            self.rates = rates
+            if self.population is not None:
+                self.population.set_rates(rates, self._clock())
+
+    def create_population(
+        self, guilds: int, members: int, active_share: float, seed: int
+    ) -> Population:
+        """A new population (replacing any earlier one); its guilds are custom guilds, so an
+        account's character put in one (PUT /accounts) shows in its roster."""
+        with self._lock:
+            if self.population is not None:
+                for guild in self.population.guilds.values():
+                    self._custom.pop(_guild_key(guild.realm, guild.slug), None)
+                    self._custom_ids.pop(guild.id, None)
+            now = self._clock()
+            self.population = Population(guilds, members, active_share, seed, now, self.rates)
+            for guild in self.population.guilds.values():
+                self._custom[_guild_key(guild.realm, guild.slug)] = guild
+                self._custom_ids[guild.id] = guild
+            return self.population
+
+    @property
+    def lock(self) -> threading.RLock:
+        return self._lock
+
+    def current_population(self) -> Population | None:
+        """The population with its events applied up to now (None when there is none)."""
+        with self._lock:
+            return self._advance()
+
+    def _advance(self) -> Population | None:
+        population = self.population
+        if population is not None:
+            population.advance(self._clock())
+        return population
 
     # accounts -------------------------------------------------------------------------
     def characters(self, n: int) -> list[Character]:
@@ -120,6 +163,11 @@ class World:
             char_id = decode_name(name)
             if char_id is None:
                 return None
+            population = self._advance()
+            if population is not None and char_id in population.chars:
+                found = population.chars[char_id]
+                place = (found.region, found.flavor, name_key(found.realm.slug))
+                return found if place == key[:3] else None
             owner, index = divmod(char_id, 1000)
             candidate: Character | None = None
             if index < EXTRA_MEMBER_BASE:
@@ -159,12 +207,18 @@ class World:
         with self._lock:
             known = self._members.get(_guild_key(guild.realm, guild.slug), {})
             members = sorted(known.values(), key=lambda c: c.id)
+            population = self._advance()
+            if population is not None:
+                members += population.roster(guild.id)
         extras = [extra_member(guild, k) for k in range(guild.extra_members)]
         return members + extras
 
     def guild_modified(self, guild: Guild) -> float:
         with self._lock:
             changed = self._guild_times.get(_guild_key(guild.realm, guild.slug), 0.0)
+            population = self._advance()
+            if population is not None:
+                changed = max(changed, population.guild_times.get(guild.id, 0.0))
         return max(guild.created / 1000, changed, self.floor)
 
     def _custom_guild(self, realm: Realm, name: str, faction: str) -> Guild:
