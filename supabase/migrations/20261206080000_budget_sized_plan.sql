@@ -59,20 +59,28 @@ language sql stable security definer set search_path = public, pg_temp as $$
                     where (q.message->>'guildId')::bigint = g.id)
 $$;
 
--- Stale characters (character_refresh_interval: active ones every 6 h, dormant weekly) that
--- someone wants refreshed (scheduled_refresh_wanted) and that are not queued, with how far
--- past their interval they are (1.0 = just due): the stalest, then the most active, first.
-create or replace function public.due_character_refreshes()
-returns table (character_id bigint, overdue double precision, last_login_at timestamptz)
+-- Characters due by the next run (character_refresh_interval: active ones every 6 h, dormant
+-- weekly; a run an hour apart takes those within p_horizon of their time, so none waits past
+-- it for the next run) that someone wants refreshed (scheduled_refresh_wanted) and that are not
+-- queued, with how far into their interval they are (1.0 = just due): the stalest, then the
+-- most active, first. A character never fetched (a new roster member) is due an hour after it
+-- was first seen (its session, if a user's sync brought it, enriches it before that).
+create or replace function public.due_character_refreshes(
+  p_horizon interval default interval '1 hour'
+) returns table (character_id bigint, overdue double precision, last_login_at timestamptz)
 language sql stable security definer set search_path = public, pg_temp as $$
   select c.id,
-         extract(epoch from now() - coalesce(c.refreshed_at, c.enriched_at, c.created_at))
-           / extract(epoch from character_refresh_interval(c)),
+         coalesce(extract(epoch from now() - f.fetched_at) / extract(epoch from f.every),
+                  'infinity'),
          c.last_login_at
   from characters c
+  cross join lateral (
+    select character_refresh_interval(c) as every,
+           coalesce(c.refreshed_at, c.enriched_at) as fetched_at
+  ) f
   where c.is_active
-    and coalesce(c.refreshed_at, c.enriched_at, c.created_at)
-        < now() - character_refresh_interval(c)
+    and case when f.fetched_at is null then c.created_at < now() - interval '1 hour'
+             else f.fetched_at < now() - f.every + p_horizon end
     and (c.last_enqueued_at is null
          or c.last_enqueued_at < coalesce(c.refreshed_at, c.enriched_at, '-infinity')
          or c.last_enqueued_at < now() - interval '1 day')
@@ -304,7 +312,7 @@ select public.grant_to_service_role_only(
   'job_cost(text)',
   'due_profile_syncs(interval)',
   'due_guild_rosters(interval)',
-  'due_character_refreshes()',
+  'due_character_refreshes(interval)',
   'bulk_plan(interval,interval)',
   'enqueue_profile_refreshes(interval,integer,integer,integer)',
   'enqueue_character_refreshes(integer,integer)',
