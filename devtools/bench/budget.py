@@ -1,8 +1,8 @@
 """The scenario a growing app lives in, with a shortened budget window: 20,000 queued scheduled
 refreshes and a user's 50-character sync started in the middle of them, against the same sync
 on an idle system. Prints the sync's time from POST to complete (and the ratio), Battle.net
-requests per window, and bulk throughput as a share of its budget; and, from the requests one
-refresh takes, how many characters one client id keeps fresh per day at the default budget."""
+requests per window, and bulk throughput as a share of its budget. (How many characters one
+client id keeps fresh is measured by the "fresh" scenario, not computed.)"""
 
 from __future__ import annotations
 
@@ -123,34 +123,9 @@ def measure(stack: Stack, client: StackClient) -> dict[str, Any]:
     }
 
 
-def fresh_per_day(requests_per_refresh: float, budget_per_hour: int = 36_000) -> dict[str, int]:
-    """Characters one client id keeps fresh with the refresh policy as it stands (active every
-    6 h, dormant weekly), when bulk work may use 1 - reserve of each hour."""
-    per_day = budget_per_hour * 24 * (1 - RESERVE)
-    return {
-        "active (every 6 h)": int(per_day / (4 * requests_per_refresh)),
-        "dormant (weekly)": int(per_day / (requests_per_refresh / 7)),
-    }
-
-
 def report(run: Run) -> list[Report]:
-    """The budget under a backlog; then characters kept fresh per day from the economy
-    scenario's measured cost of an unchanged refresh (measured here when it did not run)."""
+    """The budget under a backlog."""
     b = measure(run.stack, run.api)
-    if "economy" not in run.found:
-        from devtools.bench.common import reset
-        from devtools.bench.load import economy
-
-        reset(run.stack, run.api)
-        run.found["economy"] = economy(run.stack, run.api)
-    e = run.found["economy"]
-    unchanged = (e["requests"] - 1) / 20  # the account call aside
-    rows: list[tuple[str, ...]] = []
-    for label, per_refresh in (("unchanged (304)", unchanged), ("changed", 2.0)):
-        rows += [
-            (f"{label}, {per_refresh:.2f} req/refresh: {kind}", f"{n:,}")
-            for kind, n in fresh_per_day(per_refresh).items()
-        ]
     return [
         Report(
             f"budget: {b['backlog']:,} queued refreshes + a user's 50-character sync, window "
@@ -173,10 +148,5 @@ def report(run: Run) -> list[Report]:
                 ("bulk used / bulk share of budget", f"{b['bulk_share']:.0%}", "", ""),
                 ("refreshes done in the run", f"{b['refreshed']:,}", "", ""),
             ],
-        ),
-        Report(
-            "characters one client id keeps fresh per day (36,000/h, 80 % for bulk)",
-            ("", "characters"),
-            rows,
         ),
     ]

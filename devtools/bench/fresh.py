@@ -54,6 +54,7 @@ ENV = {
     "BLIZZARD_INTERACTIVE_RESERVE": str(RESERVE),
 }
 WARMUP_HOURS = 2
+STEP = timedelta(minutes=10)  # the data is aged to the simulated clock this often
 HOURS = int(os.environ.get("BENCH_FRESH_HOURS", "24"))  # measured, after the warm-up
 GUILDS = 40
 USERS = 4
@@ -342,10 +343,14 @@ def simulate(stack: Stack, client: StackClient, size: int) -> Day:
                     clock.run(job, day)
                 end = start + timedelta(hours=1)
                 due = sorted((t, j.name) for j in timed for t in j.schedule.firings(start, end))
-                for at, name in due:
+                # the data aged every STEP too, so what the consumers write between jobs is
+                # stamped within a STEP of its simulated time
+                steps = [(start + STEP * k, "") for k in range(1, int(timedelta(hours=1) / STEP))]
+                for at, name in sorted(due + steps):
                     clock.sleep_until(at)
                     clock.advance(at)
-                    clock.run(next(j for j in timed if j.name == name), day)
+                    if name:
+                        clock.run(next(j for j in timed if j.name == name), day)
         finally:
             clock.close()
         day.status = service_status(stack, client, gateway)
@@ -407,8 +412,9 @@ def next_size(days: list[Day]) -> int:
     if len(days) == 1:
         estimate = BUDGET * (1 - RESERVE) * 24 / cost_per_character(days[0])
     else:
-        held = [d.size for d in days if d.holds(slack=True)]
-        failed = [d.size for d in days if not d.holds(slack=True) and d.size > max(held, default=0)]
+        held = [d.size for d in days if d.holds(slack=False)]
+        bigger = max(held, default=0)
+        failed = [d.size for d in days if not d.holds(slack=False) and d.size > bigger]
         if held and failed:
             estimate = (max(held) + min(failed)) / 2
         elif held:

@@ -46,6 +46,18 @@ class RetryPolicy:
     def run(self, attempt: Callable[[], R]) -> R:
         """`attempt()` until it returns, raises something not retryable, or the attempts (or
         the 429 waits) are spent; then its last error is raised as it was."""
+        try:  # most calls succeed at once: no retry machinery for them
+            return attempt()
+        except Exception as exc:
+            if not _retryable(exc):
+                raise
+            failed = [exc]
+
+        def again() -> R:  # the first attempt's failure, then attempts anew
+            if failed:
+                raise failed.pop()
+            return attempt()
+
         tally = _Tally(self.max_attempts)
         retrying = Retrying(
             retry=retry_if_exception(_retryable),
@@ -54,7 +66,7 @@ class RetryPolicy:
             sleep=self.sleep,
             reraise=True,
         )
-        return retrying(attempt)
+        return retrying(again)
 
 
 class _Tally:

@@ -281,3 +281,17 @@ def test_probe_is_one_request_past_an_open_breaker(
     assert client.probe(Region.US) is False
     assert [r.method for r in httpx_mock.get_requests()] == ["POST", "GET", "GET", "GET"]
     assert breaker.reports == [True, False, False]
+
+
+def test_a_cookie_battlenet_sets_is_neither_kept_nor_sent(
+    httpx_mock: HTTPXMock, client: BlizzardClient
+) -> None:
+    add_token(httpx_mock)
+    body = sample("character_status.json")
+    cookie = {"Set-Cookie": "__cf_bm=abc; Path=/"}
+    httpx_mock.add_response(url=status_url(), content=body, headers=cookie)
+    httpx_mock.add_response(url=status_url(), content=body)
+    fetch_status(client)
+    fetch_status(client)
+    second = httpx_mock.get_requests()[-1]
+    assert "cookie" not in second.headers and len(client.http.cookies) == 0
