@@ -72,11 +72,13 @@ CONSUMER_ARGS = ("--concurrency", "16", "--idle-pause", "0.25")
 #: The columns the job bodies compare with now() (enqueue_*, character_refresh_interval's
 #: tier is on last_login_at, which stays). One statement per table: no lock across tables.
 SHIFT = (
-    "update characters set refreshed_at = refreshed_at - %(d)s, "
+    # rows locked in id order, as the consumers' batches lock them (no deadlock between them)
+    "update characters c set refreshed_at = refreshed_at - %(d)s, "
     "enriched_at = enriched_at - %(d)s, created_at = created_at - %(d)s, "
     "last_enqueued_at = last_enqueued_at - %(d)s, "
     "last_seen_in_roster_at = last_seen_in_roster_at - %(d)s, "
-    "archived_at = archived_at - %(d)s",
+    "archived_at = archived_at - %(d)s "
+    "from (select id from characters order by id for update) l where c.id = l.id",
     "update guilds set roster_synced_at = roster_synced_at - %(d)s, "
     "created_at = created_at - %(d)s",
     "update users set last_profile_sync_at = last_profile_sync_at - %(d)s, "
@@ -202,13 +204,14 @@ class Clock:
         real = time.time()
         shift = (sim - self.data_sim).total_seconds() - (real - self.data_real)
         for statement in SHIFT:
-            for attempt in range(5):
+            for attempt in range(20):
                 try:
                     self.conn.execute(statement, {"d": timedelta(seconds=shift)})
                     break
                 except psycopg.errors.DeadlockDetected:
-                    if attempt == 4:
+                    if attempt == 19:
                         raise
+                    time.sleep(0.02)
         self.data_sim, self.data_real = sim, real
 
     def run(self, job: Job, day: Day) -> None:

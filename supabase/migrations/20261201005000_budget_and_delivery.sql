@@ -28,8 +28,8 @@ grant all on public.rate_limit_windows to service_role;
 drop function if exists public.rate_limit_take(text, integer, integer, integer);
 
 -- Take up to p_want request tokens for a class of work ('interactive' or 'bulk'):
--- {granted, waitMs, reason, windowEndsAt, windowEndsInMs}. Three limits: the per-second bucket (refilled at 95 %
--- of the limit, burst 3 %), the window's budget, and for bulk work its paced share: by t seconds
+-- {granted, waitMs, reason, windowEndsAt, windowEndsInMs}. Three limits: the per-second bucket (refilled at 98 %
+-- of the limit, burst 2 %: no interval of one second sees more than the limit), the window's budget, and for bulk work its paced share: by t seconds
 -- into a window bulk may have used cap * t / window (plus a 1 % head start), cap being
 -- (1 - reserve) of the budget. reason says which limit refused: 'second', 'pace' or 'window'.
 create or replace function public.rate_limit_take(
@@ -45,8 +45,8 @@ declare
   v_start timestamptz := to_timestamp(floor(v_epoch / p_window_s) * p_window_s);
   v_end timestamptz := v_start + make_interval(secs => p_window_s);
   v_elapsed double precision := v_epoch - extract(epoch from v_start);
-  v_rate double precision := p_per_second * 0.95;
-  v_burst double precision := greatest(1.0, p_per_second * 0.03);
+  v_rate double precision := p_per_second * 0.98;
+  v_burst double precision := greatest(1.0, p_per_second * 0.02);
   v_cap integer := floor((1 - p_reserve) * p_per_window);
   v_head double precision;
   v_tokens double precision;

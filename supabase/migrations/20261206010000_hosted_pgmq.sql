@@ -3,19 +3,18 @@
 -- message only (1.5.1 adds one more column, neither has a read time). The project touches those five
 -- columns and the functions 1.4.4 has, nothing else, so it runs on every pgmq since 1.4.4.
 --
--- What a delivery needs beyond pgmq's columns lives here, keyed by queue and msg_id, and goes
--- when its message goes:
---   attempts    the job's count of real attempts (a pause gives its attempt back), which
---               read_ct cannot be: read_ct numbers deliveries, so a settle names the delivery
---               it was claimed as and a stale worker cannot settle a newer one;
+-- read_ct numbers deliveries, so a settle names the delivery it was claimed as and a stale
+-- worker cannot settle a newer one. A delivery's attempts are its read_ct less its pauses (a
+-- pause gives its attempt back). What a paused or retried delivery needs beyond pgmq's columns
+-- lives here, keyed by queue and msg_id, and goes when its message goes (a claim writes
+-- nothing here):
 --   paused      why the message waits (the budget, an outage), null when it does not;
---   pauses      how often it waited;
+--   pauses      how often it waited (each one an attempt given back);
 --   last_error  the reason of its last retry, for the operator.
 
 create table if not exists public.queue_deliveries (
   queue      text        not null,
   msg_id     bigint      not null,
-  attempts   integer     not null default 0,
   pauses     integer     not null default 0,
   paused     text,
   last_error text,
@@ -26,13 +25,14 @@ alter table public.queue_deliveries enable row level security;
 revoke all on public.queue_deliveries from anon, authenticated;
 grant select, insert, update, delete on public.queue_deliveries to service_role;
 
--- Claim up to p_qty visible messages for p_vt seconds: pgmq's read_ct numbers the delivery, the
--- side row counts the attempt. In the interactive queue (p_fair) claims rotate between users:
+-- Claim up to p_qty visible messages for p_vt seconds: pgmq's read_ct numbers the delivery;
+-- its attempts are read_ct less the pauses that gave one back (a paused delivery's side row is
+-- told it runs again). In the interactive queue (p_fair) claims rotate between users:
 -- each user's oldest message first, then everyone's second, and so on.
 create or replace function public.queue_claim(
   p_queue text, p_vt integer, p_qty integer, p_fair boolean default false
 ) returns jsonb
-language plpgsql security definer set search_path = public, pg_temp as $$
+language plpgsql security definer set search_path = public, pg_temp as $_$
 declare
   v_rows jsonb;
 begin
@@ -58,35 +58,35 @@ begin
         read_ct = q.read_ct + 1
       from picked where q.msg_id = picked.msg_id
       returning q.msg_id, q.read_ct, q.enqueued_at, q.message
-    ), counted as (
-      insert into public.queue_deliveries as d (queue, msg_id, attempts)
-      select $3, msg_id, 1 from claimed
-      on conflict (queue, msg_id) do update
-        set attempts = d.attempts + 1, paused = null, updated_at = clock_timestamp()
-      returning d.msg_id, d.attempts
+    ), resumed as (
+      update public.queue_deliveries d set paused = null, updated_at = clock_timestamp()
+      from claimed c
+      where d.queue = $3 and d.msg_id = c.msg_id and d.paused is not null
     )
     select coalesce(jsonb_agg(jsonb_build_object(
              'msgId', c.msg_id, 'readCt', c.read_ct, 'enqueuedAt', c.enqueued_at,
-             'attempts', n.attempts, 'message', c.message) order by c.msg_id), '[]')
-    from claimed c join counted n on n.msg_id = c.msg_id
+             'attempts', c.read_ct - coalesce(d.pauses, 0), 'message', c.message)
+             order by c.msg_id), '[]')
+    from claimed c
+    left join public.queue_deliveries d on d.queue = $3 and d.msg_id = c.msg_id
   $q$, 'q_' || p_queue)
   into v_rows using p_qty, p_vt, p_queue, p_fair;
   return v_rows;
 end
-$$;
+$_$;
 
 -- Settle one delivery: 'delete' (done), 'retry' (again after p_seconds; the attempt counts;
 -- p_reason is kept as last_error for the operator), 'pause' (again after p_seconds; the
 -- attempt is given back: waiting is not failing) or 'dead' (archived with p_reason). False
 -- when the delivery is stale (the message was claimed again since) or the message is gone.
 create or replace function public.queue_settle(
-  p_queue text, p_msg_id bigint, p_read_ct integer, p_action text,
-  p_seconds integer default 0, p_reason text default null
+  p_queue text, p_msg_id bigint, p_read_ct integer, p_action text, p_seconds integer default 0,
+  p_reason text default null
 ) returns boolean
-language plpgsql security definer set search_path = public, pg_temp as $$
+language plpgsql security definer set search_path = public, pg_temp as $_$
 declare
   v_found bigint;
-  v_attempts integer;
+  v_pauses integer;
 begin
   if p_action = 'delete' then
     execute format('delete from pgmq.%I where msg_id = $1 and read_ct = $2 returning msg_id',
@@ -100,11 +100,10 @@ begin
       where msg_id = $1 and read_ct = $2 returning msg_id
     $q$, 'q_' || p_queue) into v_found using p_msg_id, p_read_ct, greatest(p_seconds, 0);
     if v_found is not null and p_action = 'pause' then
-      insert into queue_deliveries as d (queue, msg_id, attempts, paused, pauses)
-      values (p_queue, p_msg_id, 0, coalesce(p_reason, 'paused'), 1)
+      insert into queue_deliveries as d (queue, msg_id, paused, pauses)
+      values (p_queue, p_msg_id, coalesce(p_reason, 'paused'), 1)
       on conflict (queue, msg_id) do update set
-        attempts = greatest(d.attempts - 1, 0), paused = excluded.paused,
-        pauses = d.pauses + 1, updated_at = clock_timestamp();
+        paused = excluded.paused, pauses = d.pauses + 1, updated_at = clock_timestamp();
     elsif v_found is not null then
       insert into queue_deliveries as d (queue, msg_id, last_error)
       values (p_queue, p_msg_id, left(p_reason, 500))
@@ -112,14 +111,14 @@ begin
         last_error = coalesce(excluded.last_error, d.last_error), updated_at = clock_timestamp();
     end if;
   elsif p_action = 'dead' then
-    select d.attempts into v_attempts from queue_deliveries d
+    select d.pauses into v_pauses from queue_deliveries d
     where d.queue = p_queue and d.msg_id = p_msg_id;
     execute format($q$
       update pgmq.%I set message = message || jsonb_build_object('deadLetter',
-        jsonb_build_object('error', $3, 'at', now(), 'attempts', coalesce($4, read_ct)))
+        jsonb_build_object('error', $3, 'at', now(), 'attempts', read_ct - $4))
       where msg_id = $1 and read_ct = $2 returning msg_id
     $q$, 'q_' || p_queue) into v_found using p_msg_id, p_read_ct, coalesce(p_reason, 'dead'),
-                                             v_attempts;
+                                             coalesce(v_pauses, 0);
     if v_found is not null then
       perform pgmq.archive(p_queue, p_msg_id);
       delete from queue_deliveries where queue = p_queue and msg_id = p_msg_id;
@@ -129,7 +128,7 @@ begin
   end if;
   return v_found is not null;
 end
-$$;
+$_$;
 
 -- Side rows whose message went another way (purged, deleted or archived outside
 -- queue_settle): removed by the every-five-minutes job, in bounded batches.

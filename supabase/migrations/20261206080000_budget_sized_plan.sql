@@ -59,14 +59,15 @@ language sql stable security definer set search_path = public, pg_temp as $$
                     where (q.message->>'guildId')::bigint = g.id)
 $$;
 
--- Characters due by the next run (character_refresh_interval: active ones every 6 h, dormant
--- weekly; a run an hour apart takes those within p_horizon of their time, so none waits past
--- it for the next run) that someone wants refreshed (scheduled_refresh_wanted) and that are not
+-- Characters due by the time the next run's work is served (character_refresh_interval:
+-- active ones every 6 h, dormant weekly; runs are an hour apart and a run's work is paced over
+-- the next window, so a run takes those within p_horizon, two hours, of their time and none is
+-- served past it) that someone wants refreshed (scheduled_refresh_wanted) and that are not
 -- queued, with how far into their interval they are (1.0 = just due): the stalest, then the
 -- most active, first. A character never fetched (a new roster member) is due an hour after it
 -- was first seen (its session, if a user's sync brought it, enriches it before that).
 create or replace function public.due_character_refreshes(
-  p_horizon interval default interval '1 hour'
+  p_horizon interval default interval '2 hours'
 ) returns table (character_id bigint, overdue double precision, last_login_at timestamptz)
 language sql stable security definer set search_path = public, pg_temp as $$
   select c.id,

@@ -150,17 +150,18 @@ def test_users_who_turned_auto_sync_off_are_not_planned(db: PsycopgDatabase) -> 
 
 
 def test_a_run_takes_what_falls_due_before_the_next_one(db: PsycopgDatabase) -> None:
-    """An active character 5 h 30 min into its 6 h is taken now (the next run, an hour away,
-    would be late); one 4 h in is not; a new roster member is due an hour after it was seen."""
+    """An active character 4 h 30 min into its 6 h is taken now (the next run is an hour away
+    and its work is paced over the hour after it); one 3 h in is not; a new roster member is
+    due an hour after it was seen."""
     repo = Repositories.over(db)
     window(db, bulk_cap=100)
     sql(
         db,
         "insert into characters (region, flavor, realm_id, realm_slug, blizzard_id, name, "
         "level, last_login_at, enriched_at, created_at) values "
-        "('us', 'retail', 1, 'area-52', 1, 'Soon', 80, now(), now() - interval '330 minutes', "
+        "('us', 'retail', 1, 'area-52', 1, 'Soon', 80, now(), now() - interval '270 minutes', "
         " now() - interval '30 days'), "
-        "('us', 'retail', 1, 'area-52', 2, 'Later', 80, now(), now() - interval '4 hours', "
+        "('us', 'retail', 1, 'area-52', 2, 'Later', 80, now(), now() - interval '3 hours', "
         " now() - interval '30 days'), "
         "('us', 'retail', 1, 'area-52', 3, 'NewMember', null, null, null, "
         " now() - interval '90 minutes'), "

@@ -10,6 +10,12 @@ declare
   v_failed jsonb := '[]';
   v_deleted bigint[];
 begin
+  -- the batch's characters locked in one order (by id), so two batches, or a batch and any
+  -- statement that locks characters by id, never wait for each other in a circle
+  perform 1 from characters
+  where id in (select (i->'record'->>'characterId')::bigint from jsonb_array_elements(p_items) i
+               where jsonb_typeof(i->'record') = 'object')
+  order by id for update;
   begin  -- the records together; only when one fails, each on its own
     -- the common case in one statement: refreshes answered 304 (record_character_refresh's
     -- 'not_modified' only stamps refreshed_at, which no history tracks)
