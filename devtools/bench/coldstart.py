@@ -12,26 +12,24 @@ the bundle's bytecode, as an instance's first start does) of:
   first request loads and builds.
 
 The bundles are installed into one fresh virtualenv from their requirements.txt, cached under
-`.local/coldstart-venv/<hash of requirements.txt>`. With BENCH_COLDSTART_BEFORE=<git revision>
+`.local/coldstart-venv/<hash of requirements.txt>`. With BENCH_BEFORE=<git revision>
 the bundles of that revision are measured too, interleaved with these (same run, same load).
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from devtools.bench.common import Report, Run
+from devtools.bench.common import Report, Run, before_revision, checkout
 from devtools.stack import ROOT
 
 REPEATS = 5
@@ -87,9 +85,9 @@ class Variant:
 def report(run: Run) -> list[Report]:
     with tempfile.TemporaryDirectory(prefix="coldstart-") as tmp:
         variants = [_variant("now", ROOT, Path(tmp) / "now")]
-        before = os.environ.get("BENCH_COLDSTART_BEFORE")
+        before = before_revision()
         if before:
-            source = _checkout(before, Path(tmp) / "before-src")
+            source = checkout(before, Path(tmp) / "before-src")
             variants.insert(0, _variant(before, source, Path(tmp) / "before"))
         samples = _measure(variants, _production_env())
     header = (
@@ -142,20 +140,6 @@ def _variant(name: str, source: Path, out: Path) -> Variant:
     )
     requirements = dist / "functions" / "fetch_profile" / "requirements.txt"
     return Variant(name, dist, _venv(requirements))
-
-
-def _checkout(revision: str, dest: Path) -> Path:
-    """The repository's tree at `revision` (git archive: nothing of the work tree)."""
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", "--format=tar", revision],
-        check=True,
-        capture_output=True,
-        timeout=RUN_TIMEOUT,
-    ).stdout
-    dest.mkdir(parents=True)
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(dest, filter="data")
-    return dest
 
 
 def _venv(requirements: Path) -> Path:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import os
+import subprocess
+import tarfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -14,6 +18,27 @@ from devtools.stack import ROOT, Stack, StackConfig
 from shared.settings import Settings
 
 LOG_DIR = ROOT / ".local" / "bench-logs"
+#: The code measured beside today's where a scenario compares (BENCH_BEFORE=<git revision>;
+#: "none" to skip): the last commit before issue 19's work.
+BEFORE = os.environ.get("BENCH_BEFORE", "47ba1a1")
+
+
+def before_revision() -> str | None:
+    return None if BEFORE.lower() in ("", "none") else BEFORE
+
+
+def checkout(revision: str, dest: Path) -> Path:
+    """The repository's tree at `revision` (git archive: nothing of the work tree)."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", revision],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    ).stdout
+    dest.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(dest, filter="data")
+    return dest
 
 
 def bench_stack() -> Stack:

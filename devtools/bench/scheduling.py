@@ -4,12 +4,16 @@ consumer's overhead to claim and record 10,000 messages against a zero-latency e
 from __future__ import annotations
 
 import os
+import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
 
-from devtools.bench.common import Report, Run, sql, wait_for_empty
+from devtools.bench.common import Report, Run, before_revision, checkout, sql, wait_for_empty
 from devtools.client import StackClient
 from devtools.stack import Stack
 
@@ -53,10 +57,35 @@ def enqueue_users(stack: Stack) -> dict[str, float]:
     }
 
 
-def consume_overhead(stack: Stack, client: StackClient) -> dict[str, float]:
+CONSUMER_ARGS = ("--direct", "--concurrency", "16", "--max-messages", "2000")
+CONSUMER_ENV = {"BLIZZARD_RATE_PER_SECOND": "100000", "BLIZZARD_RATE_PER_HOUR": "100000000"}
+
+
+@contextmanager
+def consumer(stack: Stack, tree: Path | None) -> Iterator[subprocess.Popen[bytes]]:
+    """One consumer process (`consumer_loop --direct`), of this checkout or of the code in
+    `tree` (another revision's files, first on its path)."""
+    code = (
+        "import runpy, sys; sys.path.insert(0, sys.argv[1]); sys.argv = sys.argv[1:]; "
+        "runpy.run_module('devtools.consumer_loop', run_name='__main__')"
+    )
+    args = ("-c", code, str(tree)) if tree else ("-m", "devtools.consumer_loop")
+    proc = stack.spawn("consumer-overhead", *args, *CONSUMER_ARGS, env=CONSUMER_ENV)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def consume_overhead(
+    stack: Stack, client: StackClient, tree: Path | None = None
+) -> dict[str, float]:
     """10,000 refresh messages answered 304 by a zero-latency emulator with no rate limit: what
-    is left is the consumer's own cost (claim, Battle.net round trip on loopback, record)."""
+    is left is the consumer's own cost (claim, Battle.net round trip on loopback, record). With
+    `tree`, the consumer of that code (the same database and emulator)."""
     client.admin("POST", "/config", {"latency_ms": 0, "rate_limit": 0})
+    sql(stack, "select pgmq.purge_queue('character_refresh')")
     sql(
         stack,
         "update characters set last_modified = now() + interval '1 day', "
@@ -77,22 +106,14 @@ def consume_overhead(stack: Stack, client: StackClient) -> dict[str, float]:
         "pgmq.q_character_refresh order by msg_id limit %s)",
         MESSAGES,
     )
-    with stack.consumers(
-        1,
-        "--concurrency",
-        "16",
-        "--max-messages",
-        "2000",
-        BLIZZARD_RATE_PER_SECOND="100000",
-        BLIZZARD_RATE_PER_HOUR="100000000",
-    ) as (consumer,):
+    with consumer(stack, tree) as proc:
         # timed from the first claim (the process's start and imports aside: cold start has
         # its own scenario) to the queue's end, with the consumer's CPU time over the same span
         started = started_draining(stack, MESSAGES, timeout=60)
-        cpu_before = cpu_seconds(consumer.pid)
+        cpu_before = cpu_seconds(proc.pid)
         wait_for_empty(stack, "character_refresh", timeout=600)
         seconds = time.monotonic() - started
-        cpu = cpu_seconds(consumer.pid) - cpu_before
+        cpu = cpu_seconds(proc.pid) - cpu_before
     return {
         "messages": MESSAGES,
         "seconds": seconds,
@@ -123,22 +144,39 @@ def report(run: Run) -> list[Report]:
 
     s = enqueue_users(run.stack)
     seed_characters(run.stack, run.api)
-    c = consume_overhead(run.stack, run.api)
+    now = consume_overhead(run.stack, run.api)
+    revision = before_revision()
+    with tempfile.TemporaryDirectory(prefix="consumer-") as tmp:
+        tree = checkout(revision, Path(tmp) / "tree") if revision else None
+        before = consume_overhead(run.stack, run.api, tree) if tree else None
+
+    def side(key: str, fmt: str, more_is_better: bool = False) -> tuple[str, ...]:
+        if before is None:
+            return (fmt.format(now[key]), "", "")
+        ratio = now[key] / before[key] if more_is_better else before[key] / now[key]
+        return (fmt.format(now[key]), fmt.format(before[key]), f"{ratio:.2f}x better")
+
+    label = f"before ({revision})" if revision else "before"
     return [
         Report(
-            "scheduling cost",
+            "scheduling cost: the daily account job for 100,000 users",
             ("", "value"),
             [
-                ("daily job: users enqueued", f"{s['queued']:.0f}"),
-                ("daily job: time (s)", f"{s['seconds']:.2f}"),
-                ("daily job: backend peak RSS (MB)", f"{s['peak_rss_mb']:.0f}"),
-                ("daily job: backend RSS growth (MB)", f"{s['rss_growth_mb']:.0f}"),
-                ("daily job: queue size on disk (MB)", f"{s['queue_mb']:.0f}"),
-                ("consumer: messages claimed and recorded", f"{c['messages']:.0f}"),
-                ("consumer: time (s)", f"{c['seconds']:.1f}"),
-                ("consumer: wall time per character (ms)", f"{c['ms_per_message']:.2f}"),
-                ("consumer: its CPU time per character (ms)", f"{c['cpu_ms_per_message']:.2f}"),
-                ("consumer: messages per second", f"{c['per_second']:.0f}"),
+                ("users enqueued", f"{s['queued']:.0f}"),
+                ("time (s)", f"{s['seconds']:.2f}"),
+                ("backend peak RSS (MB)", f"{s['peak_rss_mb']:.0f}"),
+                ("backend RSS growth (MB)", f"{s['rss_growth_mb']:.0f}"),
+                ("queue size on disk (MB)", f"{s['queue_mb']:.0f}"),
             ],
-        )
+        ),
+        Report(
+            f"consumer cost: {MESSAGES:,} refreshes answered 304, zero-latency emulator, one "
+            "process of 16 threads (the emulator and Postgres on the same two cores)",
+            ("", "now", label, "ratio"),
+            [
+                ("wall time per character (ms)", *side("ms_per_message", "{:.2f}")),
+                ("its CPU time per character (ms)", *side("cpu_ms_per_message", "{:.2f}")),
+                ("characters per second", *side("per_second", "{:.0f}", more_is_better=True)),
+            ],
+        ),
     ]
