@@ -33,8 +33,9 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from queue import Empty, SimpleQueue
 from typing import Any
 
 from shared.blizzard.breaker import Breaker, NoBreaker
@@ -110,6 +111,19 @@ class _Done:
     job: Any
     message: Any
     at: float
+
+
+def _settled(finished: SimpleQueue[Future[str]], timeout: float) -> list[Future[str]]:
+    """The deliveries that ended: waits up to `timeout` for the first, takes all that did."""
+    try:
+        done = [finished.get(timeout=timeout)]
+    except Empty:
+        return []
+    while True:
+        try:
+            done.append(finished.get_nowait())
+        except Empty:
+            return done
 
 
 class Worker:
@@ -341,6 +355,7 @@ class Worker:
         last_claim = -math.inf
         bulk_threads = max(1, int(self.options.concurrency * self.options.bulk_share))
         in_flight: dict[Future[str], _InFlight] = {}
+        finished: SimpleQueue[Future[str]] = SimpleQueue()  # as each one ends
         with ThreadPoolExecutor(self.options.concurrency) as pool:
             while True:
                 room = min(self.options.concurrency - len(in_flight), max_messages - claimed)
@@ -364,6 +379,7 @@ class Worker:
                         for delivery in deliveries:
                             future = submit(pool, self._safe_process, queue, delivery)
                             in_flight[future] = _InFlight(queue, delivery, now)
+                            future.add_done_callback(finished.put)
                         claimed += len(deliveries)
                         busy_at = now
                         continue
@@ -384,7 +400,7 @@ class Worker:
                     timeout = min(timeout, max(0.0, last_claim + CLAIM_INTERVAL - now))
                 if self._done:
                     timeout = min(timeout, FLUSH_SECONDS)
-                done, _ = wait(list(in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
+                done = _settled(finished, timeout)
                 for future in done:
                     counts[future.result()] += 1
                     del in_flight[future]
