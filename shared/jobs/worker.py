@@ -160,18 +160,17 @@ class Worker:
 
     def claim(self, room: int, bulk_room: int) -> tuple[Queue, list[Delivery]] | None:
         """The next batch, from the first queue in priority order with visible work whose class
-        of budget is not paused (one round trip for all of them). A queue found empty is not
-        asked again for IDLE_POLL; a queue with no room (bulk work at its share of the
-        threads) is not asked, and so not taken for empty."""
+        of budget is not paused (one round trip for all of them). A bulk queue found empty is
+        not asked again for IDLE_POLL (the interactive one always is); a queue with no room
+        (bulk work at its share of the threads) is not asked, and so not taken for empty."""
         now = self.clock()
         wanted: list[tuple[str, int, bool]] = []
         for queue in PRIORITY:
             budget_class = queue.budget_class
-            if (
-                max(self.paused_until.get(budget_class, 0.0), self.empty_until.get(queue, 0.0))
-                > now
-            ):
+            if self.paused_until.get(budget_class, 0.0) > now:
                 continue
+            if budget_class is BudgetClass.BULK and self.empty_until.get(queue, 0.0) > now:
+                continue  # users' work is asked every time: it never waits for a mark
             qty = room if budget_class is BudgetClass.INTERACTIVE else min(room, bulk_room)
             if qty > 0:
                 wanted.append((queue.value, qty, queue.fair))
@@ -279,7 +278,7 @@ class Worker:
             )
 
     def _skipped(self, queue: Queue, now: float) -> bool:
-        """Not asked now: its class of budget is paused, or it was found empty lately."""
+        """Its class of budget is paused, or it was found empty lately."""
         paused = self.paused_until.get(queue.budget_class, 0.0)
         return max(paused, self.empty_until.get(queue, 0.0)) > now
 
