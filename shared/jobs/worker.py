@@ -282,15 +282,19 @@ class Worker:
         paused = self.paused_until.get(queue.budget_class, 0.0)
         return max(paused, self.empty_until.get(queue, 0.0)) > now
 
-    def _claim_due(self, room: int, bulk_room: int, left: int, since_claim: float) -> bool:
-        """Claim a few at a time: when a claim's worth of the threads its work may use is free
-        (half of them), or a free thread waited CLAIM_INTERVAL."""
-        if self._skipped(Queue.CHARACTER_SYNC, self.clock()):  # bulk work only
-            free, share = min(room, bulk_room), self.options.bulk_share
-        else:
-            free, share = room, 1.0
-        size = max(1, int(self.options.concurrency * share * CLAIM_SHARE))
-        return free >= min(size, left) or (free > 0 and since_claim >= CLAIM_INTERVAL)
+    def _claimable(
+        self, room: int, bulk_room: int, left: int, since_claim: float
+    ) -> tuple[bool, int]:
+        """Whether to claim now, and how much bulk work: a few at a time, when half of the
+        threads bulk work may use are free (bulk work takes its claim then, not one by one); a
+        free thread (users' work may take any) asks for users' work at once when it was there
+        lately, else when it waited CLAIM_INTERVAL."""
+        bulk_size = max(1, int(self.options.concurrency * self.options.bulk_share * CLAIM_SHARE))
+        bulk = min(room, bulk_room)
+        bulk = bulk if bulk >= min(bulk_size, left) else 0
+        users_lately = not self._skipped(Queue.CHARACTER_SYNC, self.clock())
+        users_due = room > 0 and (users_lately or since_claim >= CLAIM_INTERVAL)
+        return bulk > 0 or users_due, bulk
 
     def _pause(
         self, delivery: Delivery, seconds: float, reason: str, classes: list[BudgetClass]
@@ -362,9 +366,11 @@ class Worker:
                     1 for i in in_flight.values() if i.queue.budget_class is BudgetClass.BULK
                 )
                 now = self.clock()
-                claim_due = not in_flight or self._claim_due(
+                claim_due, bulk_qty = self._claimable(
                     room, bulk_room, max_messages - claimed, now - last_claim
                 )
+                if not in_flight:  # nothing running: take whatever there is
+                    claim_due, bulk_qty = True, min(room, bulk_room)
                 if room > 0 and now < deadline and now >= next_claim and self.breaker.is_open():
                     outage = True
                     self._probe()  # no claims while Battle.net is out
@@ -372,7 +378,7 @@ class Worker:
                 elif room > 0 and now < deadline and now >= next_claim and claim_due:
                     outage = False
                     last_claim = now
-                    batch = self.claim(room, bulk_room)
+                    batch = self.claim(room, bulk_qty)
                     if batch is not None:
                         queue, deliveries = batch
                         for delivery in deliveries:
