@@ -27,6 +27,7 @@ from shared.errors import BudgetExhausted
 from shared.settings import Settings
 
 DEFAULT_BATCH = 8  # tokens claimed per round trip (at most a tenth of the per-second limit)
+SECOND_EDGE = 0.05  # in a second's last 50 ms a claim asks for one token (spares would lapse)
 HOLD_SECONDS = 0.25  # a claimed token is used within this or dropped
 MAX_BLOCK_SECONDS = 1.0  # the longest a thread sleeps for the budget
 MIN_WAIT = 0.005
@@ -83,6 +84,7 @@ class PostgresBudget:
         max_block_seconds: float = MAX_BLOCK_SECONDS,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.repo = repo
         self.bucket = bucket
@@ -92,6 +94,7 @@ class PostgresBudget:
         self.max_block_seconds = max_block_seconds
         self.sleep = sleep
         self.clock = clock
+        self.wall = wall  # Battle.net counts requests by the calendar second
         self._lock = threading.Lock()  # guards the local token cache only, never a wait
         self._tokens: dict[BudgetClass, tuple[int, float]] = {}
         self.claims = 0  # round trips to the database, for the benchmarks
@@ -110,9 +113,10 @@ class PostgresBudget:
         while True:
             if self._take_cached(budget_class):
                 return
+            late = 1.0 - self.wall() % 1.0 <= SECOND_EDGE
             answer = self.repo.rate_limit_take(
                 self.bucket,
-                self.batch,
+                1 if late else self.batch,
                 budget_class.value,
                 self.limits.per_second,
                 self.limits.per_window,
@@ -121,9 +125,13 @@ class PostgresBudget:
             )
             self.claims += 1
             if answer.granted > 0:
-                # Spares are spent within the hold and within the window they were granted
-                # for, so no window at Battle.net sees more than its budget.
-                hold = min(self.hold_seconds, answer.window_ends_in - WINDOW_EDGE_SECONDS)
+                # Spares are spent within the hold, within the second and the window they were
+                # granted in: no second and no window at Battle.net sees more than its limit.
+                hold = min(
+                    self.hold_seconds,
+                    answer.window_ends_in - WINDOW_EDGE_SECONDS,
+                    1.0 - self.wall() % 1.0,
+                )
                 with self._lock:
                     count, _ = self._tokens.get(budget_class, (0, 0.0))
                     spares = count + answer.granted - 1 if hold > 0 else 0

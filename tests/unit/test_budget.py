@@ -17,6 +17,7 @@ LIMITS = BudgetLimits(per_second=100, per_window=36000, window_s=3600, reserve=0
 
 
 def budget(repo: Fakes, clock: FakeClock, **kw: Any) -> PostgresBudget:
+    kw.setdefault("wall", lambda: 1_000_000.25 + clock.now)  # a quarter into a second
     return PostgresBudget(repo.throttle, "client", LIMITS, sleep=clock.sleep, clock=clock, **kw)
 
 
@@ -88,3 +89,21 @@ def test_no_lock_is_held_while_waiting() -> None:
     release.set()
     waiter.join(5)
     assert [c for c, _ in repo.db.budget_calls] == ["bulk", "interactive", "bulk"]
+
+
+def test_spares_lapse_with_the_second_they_were_granted_in() -> None:
+    """Battle.net counts by the calendar second: a spare token granted in one second is not
+    spent in the next, and in a second's last moments a claim asks for one token only."""
+    clock = FakeClock()
+    repo = Fakes(clock)
+    second = [1_000_000.90]
+    limiter = budget(repo, clock, wall=lambda: second[0])
+    limiter.acquire()  # 0.1 s before the second ends: a batch, its spares good until then
+    second[0] = 1_000_001.01  # the next second: the spares are gone
+    clock.now += 0.11
+    limiter.acquire()
+    assert [want for _, want in repo.db.budget_calls] == [8, 8]
+    second[0] = 1_000_001.97  # its last 50 ms: one token
+    limiter._tokens.clear()
+    limiter.acquire()
+    assert [want for _, want in repo.db.budget_calls] == [8, 8, 1]
