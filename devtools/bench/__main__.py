@@ -13,7 +13,7 @@ from devtools.bench import budget, coldstart, fresh, load, prune, scheduling, sn
 from devtools.bench.common import Report, Run, bench_stack, reset
 from devtools.client import StackClient
 
-#: In the order a full run prints them (the budget builds on the economy's measured cost).
+#: In the order a full run prints them.
 SCENARIOS: dict[str, Callable[[Run], list[Report]]] = {
     "sync": sync.report,
     "throughput": load.throughput_report,

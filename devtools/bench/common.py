@@ -7,7 +7,7 @@ import os
 import subprocess
 import tarfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -125,11 +125,10 @@ class Report:
 @dataclass
 class Run:
     """What the scenarios of one `make bench` share: the stack, its client (None for the
-    scenarios of the database alone) and the results later scenarios build on."""
+    scenarios of the database alone)."""
 
     stack: Stack
     client: StackClient | None = None
-    found: dict[str, Any] = field(default_factory=dict)
 
     @property
     def api(self) -> StackClient:

@@ -140,7 +140,7 @@ def throughput_report(run: Run) -> list[Report]:
 
 
 def economy_report(run: Run) -> list[Report]:
-    e = run.found["economy"] = economy(run.stack, run.api)
+    e = economy(run.stack, run.api)
     return [
         Report(
             "request economy: daily refresh of 20 unchanged characters",

@@ -389,10 +389,12 @@ class Worker:
                         busy_at = now
                         continue
                     # nothing to claim now: look again when a class's empty mark runs out (or,
-                    # with work in flight, when some of it settles)
+                    # with work in flight, when some of it settles); complete what finished,
+                    # no one else is coming to share the call
                     next_claim = now if in_flight else now + IDLE_POLL
-                    self._complete(force=True)  # nothing more to claim: no one to wait for
-                self._complete(force=not in_flight)
+                    self._complete(force=True)
+                else:
+                    self._complete(force=not in_flight)
                 if not in_flight:
                     lingering = now < min(deadline, busy_at + idle_seconds) and room > 0
                     if (outage or lingering) and now < deadline:  # bounded by the deadline
