@@ -48,7 +48,8 @@ def _static_modified() -> float:
 
 @bp.get("/data/wow/playable-class/index")
 def class_index() -> Response:
-    return respond(shapes.class_index(hrefs(namespace("static"))), _static_modified())
+    ns = namespace("static")
+    return respond(_static_modified(), lambda: shapes.class_index(hrefs(ns)))
 
 
 @bp.get("/data/wow/playable-class/<int:class_id>")
@@ -56,13 +57,15 @@ def class_detail(class_id: int) -> Response:
     ns = namespace("static")
     if class_id not in classes_for(ns.flavor):
         raise ApiError(404)
-    return respond(shapes.class_detail(hrefs(ns), class_id), _static_modified())
+    return respond(_static_modified(), lambda: shapes.class_detail(hrefs(ns), class_id))
 
 
 @bp.get("/data/wow/playable-race/index")
 def race_index() -> Response:
     ns = namespace("static")
-    return respond(shapes.race_index(hrefs(ns), list(races_for(ns.flavor))), _static_modified())
+    return respond(
+        _static_modified(), lambda: shapes.race_index(hrefs(ns), list(races_for(ns.flavor)))
+    )
 
 
 @bp.get("/data/wow/playable-race/<int:race_id>")
@@ -70,14 +73,14 @@ def race_detail(race_id: int) -> Response:
     ns = namespace("static")
     if race_id not in races_for(ns.flavor):
         raise ApiError(404)
-    return respond(shapes.race_detail(hrefs(ns), race_id), _static_modified())
+    return respond(_static_modified(), lambda: shapes.race_detail(hrefs(ns), race_id))
 
 
 @bp.get("/data/wow/realm/index")
 def realm_index() -> Response:
     ns = namespace("dynamic")
     realms = realms_for(ns.region, ns.flavor)
-    return respond(shapes.realm_index(hrefs(ns), realms), _static_modified())
+    return respond(_static_modified(), lambda: shapes.realm_index(hrefs(ns), realms))
 
 
 @bp.get("/data/wow/realm/<slug>")
@@ -88,14 +91,14 @@ def realm_detail(slug: str) -> Response:
         realm = realm_by_id(ns.region, ns.flavor, int(slug))
     if realm is None:
         raise ApiError(404)
-    return respond(shapes.realm_detail(hrefs(ns), realm), _static_modified())
+    return respond(_static_modified(), lambda: shapes.realm_detail(hrefs(ns), realm))
 
 
 @bp.get("/data/wow/connected-realm/index")
 def connected_realm_index() -> Response:
     ns = namespace("dynamic")
     groups = connected_realms(ns.region, ns.flavor)
-    return respond(shapes.connected_realm_index(hrefs(ns), groups), _static_modified())
+    return respond(_static_modified(), lambda: shapes.connected_realm_index(hrefs(ns), groups))
 
 
 @bp.get("/data/wow/connected-realm/<int:cr_id>")
@@ -104,7 +107,7 @@ def connected_realm_detail(cr_id: int) -> Response:
     group = next((g for g in connected_realms(ns.region, ns.flavor) if g.id == cr_id), None)
     if group is None:
         raise ApiError(404)
-    return respond(shapes.connected_realm(hrefs(ns), group), _static_modified())
+    return respond(_static_modified(), lambda: shapes.connected_realm(hrefs(ns), group))
 
 
 def _int_arg(name: str, default: int) -> int:
@@ -130,7 +133,7 @@ def connected_realm_search() -> Response:
         "pageCount": ceil(len(groups) / size),
         "results": [shapes.search_result(hr, g) for g in groups[(page - 1) * size : page * size]],
     }
-    return respond(body, _static_modified())
+    return respond(_static_modified(), lambda: body)
 
 
 def _user_account() -> int:
@@ -157,8 +160,12 @@ def account_profile() -> Response:
         by_wow_account.setdefault(char.wow_account or 0, []).append(char)
     world = get_state().world
     modified = max([world.account_modified(n), *(world.character_modified(c) for c in chars)])
-    body = profiles.account_profile(hrefs(ns), 100000 + n, dict(sorted(by_wow_account.items())))
-    return respond(body, modified)
+    return respond(
+        modified,
+        lambda: profiles.account_profile(
+            hrefs(ns), 100000 + n, dict(sorted(by_wow_account.items()))
+        ),
+    )
 
 
 @bp.get("/profile/user/wow/protected-character/<ident>")
@@ -173,8 +180,10 @@ def protected_character(ident: str) -> Response:
     char = next((c for c in chars if (c.realm.id, c.id) == wanted), None)
     if char is None:
         raise ApiError(404)
-    body = profiles.protected_character(hrefs(ns), char)
-    return respond(body, get_state().world.character_modified(char))
+    return respond(
+        get_state().world.character_modified(char),
+        lambda: profiles.protected_character(hrefs(ns), char),
+    )
 
 
 def _character(realm_slug: str, name: str) -> tuple[Namespace, Character]:
@@ -189,8 +198,10 @@ def _character(realm_slug: str, name: str) -> tuple[Namespace, Character]:
 def character_profile(realm_slug: str, name: str) -> Response:
     ns, char = _character(realm_slug, name)
     world = get_state().world
-    body = profiles.character_profile(hrefs(ns), char, world.guild_of(char))
-    return respond(body, world.character_modified(char))
+    return respond(
+        world.character_modified(char),
+        lambda: profiles.character_profile(hrefs(ns), char, world.guild_of(char)),
+    )
 
 
 @bp.get("/profile/wow/character/<realm_slug>/<name>/character-media")
@@ -198,31 +209,39 @@ def character_media(realm_slug: str, name: str) -> Response:
     ns, char = _character(realm_slug, name)
     if char.media_fails:
         raise ApiError(500)
-    body = profiles.character_media(hrefs(ns), char)
-    return respond(body, get_state().world.character_modified(char))
+    return respond(
+        get_state().world.character_modified(char),
+        lambda: profiles.character_media(hrefs(ns), char),
+    )
 
 
 @bp.get("/profile/wow/character/<realm_slug>/<name>/status")
 def character_status(realm_slug: str, name: str) -> Response:
     ns, char = _character(realm_slug, name)
-    body = profiles.character_status(hrefs(ns), char)
-    return respond(body, get_state().world.character_modified(char))
+    return respond(
+        get_state().world.character_modified(char),
+        lambda: profiles.character_status(hrefs(ns), char),
+    )
 
 
 @bp.get("/profile/wow/character/<realm_slug>/<name>/equipment")
 def character_equipment(realm_slug: str, name: str) -> Response:
     ns, char = _character(realm_slug, name)
     hr = hrefs(ns)
-    body = gear.character_equipment(hr, char, profiles.character_ref(hr, char))
-    return respond(body, get_state().world.character_modified(char))
+    return respond(
+        get_state().world.character_modified(char),
+        lambda: gear.character_equipment(hr, char, profiles.character_ref(hr, char)),
+    )
 
 
 @bp.get("/profile/wow/character/<realm_slug>/<name>/specializations")
 def character_specializations(realm_slug: str, name: str) -> Response:
     ns, char = _character(realm_slug, name)
     hr = hrefs(ns)
-    body = gear.character_specializations(hr, char, profiles.character_ref(hr, char))
-    return respond(body, get_state().world.character_modified(char))
+    return respond(
+        get_state().world.character_modified(char),
+        lambda: gear.character_specializations(hr, char, profiles.character_ref(hr, char)),
+    )
 
 
 def _guild(realm_slug: str, name_slug: str) -> tuple[Namespace, Guild]:
@@ -238,13 +257,17 @@ def _guild(realm_slug: str, name_slug: str) -> tuple[Namespace, Guild]:
 def guild(realm_slug: str, name_slug: str) -> Response:
     ns, found = _guild(realm_slug, name_slug)
     world = get_state().world
-    body = profiles.guild(hrefs(ns), found, len(world.roster(found)))
-    return respond(body, world.guild_modified(found))
+    return respond(
+        world.guild_modified(found),
+        lambda: profiles.guild(hrefs(ns), found, len(world.roster(found))),
+    )
 
 
 @bp.get("/data/wow/guild/<realm_slug>/<name_slug>/roster")
 def guild_roster(realm_slug: str, name_slug: str) -> Response:
     ns, found = _guild(realm_slug, name_slug)
     world = get_state().world
-    body = profiles.roster(hrefs(ns), found, world.roster(found))
-    return respond(body, world.guild_modified(found))
+    return respond(
+        world.guild_modified(found),
+        lambda: profiles.roster(hrefs(ns), found, world.roster(found)),
+    )
