@@ -53,7 +53,7 @@ ENV = {
     "BLIZZARD_RATE_PER_HOUR": str(BUDGET),
     "BLIZZARD_INTERACTIVE_RESERVE": str(RESERVE),
 }
-WARMUP_HOURS = 2
+WARMUP_HOURS = 6  # one whole interval of the active tier before anything is counted
 STEP = timedelta(minutes=10)  # the data is aged to the simulated clock this often
 HOURS = int(os.environ.get("BENCH_FRESH_HOURS", "24"))  # measured, after the warm-up
 GUILDS = 40

@@ -4,6 +4,7 @@ consumer's overhead to claim and record 10,000 messages against a zero-latency e
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import tempfile
 import time
@@ -19,6 +20,9 @@ from devtools.stack import Stack
 
 USERS = 100_000
 MESSAGES = 10_000
+#: Runs of each consumer, now and before taking turns: this machine's speed drifts by a
+#: third from one run to the next (all processes alike), so one run each says little.
+ROUNDS = int(os.environ.get("BENCH_CONSUMER_ROUNDS", "3"))
 
 INSERT_USERS = """
 insert into users (battlenet_id, battletag, token_expires_at, last_profile_sync_at, auto_sync)
@@ -144,17 +148,30 @@ def report(run: Run) -> list[Report]:
 
     s = enqueue_users(run.stack)
     seed_characters(run.stack, run.api)
-    now = consume_overhead(run.stack, run.api)
     revision = before_revision()
+    nows: list[dict[str, float]] = []
+    befores: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="consumer-") as tmp:
         tree = checkout(revision, Path(tmp) / "tree") if revision else None
-        before = consume_overhead(run.stack, run.api, tree) if tree else None
+        for _ in range(ROUNDS):  # in turns, so a slow spell of the machine hits both
+            nows.append(consume_overhead(run.stack, run.api))
+            if tree:
+                befores.append(consume_overhead(run.stack, run.api, tree))
+
+    def cell(runs: list[dict[str, float]], key: str, fmt: str) -> str:
+        values = sorted(r[key] for r in runs)
+        median = fmt.format(statistics.median(values))
+        if len(values) == 1:
+            return median
+        return f"{median} ({fmt.format(values[0])} to {fmt.format(values[-1])})"
 
     def side(key: str, fmt: str, more_is_better: bool = False) -> tuple[str, ...]:
-        if before is None:
-            return (fmt.format(now[key]), "", "")
-        ratio = now[key] / before[key] if more_is_better else before[key] / now[key]
-        return (fmt.format(now[key]), fmt.format(before[key]), f"{ratio:.2f}x better")
+        if not befores:
+            return (cell(nows, key, fmt), "", "")
+        now = statistics.median(r[key] for r in nows)
+        before = statistics.median(r[key] for r in befores)
+        ratio = now / before if more_is_better else before / now
+        return (cell(nows, key, fmt), cell(befores, key, fmt), f"{ratio:.2f}x better")
 
     label = f"before ({revision})" if revision else "before"
     return [
@@ -171,7 +188,8 @@ def report(run: Run) -> list[Report]:
         ),
         Report(
             f"consumer cost: {MESSAGES:,} refreshes answered 304, zero-latency emulator, one "
-            "process of 16 threads (the emulator and Postgres on the same two cores)",
+            "process of 16 threads (the emulator and Postgres on the same two cores); median "
+            f"of {ROUNDS} runs each, in turns (lowest to highest)",
             ("", "now", label, "ratio"),
             [
                 ("wall time per character (ms)", *side("ms_per_message", "{:.2f}")),

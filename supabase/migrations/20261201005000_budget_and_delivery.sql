@@ -27,11 +27,18 @@ grant all on public.rate_limit_windows to service_role;
 
 drop function if exists public.rate_limit_take(text, integer, integer, integer);
 
+-- When users' work last asked for tokens: for a second after, bulk work yields the per-second
+-- limit to it (a user's sync runs at the limit while a backlog waits).
+alter table public.rate_limit_buckets add column if not exists interactive_at timestamptz;
+
 -- Take up to p_want request tokens for a class of work ('interactive' or 'bulk'):
--- {granted, waitMs, reason, windowEndsAt, windowEndsInMs}. Three limits: the per-second bucket (refilled at 98 %
--- of the limit, burst 2 %: no interval of one second sees more than the limit), the window's budget, and for bulk work its paced share: by t seconds
--- into a window bulk may have used cap * t / window (plus a 1 % head start), cap being
--- (1 - reserve) of the budget. reason says which limit refused: 'second', 'pace' or 'window'.
+-- {granted, waitMs, reason, windowEndsAt, windowEndsInMs}. Three limits: the per-second bucket
+-- (refilled at 98 % of the limit, burst 2 %: no interval of one second sees more than the
+-- limit), the window's budget, and for bulk work its paced share: by t seconds into a window
+-- bulk may have used cap * t / window (plus a 1 % head start), cap being (1 - reserve) of the
+-- budget. Users' work comes first within the second: while it asked for tokens within the
+-- last second, bulk work gets none of the per-second bucket (its pace lets it catch up after).
+-- reason says which limit refused: 'second', 'pace' or 'window'.
 create or replace function public.rate_limit_take(
   p_bucket text, p_want integer, p_class text, p_per_second integer, p_per_window integer,
   p_window_s integer, p_reserve double precision
@@ -54,6 +61,7 @@ declare
   v_granted integer;
   v_wait double precision := 0;
   v_reason text;
+  v_yield boolean;
 begin
   if p_class not in ('interactive', 'bulk') then
     raise exception 'unknown budget class %', p_class;
@@ -74,7 +82,9 @@ begin
                     least(v_cap, floor(v_cap * v_elapsed / p_window_s + v_head))::int - w.bulk_used);
   end if;
   v_tokens := least(v_burst, b.tokens + v_rate * extract(epoch from v_now - b.refreshed_at));
-  v_granted := greatest(0, least(p_want, floor(v_tokens)::int, v_room));
+  v_yield := p_class = 'bulk' and b.interactive_at > v_now - interval '1 second';
+  v_granted := case when v_yield then 0
+                    else greatest(0, least(p_want, floor(v_tokens)::int, v_room)) end;
 
   if v_granted = 0 then
     if w.used >= p_per_window or (p_class = 'bulk' and w.bulk_used >= v_cap) then
@@ -83,6 +93,9 @@ begin
     elsif v_room <= 0 then
       v_reason := 'pace';  -- bulk is ahead of its even spread over the window
       v_wait := (w.bulk_used + 1 - v_head) * p_window_s / greatest(v_cap, 1) - v_elapsed;
+    elsif v_yield then
+      v_reason := 'second';  -- users' work is using the second: until it stops asking
+      v_wait := extract(epoch from b.interactive_at + interval '1 second' - v_now);
     else
       v_reason := 'second';
       v_wait := (1.0 - v_tokens) / v_rate;
@@ -91,7 +104,8 @@ begin
 
   update rate_limit_buckets set
     tokens = v_tokens - v_granted, refreshed_at = v_now,
-    granted = granted + v_granted, waited = waited + (v_granted = 0)::int
+    granted = granted + v_granted, waited = waited + (v_granted = 0)::int,
+    interactive_at = case when p_class = 'interactive' then v_now else interactive_at end
   where bucket = p_bucket;
   update rate_limit_windows set
     used = used + v_granted,

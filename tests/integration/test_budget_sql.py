@@ -78,3 +78,21 @@ def test_bulk_share_spent_means_wait_for_the_next_window(db: PsycopgDatabase) ->
     answer = take(repo, "b", "bulk", 100, 3600)
     assert answer.granted == 0 and answer.reason == "window"
     assert take(repo, "b", "interactive", 100, 3600).granted == 4
+
+
+def test_users_work_takes_the_second_from_bulk_work(db: PsycopgDatabase) -> None:
+    repo = Repositories.over(db)
+    assert take(repo, "u", "bulk", 1000, 3600, want=1).granted == 1  # alone: bulk is served
+    assert take(repo, "u", "interactive", 1000, 3600, want=1).granted == 1
+    answer = take(repo, "u", "bulk", 1000, 3600, want=1)  # users' work is asking
+    assert answer.granted == 0 and answer.reason == "second"
+    assert 0.5 < answer.wait_seconds <= 1.0  # until a second after users' work last asked
+    assert take(repo, "u", "interactive", 1000, 3600, want=1).granted == 1  # still served
+    with db.connection() as conn:  # a second later, users' work has stopped asking
+        conn.execute(
+            "update rate_limit_buckets set interactive_at = interactive_at - interval '1 second'"
+            " where bucket = 'u'"
+        )
+    assert take(repo, "u", "bulk", 1000, 3600, want=1).granted == 1
+    [row] = windows(db, "u")
+    assert row["bulk_used"] == 2 and row["interactive_used"] == 2

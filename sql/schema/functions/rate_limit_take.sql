@@ -21,6 +21,7 @@ declare
   v_granted integer;
   v_wait double precision := 0;
   v_reason text;
+  v_yield boolean;
 begin
   if p_class not in ('interactive', 'bulk') then
     raise exception 'unknown budget class %', p_class;
@@ -41,7 +42,9 @@ begin
                     least(v_cap, floor(v_cap * v_elapsed / p_window_s + v_head))::int - w.bulk_used);
   end if;
   v_tokens := least(v_burst, b.tokens + v_rate * extract(epoch from v_now - b.refreshed_at));
-  v_granted := greatest(0, least(p_want, floor(v_tokens)::int, v_room));
+  v_yield := p_class = 'bulk' and b.interactive_at > v_now - interval '1 second';
+  v_granted := case when v_yield then 0
+                    else greatest(0, least(p_want, floor(v_tokens)::int, v_room)) end;
 
   if v_granted = 0 then
     if w.used >= p_per_window or (p_class = 'bulk' and w.bulk_used >= v_cap) then
@@ -50,6 +53,9 @@ begin
     elsif v_room <= 0 then
       v_reason := 'pace';  -- bulk is ahead of its even spread over the window
       v_wait := (w.bulk_used + 1 - v_head) * p_window_s / greatest(v_cap, 1) - v_elapsed;
+    elsif v_yield then
+      v_reason := 'second';  -- users' work is using the second: until it stops asking
+      v_wait := extract(epoch from b.interactive_at + interval '1 second' - v_now);
     else
       v_reason := 'second';
       v_wait := (1.0 - v_tokens) / v_rate;
@@ -58,7 +64,8 @@ begin
 
   update rate_limit_buckets set
     tokens = v_tokens - v_granted, refreshed_at = v_now,
-    granted = granted + v_granted, waited = waited + (v_granted = 0)::int
+    granted = granted + v_granted, waited = waited + (v_granted = 0)::int,
+    interactive_at = case when p_class = 'interactive' then v_now else interactive_at end
   where bucket = p_bucket;
   update rate_limit_windows set
     used = used + v_granted,

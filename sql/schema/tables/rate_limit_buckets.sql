@@ -7,7 +7,8 @@ CREATE TABLE public.rate_limit_buckets (
     hour_start timestamp with time zone DEFAULT date_trunc('hour'::text, now()) NOT NULL,
     hour_count integer DEFAULT 0 NOT NULL,
     granted bigint DEFAULT 0 NOT NULL,
-    waited bigint DEFAULT 0 NOT NULL
+    waited bigint DEFAULT 0 NOT NULL,
+    interactive_at timestamp with time zone
 );
 
 ALTER TABLE public.rate_limit_buckets OWNER TO postgres;
