@@ -37,7 +37,8 @@ alter table public.rate_limit_buckets add column if not exists interactive_at ti
 -- limit), the window's budget, and for bulk work its paced share: by t seconds into a window
 -- bulk may have used cap * t / window (plus a 1 % head start), cap being (1 - reserve) of the
 -- budget. Users' work comes first within the second: while it asked for tokens within the
--- last second, bulk work gets none of the per-second bucket (its pace lets it catch up after).
+-- last second, bulk work takes only from a full bucket (what users' work leaves unspent) and
+-- waits at least 0.25 s when refused; its pace lets it catch up after.
 -- reason says which limit refused: 'second', 'pace' or 'window'.
 create or replace function public.rate_limit_take(
   p_bucket text, p_want integer, p_class text, p_per_second integer, p_per_window integer,
@@ -82,7 +83,8 @@ begin
                     least(v_cap, floor(v_cap * v_elapsed / p_window_s + v_head))::int - w.bulk_used);
   end if;
   v_tokens := least(v_burst, b.tokens + v_rate * extract(epoch from v_now - b.refreshed_at));
-  v_yield := p_class = 'bulk' and b.interactive_at > v_now - interval '1 second';
+  v_yield := p_class = 'bulk' and b.interactive_at > v_now - interval '1 second'
+             and v_tokens < v_burst;
   v_granted := case when v_yield then 0
                     else greatest(0, least(p_want, floor(v_tokens)::int, v_room)) end;
 
@@ -94,8 +96,8 @@ begin
       v_reason := 'pace';  -- bulk is ahead of its even spread over the window
       v_wait := (w.bulk_used + 1 - v_head) * p_window_s / greatest(v_cap, 1) - v_elapsed;
     elsif v_yield then
-      v_reason := 'second';  -- users' work is using the second: until it stops asking
-      v_wait := extract(epoch from b.interactive_at + interval '1 second' - v_now);
+      v_reason := 'second';  -- users' work is spending the second: bulk asks again later
+      v_wait := greatest(0.25, (v_burst - v_tokens) / v_rate);
     else
       v_reason := 'second';
       v_wait := (1.0 - v_tokens) / v_rate;

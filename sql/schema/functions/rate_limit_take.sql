@@ -42,7 +42,8 @@ begin
                     least(v_cap, floor(v_cap * v_elapsed / p_window_s + v_head))::int - w.bulk_used);
   end if;
   v_tokens := least(v_burst, b.tokens + v_rate * extract(epoch from v_now - b.refreshed_at));
-  v_yield := p_class = 'bulk' and b.interactive_at > v_now - interval '1 second';
+  v_yield := p_class = 'bulk' and b.interactive_at > v_now - interval '1 second'
+             and v_tokens < v_burst;
   v_granted := case when v_yield then 0
                     else greatest(0, least(p_want, floor(v_tokens)::int, v_room)) end;
 
@@ -54,8 +55,8 @@ begin
       v_reason := 'pace';  -- bulk is ahead of its even spread over the window
       v_wait := (w.bulk_used + 1 - v_head) * p_window_s / greatest(v_cap, 1) - v_elapsed;
     elsif v_yield then
-      v_reason := 'second';  -- users' work is using the second: until it stops asking
-      v_wait := extract(epoch from b.interactive_at + interval '1 second' - v_now);
+      v_reason := 'second';  -- users' work is spending the second: bulk asks again later
+      v_wait := greatest(0.25, (v_burst - v_tokens) / v_rate);
     else
       v_reason := 'second';
       v_wait := (1.0 - v_tokens) / v_rate;
