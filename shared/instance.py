@@ -69,8 +69,9 @@ def get_app() -> App:
 def _build() -> App:
     global _app
     from shared.bootstrap import bootstrap  # the data layer, Battle.net, the services
+    from shared.settings import get_settings
 
-    _app = bootstrap(check_settings())
+    _app = bootstrap(get_settings())
     return _app
 
 

@@ -53,9 +53,6 @@ class CharacterStore(Protocol):
         archive_missing: bool,
         queue: str,
     ) -> int: ...
-    def record_character_refresh(
-        self, character_id: int, result: RefreshOutcome, data: JSON | None
-    ) -> None: ...
     def apply_guild_roster(
         self, guild_id: int, members: list[JSON], last_modified: str | None, member_count: int
     ) -> RosterApplied | None: ...
@@ -104,13 +101,6 @@ class SqlCharacterStore(SqlStore):
                 p_archive_missing=archive_missing,
                 p_queue=queue,
             )
-        )
-
-    def record_character_refresh(
-        self, character_id: int, result: RefreshOutcome, data: JSON | None
-    ) -> None:
-        self._call(
-            "record_character_refresh", p_character_id=character_id, p_result=result, p_data=data
         )
 
     def apply_guild_roster(

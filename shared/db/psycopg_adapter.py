@@ -50,6 +50,10 @@ def _adapt(value: Any) -> Any:
     return value
 
 
+def _adapted(params: JSON) -> dict[str, Any]:
+    return {k: _adapt(v) for k, v in params.items()}
+
+
 class PsycopgDatabase:
     def __init__(
         self, dsn: str, *, max_size: int = 10, statement_timeout_ms: int = STATEMENT_TIMEOUT_MS
@@ -158,12 +162,10 @@ class PsycopgDatabase:
             return cursor.fetchall()
 
     def fetch_all(self, name: str, params: JSON) -> list[dict[str, Any]]:
-        adapted = {k: _adapt(v) for k, v in params.items()}
-        return self._run(query(name), adapted, name)
+        return self._run(query(name), _adapted(params), name)
 
     def fetch_value(self, name: str, params: JSON) -> Any:
-        adapted = {k: _adapt(v) for k, v in params.items()}
-        rows = self._run(query(name), adapted, name, tuple_row)
+        rows = self._run(query(name), _adapted(params), name, tuple_row)
         return rows[0][0] if rows else None
 
     # --- Database ------------------------------------------------------------------------

@@ -117,10 +117,6 @@ select public.refresh_account_characters(
   p_characters => %(p_characters)s, p_archive_missing => %(p_archive_missing)s,
   p_queue => %(p_queue)s) as value;
 
--- name: record_character_refresh
-select public.record_character_refresh(
-  p_character_id => %(p_character_id)s, p_result => %(p_result)s, p_data => %(p_data)s) as value;
-
 -- name: apply_guild_roster
 select public.apply_guild_roster(
   p_guild_id => %(p_guild_id)s, p_members => %(p_members)s,

@@ -64,14 +64,14 @@ def test_profile_refresh_and_roster_sources(db: PsycopgDatabase) -> None:
         psycopg.types.json.Jsonb(profile(equipped_item_level=600, guild=guild)))  # fmt: skip
     assert changes(db, thrall) == []
 
-    repo.characters.record_character_refresh(
-        thrall, "modified", profile(equipped_item_level=610, guild=None)
-    )
+    refreshed = profile(equipped_item_level=610, guild=None)  # as queue_complete applies it
+    sql(db, "select record_character_refresh(%s, 'modified', %s)", thrall,
+        psycopg.types.json.Jsonb(refreshed))  # fmt: skip
     assert changes(db, thrall) == [
         ("itemLevel", 600, 610, "refresh"),
         ("guild", "Horde", None, "refresh"),
     ]
-    repo.characters.record_character_refresh(thrall, "not_modified", None)
+    sql(db, "select record_character_refresh(%s, 'not_modified', null)", thrall)
     assert len(changes(db, thrall)) == 2
 
     [g] = sql(
