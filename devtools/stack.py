@@ -152,15 +152,17 @@ class Stack:
         args, env = self.commands[name]
         return self.spawn(name, *args, env=env)
 
-    def start_server(self, name: str, health_url: str, *args: str) -> None:
+    def start_server(
+        self, name: str, health_url: str, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         """Spawn a server and wait until it answers. A server that exits at once is retried for
         a while: its port may still be held by a closing connection (TIME_WAIT)."""
         deadline = time.monotonic() + PORT_BUSY_TIMEOUT
         while True:
-            proc = self.spawn(name, *args)
+            proc = self.spawn(name, *args, env=env)
             try:
                 wait_http(health_url, proc=proc)
-                return
+                return proc
             except RuntimeError:
                 if proc.poll() is None or time.monotonic() > deadline:
                     raise

@@ -7,7 +7,6 @@ client id keeps fresh is measured by the "fresh" scenario, not computed.)"""
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,9 +14,9 @@ from typing import Any
 
 from devtools.bench.common import Report, Run, sql
 from devtools.bench.load import seed_characters
-from devtools.bench.sync import characters
+from devtools.bench.sync import characters, follow
 from devtools.client import StackClient
-from devtools.stack import Stack, wait_http
+from devtools.stack import Stack
 
 WINDOW = 10  # seconds
 BUDGET = 400  # API requests per window (40/s)
@@ -36,21 +35,10 @@ WINDOWS_MEASURED = 5
 
 @contextmanager
 def budget_gateway(stack: Stack, env: dict[str, str] | None = None) -> Iterator[str]:
-    """A gateway whose Battle.net budget is `env`'s (the shortened window by default). One that
-    exits at once is started again for a while: its port may still be held (TIME_WAIT)."""
+    """A gateway whose Battle.net budget is `env`'s (the shortened window by default)."""
     url = f"http://127.0.0.1:{GATEWAY_PORT}"
-    deadline = time.monotonic() + 30
-    while True:
-        proc: subprocess.Popen[bytes] = stack.spawn(
-            "gateway-budget", "-m", "devtools.gateway", "--port", str(GATEWAY_PORT), env=env or ENV
-        )
-        try:
-            wait_http(url + "/health", proc=proc)
-            break
-        except RuntimeError:
-            if proc.poll() is None or time.monotonic() > deadline:
-                raise
-            time.sleep(2)
+    args = ("-m", "devtools.gateway", "--port", str(GATEWAY_PORT))
+    proc = stack.start_server("gateway-budget", url + "/health", *args, env=env or ENV)
     try:
         yield url
     finally:
@@ -58,16 +46,13 @@ def budget_gateway(stack: Stack, env: dict[str, str] | None = None) -> Iterator[
         proc.wait(timeout=10)
 
 
-def _timed_sync(client: StackClient, token: str) -> tuple[float, dict[str, Any]]:
+def _timed_sync(client: StackClient, token: str) -> tuple[float, float]:
+    """Seconds from POST to the sync's end, and its failed characters."""
     started = time.monotonic()
     status, body = client.sync(token)
     assert status == 202, body
-    final: dict[str, Any] = {}
-    for event, data in client.events(token, body["sessionId"]):
-        if event in ("sync-complete", "sync-error"):
-            final = data
-            break
-    return time.monotonic() - started, final
+    seen = follow(client, body["sessionId"], token)
+    return seen["end"] - started, seen["failed"]
 
 
 def measure(stack: Stack, client: StackClient) -> dict[str, Any]:
@@ -80,8 +65,8 @@ def measure(stack: Stack, client: StackClient) -> dict[str, Any]:
         token = user.login(USER_ACCOUNT)["accessToken"]
         sql(stack, "delete from pgmq.q_character_sync")  # the login's own first sync
         with stack.consumers(2, "--concurrency", "16", **ENV):
-            idle_s, idle = _timed_sync(user, token)
-        assert idle.get("failedCharacters") == 0, idle
+            idle_s, idle_failed = _timed_sync(user, token)
+        assert idle_failed == 0, idle_failed
 
         seed_characters(stack, client)
         sql(
@@ -96,10 +81,10 @@ def measure(stack: Stack, client: StackClient) -> dict[str, Any]:
         with stack.consumers(2, "--concurrency", "16", **ENV):
             first = (int(time.time()) // WINDOW + 1) * WINDOW
             time.sleep(first + 1.5 * WINDOW - time.time())  # bulk alone, then the user
-            busy_s, busy = _timed_sync(user, token)
+            busy_s, busy_failed = _timed_sync(user, token)
             time.sleep(max(0.0, first + WINDOWS_MEASURED * WINDOW - time.time()))
         left = sql(stack, "select count(*) from pgmq.q_character_refresh")[0][0]
-    assert busy.get("failedCharacters") == 0, busy
+    assert busy_failed == 0, busy_failed
     windows = client.requests_per_window(WINDOW)
     full = [windows[first // WINDOW + i] for i in range(WINDOWS_MEASURED)]
     rows = sql(

@@ -15,6 +15,9 @@ import psycopg
 
 from devtools.client import StackClient
 from devtools.stack import ROOT, Stack, StackConfig
+from shared.blizzard import endpoints as ep
+from shared.blizzard.client import BlizzardClient
+from shared.blizzard.regions import Region
 from shared.settings import Settings
 
 LOG_DIR = ROOT / ".local" / "bench-logs"
@@ -88,14 +91,37 @@ def reset(stack: Stack, client: StackClient) -> None:
     client.admin("POST", "/reset")
 
 
+def wait_until(stack: Stack, query: str, timeout: float, interval: float, what: str) -> float:
+    """Seconds until `query` answers true, asked every `interval` on one connection (no new
+    backend per look while a consumer is timed); bounded by `timeout`."""
+    started = time.monotonic()
+    with psycopg.connect(stack.cluster.dsn(), autocommit=True) as conn:
+        while time.monotonic() - started < timeout:
+            if conn.execute(query).fetchone()[0]:  # type: ignore[index]
+                return time.monotonic() - started
+            time.sleep(interval)
+    raise RuntimeError(f"{what} not in {timeout:.0f} s")
+
+
 def wait_for_empty(stack: Stack, queue: str, timeout: float) -> float:
     """Seconds until the queue is empty (bounded by `timeout`)."""
+    empty = f"select not exists (select 1 from pgmq.q_{queue})"
+    return wait_until(stack, empty, timeout, 0.1, f"{queue} drained")
+
+
+def sequential_refreshes(stack: Stack, chars: list[dict[str, Any]]) -> float:
+    """Seconds for the seed's approach: each character's profile and media, one request after
+    another."""
+    blizzard = BlizzardClient(settings_for(stack))
     started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if sql(stack, f"select count(*) from pgmq.q_{queue}")[0][0] == 0:
-            return time.monotonic() - started
-        time.sleep(0.1)
-    raise RuntimeError(f"{queue} not drained in {timeout:.0f} s")
+    try:
+        for c in chars:
+            path = {"realm": c["realm"], "name": c["name"]}
+            blizzard.fetch(ep.CHARACTER, region=Region.US, path=path)
+            blizzard.fetch(ep.CHARACTER_MEDIA, region=Region.US, path=path)
+        return time.monotonic() - started
+    finally:
+        blizzard.http.close()
 
 
 def table(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:

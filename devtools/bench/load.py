@@ -12,13 +12,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from devtools.bench.common import Report, Run, settings_for, sql, wait_for_empty
+from devtools.bench.common import Report, Run, sequential_refreshes, sql, wait_for_empty
 from devtools.bench.sync import characters
 from devtools.client import StackClient
 from devtools.stack import Stack
-from shared.blizzard import endpoints as ep
-from shared.blizzard.client import BlizzardClient
-from shared.blizzard.regions import Region
 
 ACCOUNTS = range(910_001, 910_041)  # 40 accounts x 50 characters
 SAMPLE = 50
@@ -62,16 +59,9 @@ def throughput(stack: Stack, client: StackClient) -> dict[str, float]:
     api = stats["requests"] - stats["by_endpoint"].get("token", 0)
 
     # The seed: one refresh after another (profile + media), timed on a sample.
-    blizzard = BlizzardClient(settings_for(stack))
     client.admin("POST", "/stats/reset")
-    started = time.monotonic()
-    for c in known[:SAMPLE]:
-        path = {"realm": c["realm"], "name": c["name"]}
-        blizzard.fetch(ep.CHARACTER, region=Region.US, path=path)
-        blizzard.fetch(ep.CHARACTER_MEDIA, region=Region.US, path=path)
-    sample_s = time.monotonic() - started
+    sample_s = sequential_refreshes(stack, known[:SAMPLE])
     sample_requests = client.admin("GET", "/stats")["requests"]
-    blizzard.http.close()
     return {
         "refreshes": len(known),
         "seconds": seconds,

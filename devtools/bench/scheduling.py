@@ -14,7 +14,15 @@ from pathlib import Path
 
 import psycopg
 
-from devtools.bench.common import Report, Run, before_revision, checkout, sql, wait_for_empty
+from devtools.bench.common import (
+    Report,
+    Run,
+    before_revision,
+    checkout,
+    sql,
+    wait_for_empty,
+    wait_until,
+)
 from devtools.client import StackClient
 from devtools.stack import Stack
 
@@ -113,7 +121,7 @@ def consume_overhead(
     with consumer(stack, tree) as proc:
         # timed from the first claim (the process's start and imports aside: cold start has
         # its own scenario) to the queue's end, with the consumer's CPU time over the same span
-        started = started_draining(stack, MESSAGES, timeout=60)
+        started = started_draining(stack, timeout=60)
         cpu_before = cpu_seconds(proc.pid)
         wait_for_empty(stack, "character_refresh", timeout=600)
         seconds = time.monotonic() - started
@@ -127,14 +135,11 @@ def consume_overhead(
     }
 
 
-def started_draining(stack: Stack, messages: int, timeout: float) -> float:
+def started_draining(stack: Stack, timeout: float) -> float:
     """When (monotonic) the queue's first message was claimed (bounded by `timeout`)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if sql(stack, "select count(*) from pgmq.q_character_refresh where read_ct > 0")[0][0]:
-            return time.monotonic()
-        time.sleep(0.01)
-    raise RuntimeError(f"the consumer claimed nothing in {timeout:.0f} s")
+    claimed = "select exists (select 1 from pgmq.q_character_refresh where read_ct > 0)"
+    wait_until(stack, claimed, timeout, 0.01, "the consumer's first claim")
+    return time.monotonic()
 
 
 def cpu_seconds(pid: int) -> float:

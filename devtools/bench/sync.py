@@ -13,12 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from devtools.bench.common import Report, Run, settings_for, sql, wait_for_empty
+from devtools.bench.common import Report, Run, sequential_refreshes, sql, wait_for_empty
 from devtools.client import StackClient
 from devtools.stack import Stack
-from shared.blizzard import endpoints as ep
-from shared.blizzard.client import BlizzardClient
-from shared.blizzard.regions import Region
 
 CHARACTERS = 300
 LATENCY_MS = 100
@@ -110,14 +107,7 @@ def measure(stack: Stack, client: StackClient) -> dict[str, Any]:
     per_second = [stats["per_second"][str(s)] for s in seconds]
 
     # The seed's approach: the same calls one after another, timed on a sample.
-    blizzard = BlizzardClient(settings_for(stack))
-    sample_start = time.monotonic()
-    for c in characters("Seq", SAMPLE, 9_001_000):
-        path = {"realm": c["realm"], "name": c["name"]}
-        blizzard.fetch(ep.CHARACTER, region=Region.US, path=path)
-        blizzard.fetch(ep.CHARACTER_MEDIA, region=Region.US, path=path)
-    per_character = (time.monotonic() - sample_start) / SAMPLE
-    blizzard.http.close()
+    per_character = sequential_refreshes(stack, characters("Seq", SAMPLE, 9_001_000)) / SAMPLE
     return {
         "total_s": seen["end"] - started,
         "post_s": posted - started,

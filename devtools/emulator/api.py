@@ -126,14 +126,18 @@ def connected_realm_search() -> Response:
     descending = request.args.get("orderby", "id").lower().endswith(":desc")
     groups = sorted(connected_realms(ns.region, ns.flavor), key=lambda g: g.id, reverse=descending)
     hr = hrefs(ns)
-    body = {
-        "page": page,
-        "pageSize": size,
-        "maxPageSize": MAX_PAGE_SIZE,
-        "pageCount": ceil(len(groups) / size),
-        "results": [shapes.search_result(hr, g) for g in groups[(page - 1) * size : page * size]],
-    }
-    return respond(_static_modified(), lambda: body)
+    return respond(
+        _static_modified(),
+        lambda: {
+            "page": page,
+            "pageSize": size,
+            "maxPageSize": MAX_PAGE_SIZE,
+            "pageCount": ceil(len(groups) / size),
+            "results": [
+                shapes.search_result(hr, g) for g in groups[(page - 1) * size : page * size]
+            ],
+        },
+    )
 
 
 def _user_account() -> int:

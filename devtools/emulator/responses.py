@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any, cast
 
 from flask import Response, current_app, g, jsonify, request
-from werkzeug.http import HTTP_STATUS_CODES, http_date, parse_date
+from werkzeug.http import HTTP_STATUS_CODES, http_date
 
 from .gamedata import Namespace, parse_namespace
 from .shapes import Hrefs
@@ -64,22 +63,10 @@ def respond(modified: float, body: Callable[[], dict[str, Any]]) -> Response:
     """JSON with Last-Modified; an empty 304 when If-Modified-Since is at or after it (the
     body is built only when it is sent, so a 304 costs what it costs Battle.net: little)."""
     last_modified = int(modified)
-    since = _timestamp(request.headers.get("If-Modified-Since", ""))
-    if since is not None and since >= last_modified:
+    since = request.if_modified_since
+    if since is not None and since.timestamp() >= last_modified:
         response = Response(status=304)
     else:
         response = jsonify(body())
-    response.headers["Last-Modified"] = _http_date(last_modified)
+    response.headers["Last-Modified"] = http_date(last_modified)
     return response
-
-
-# the same few dates come and go all day: parsed and formatted once each
-@lru_cache(maxsize=4096)
-def _timestamp(header: str) -> float | None:
-    parsed = parse_date(header) if header else None
-    return parsed.timestamp() if parsed is not None else None
-
-
-@lru_cache(maxsize=4096)
-def _http_date(seconds: int) -> str:
-    return http_date(seconds)
