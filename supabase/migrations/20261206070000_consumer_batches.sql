@@ -44,6 +44,22 @@ begin
 end
 $$;
 
+-- A batch's records ([record]), in one call: the common case in one statement, refreshes
+-- answered 304 (record_character_refresh's 'not_modified' only stamps refreshed_at, which no
+-- history tracks), every other record by apply_job_record.
+create or replace function public.apply_job_records(p_records jsonb)
+returns void
+language plpgsql security definer set search_path = public, pg_temp as $$
+begin
+  update characters c set refreshed_at = now()
+  from jsonb_array_elements(p_records) r
+  where r->>'kind' = 'character_refresh' and r->>'result' = 'not_modified'
+    and c.id = (r->>'characterId')::bigint;
+  perform apply_job_record(r) from jsonb_array_elements(p_records) r
+  where not (r->>'kind' = 'character_refresh' and r->>'result' = 'not_modified');
+end
+$$;
+
 -- What recent jobs cost: Battle.net requests per job, by message type and hour.
 create table if not exists public.job_costs (
   job text not null,
@@ -90,17 +106,9 @@ begin
                where jsonb_typeof(i->'record') = 'object')
   order by id for update;
   begin  -- the records together; only when one fails, each on its own
-    -- the common case in one statement: refreshes answered 304 (record_character_refresh's
-    -- 'not_modified' only stamps refreshed_at, which no history tracks)
-    update characters c set refreshed_at = now()
-    from jsonb_array_elements(p_items) i
-    where i->'record'->>'kind' = 'character_refresh'
-      and i->'record'->>'result' = 'not_modified'
-      and c.id = (i->'record'->>'characterId')::bigint;
-    perform apply_job_record(i->'record') from jsonb_array_elements(p_items) i
-    where jsonb_typeof(i->'record') = 'object'
-      and not (i->'record'->>'kind' = 'character_refresh'
-               and i->'record'->>'result' = 'not_modified');
+    perform apply_job_records(coalesce(
+      (select jsonb_agg(i->'record') from jsonb_array_elements(p_items) i
+       where jsonb_typeof(i->'record') = 'object'), '[]'));
     v_done := p_items;
   exception when others then
     for v_item in select value from jsonb_array_elements(p_items) loop
@@ -136,5 +144,6 @@ select public.grant_to_service_role_only(
   'record_job_costs(jsonb)',
   'queue_claim_first(jsonb,integer)',
   'apply_job_record(jsonb)',
+  'apply_job_records(jsonb)',
   'queue_complete(text,jsonb)'
 );

@@ -17,17 +17,9 @@ begin
                where jsonb_typeof(i->'record') = 'object')
   order by id for update;
   begin  -- the records together; only when one fails, each on its own
-    -- the common case in one statement: refreshes answered 304 (record_character_refresh's
-    -- 'not_modified' only stamps refreshed_at, which no history tracks)
-    update characters c set refreshed_at = now()
-    from jsonb_array_elements(p_items) i
-    where i->'record'->>'kind' = 'character_refresh'
-      and i->'record'->>'result' = 'not_modified'
-      and c.id = (i->'record'->>'characterId')::bigint;
-    perform apply_job_record(i->'record') from jsonb_array_elements(p_items) i
-    where jsonb_typeof(i->'record') = 'object'
-      and not (i->'record'->>'kind' = 'character_refresh'
-               and i->'record'->>'result' = 'not_modified');
+    perform apply_job_records(coalesce(
+      (select jsonb_agg(i->'record') from jsonb_array_elements(p_items) i
+       where jsonb_typeof(i->'record') = 'object'), '[]'));
     v_done := p_items;
   exception when others then
     for v_item in select value from jsonb_array_elements(p_items) loop
