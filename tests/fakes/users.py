@@ -120,7 +120,7 @@ class FakeUserStore:
         return self._preferences(user)
 
     def _preferences(self, user: FakeUser) -> Preferences:
-        """As `next_account_sync`: due 20 h after the last account sync, at minute 17."""
+        """As `next_account_sync`: due 20 h after the last account sync, at minute 7."""
         versions = list(user.game_versions)
         if user.auto_sync == "off":
             return Preferences(user.auto_sync, versions, None, "auto_sync_off")
@@ -132,7 +132,7 @@ class FakeUserStore:
             return Preferences(user.auto_sync, versions, None, "login_required")
         last = user.last_profile_sync_at
         due = max(now, last + timedelta(hours=20)) if last else now
-        run = due.replace(minute=17, second=0, microsecond=0)
+        run = due.replace(minute=7, second=0, microsecond=0)
         if run < due:
             run += timedelta(hours=1)
         if run >= expires:

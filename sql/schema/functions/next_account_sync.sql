@@ -15,9 +15,10 @@ begin
   elsif u.login_state <> 'active' or u.token_expires_at is null or u.token_expires_at <= now() then
     return jsonb_build_object('nextSyncAt', null, 'reason', 'login_required');
   end if;
-  -- due 20 hours after the last account sync; the job runs at minute 17 of every hour
+  -- due 20 hours after the last account sync; the job that queues it (guild-sync-bulk-work,
+  -- 20261206080000) runs at minute 7 of every hour
   v_due := greatest(now(), coalesce(u.last_profile_sync_at + interval '20 hours', now()));
-  v_run := date_trunc('hour', v_due) + interval '17 minutes';
+  v_run := date_trunc('hour', v_due) + interval '7 minutes';
   if v_run < v_due then
     v_run := v_run + interval '1 hour';
   end if;
