@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from shared.bootstrap import App, bootstrap
 from shared.db.psycopg_adapter import PsycopgDatabase
 from shared.instance import set_app
-from tests.conftest import TEST_OAUTH, make_settings
+from tests.conftest import TEST_OAUTH, make_settings, said_to_client
 from tests.functions.conftest import FakeBattleNet, function_client
 from tests.integration.helpers import claim
 
@@ -323,7 +323,7 @@ def test_battlenet_down_during_exchange_is_502_with_an_error_id(
     assert response.status_code == 502 and response.json
     error = response.json["error"]
     assert set(error) == {"code", "message", "id"} and len(error["id"]) == 32
-    body = response.get_data(as_text=True)
+    body = said_to_client(response.get_data(as_text=True))
     assert "503" not in body and "oauth.test.invalid" not in body and "token" not in body
     [line] = [r.getMessage() for r in caplog.records if error["id"] in r.getMessage()]
     assert "503" in line and "/token" in line  # the real detail, in the log only
