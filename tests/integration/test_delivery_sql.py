@@ -4,6 +4,9 @@ only touch their own delivery, pauses that give the attempt back, visibility ext
 from __future__ import annotations
 
 import json
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -12,6 +15,7 @@ from shared.db.characters import refresh_record
 from shared.db.psycopg_adapter import PsycopgDatabase
 from shared.db.queue import Finished, Record
 from shared.db.repositories import Repositories
+from shared.jobs.queues import PRIORITY
 
 QUEUE = "delivery_test"
 
@@ -167,6 +171,54 @@ def test_one_claim_takes_from_the_first_queue_with_work(
     assert queue == QUEUE and [d.message["n"] for d in claimed] == [1, 2]
     assert all(d.queue == QUEUE and d.attempts == 1 for d in claimed)
     assert repo.queue.queue_claim_first([("delivery_empty", 5, True)], 30) is None
+
+
+def test_each_queue_claims_through_a_function_of_its_own(db: PsycopgDatabase) -> None:
+    """A claim's statement names its queue's table in a function of its own (its plan kept
+    for the session), not in a string run by EXECUTE (planned anew on every call); only the
+    service role may call it."""
+    with db.connection() as conn:
+        for queue in PRIORITY:
+            row = conn.execute(
+                "select p.prosrc, p.proconfig, "
+                "has_function_privilege('service_role', p.oid, 'execute') as service, "
+                "has_function_privilege('anon', p.oid, 'execute') as anon "
+                "from pg_proc p where p.oid = to_regprocedure(%s)",
+                (f"public.claim_q_{queue.value}(integer,integer,boolean)",),
+            ).fetchone()
+            assert row is not None, queue
+            assert f"pgmq.q_{queue.value} q" in row["prosrc"]
+            assert "execute" not in row["prosrc"].lower()
+            assert "plan_cache_mode=force_generic_plan" in row["proconfig"]
+            assert row["service"] and not row["anon"]
+
+
+def test_a_queue_made_later_gets_its_claim_on_the_first_claim(db: PsycopgDatabase) -> None:
+    """Two consumers claiming from a queue with no claim function yet, at once: one makes it,
+    both claim, no message twice."""
+    queue = f"delivery_late_{uuid.uuid4().hex[:8]}"
+    with db.connection() as conn:
+        conn.execute("select pgmq.create(%s)", (queue,))
+        conn.execute(
+            "select pgmq.send_batch(%s, array_agg(jsonb_build_object('n', n))) "
+            "from generate_series(1, 6) n",
+            (queue,),
+        )
+    try:
+        barrier = threading.Barrier(2)
+
+        def claim() -> list[int]:
+            barrier.wait(timeout=10)
+            claimed = Repositories.over(db).queue.queue_claim(queue, 30, 3, fair=False)
+            return [d.message["n"] for d in claimed]
+
+        with ThreadPoolExecutor(2) as pool:
+            first, second = pool.map(lambda _: claim(), range(2))
+        assert sorted(first + second) == [1, 2, 3, 4, 5, 6]
+    finally:
+        with db.connection() as conn:
+            conn.execute("select pgmq.drop_queue(%s)", (queue,))
+            conn.execute(f"drop function if exists public.claim_q_{queue}")
 
 
 def test_complete_records_and_deletes_a_batch_in_one_call(

@@ -132,7 +132,8 @@ SERVICE_ROLE_MISSING_FUNCTIONS = """
 select p.oid::regprocedure::text as function from pg_proc p
 where p.pronamespace = 'public'::regnamespace
   and not has_function_privilege('service_role', p.oid, 'execute')
-  and p.proname not in ('grant_to_service_role_only', 'install_realtime_sync_policy')
+  and p.proname not in ('grant_to_service_role_only', 'install_realtime_sync_policy',
+                        'define_queue_claim')
 order by 1
 """
 

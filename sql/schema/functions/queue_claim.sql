@@ -5,43 +5,17 @@ CREATE FUNCTION public.queue_claim(p_queue text, p_vt integer, p_qty integer, p_
     SET search_path TO 'public', 'pg_temp'
     AS $_$
 declare
+  v_claim text := format('%I', 'claim_q_' || p_queue);
   v_rows jsonb;
 begin
-  execute format($q$
-    with visible as (
-      select q.msg_id, q.message from pgmq.%1$I q
-      where q.vt <= clock_timestamp()
-      order by q.msg_id
-      limit case when $4 then 5000 else $1 end
-      for update skip locked
-    ), picked as (
-      select msg_id from (
-        select msg_id, row_number() over (
-                 partition by case when $4 then coalesce(message->>'userId', msg_id::text)
-                              else msg_id::text end
-                 order by msg_id) as turn
-        from visible) r
-      order by turn, msg_id
-      limit $1
-    ), claimed as (
-      update pgmq.%1$I q set
-        vt = clock_timestamp() + make_interval(secs => $2),
-        read_ct = q.read_ct + 1
-      from picked where q.msg_id = picked.msg_id
-      returning q.msg_id, q.read_ct, q.enqueued_at, q.message
-    ), resumed as (
-      update public.queue_deliveries d set paused = null, updated_at = clock_timestamp()
-      from claimed c
-      where d.queue = $3 and d.msg_id = c.msg_id and d.paused is not null
-    )
-    select coalesce(jsonb_agg(jsonb_build_object(
-             'msgId', c.msg_id, 'readCt', c.read_ct, 'enqueuedAt', c.enqueued_at,
-             'attempts', c.read_ct - coalesce(d.pauses, 0), 'message', c.message)
-             order by c.msg_id), '[]')
-    from claimed c
-    left join public.queue_deliveries d on d.queue = $3 and d.msg_id = c.msg_id
-  $q$, 'q_' || p_queue)
-  into v_rows using p_qty, p_vt, p_queue, p_fair;
+  if to_regprocedure('public.' || v_claim || '(integer,integer,boolean)') is null then
+    perform pg_advisory_xact_lock(hashtext('guild_sync.' || v_claim));
+    if to_regprocedure('public.' || v_claim || '(integer,integer,boolean)') is null then
+      perform define_queue_claim(p_queue);
+    end if;
+  end if;
+  execute format('select public.%s($1, $2, $3)', v_claim) into v_rows
+    using p_vt, p_qty, p_fair;
   return v_rows;
 end
 $_$;
