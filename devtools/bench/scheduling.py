@@ -1,5 +1,6 @@
 """Scheduling cost: time and memory for the daily job to enqueue 100,000 users, and the
-consumer's overhead to claim and record 10,000 messages against a zero-latency emulator."""
+consumer's overhead to claim and record 10,000 messages against a zero-latency emulator, beside
+the floor under it: the same requests with nothing of the consumer around them."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -19,12 +23,17 @@ from devtools.bench.common import (
     Run,
     before_revision,
     checkout,
+    settings_for,
     sql,
     wait_for_empty,
     wait_until,
 )
 from devtools.client import StackClient
 from devtools.stack import Stack
+from shared.blizzard import endpoints as ep
+from shared.blizzard.client import BlizzardClient, character_segment
+from shared.blizzard.dates import http_date
+from shared.blizzard.regions import GameVersion, Region, namespace
 
 USERS = 100_000
 MESSAGES = 10_000
@@ -135,6 +144,65 @@ def consume_overhead(
     }
 
 
+FLOOR_THREADS = 16  # as the consumer's
+
+
+def http_floor(stack: Stack, client: StackClient, through: str) -> dict[str, float]:
+    """The consumer's requests with nothing of the consumer around them: MESSAGES GETs of the
+    same characters' profiles (If-Modified-Since a day ahead: 304s) from 16 threads of this
+    process, no database, no worker. `through` is "httpx" (one bare `httpx.Client`, as the
+    Battle.net client configures it: the floor any consumer built on httpx stands on) or
+    "client" (`BlizzardClient.fetch`, no budget: retries, auth, hooks and logging added)."""
+    client.admin("POST", "/config", {"latency_ms": 0, "rate_limit": 0})
+    rows = sql(
+        stack,
+        "select region, flavor, realm_slug, name from characters where is_active order by id",
+    )
+    chars = [rows[i % len(rows)] for i in range(MESSAGES)]
+    blizzard = BlizzardClient(settings_for(stack))
+    since = datetime.now(UTC) + timedelta(days=1)
+    header = {"If-Modified-Since": http_date(since)}
+    locale = blizzard.settings.blizzard_api_locale
+
+    def bare(row: tuple[Any, ...]) -> None:
+        region, version = Region(row[0]), GameVersion(row[1])
+        path = ep.CHARACTER.path.format(realm=row[2], name=character_segment(row[3]))
+        token = blizzard.app_tokens.for_region(region).token()
+        params = {"namespace": namespace(ep.CHARACTER.kind, region, version), "locale": locale}
+        headers = {**header, "Authorization": f"Bearer {token}"}
+        url = blizzard.api_url(region) + path
+        status = blizzard.http.get(url, params=params, headers=headers).status_code
+        if status != 304:
+            raise RuntimeError(f"the floor expects 304s, the emulator answered {status}")
+
+    def fetch(row: tuple[Any, ...]) -> None:
+        fetched = blizzard.fetch(
+            ep.CHARACTER,
+            region=Region(row[0]),
+            game_version=GameVersion(row[1]),
+            path={"realm": row[2], "name": row[3]},
+            if_modified_since=since,
+        )
+        if not fetched.not_modified:
+            raise RuntimeError("the floor expects 304s, the emulator answered 200")
+
+    send = bare if through == "httpx" else fetch
+    try:
+        send(chars[0])  # the app token and a connection, outside the timing
+        cpu_before, started = time.process_time(), time.monotonic()
+        with ThreadPoolExecutor(FLOOR_THREADS) as pool:
+            for _ in pool.map(send, chars):
+                pass
+        seconds, cpu = time.monotonic() - started, time.process_time() - cpu_before
+    finally:
+        blizzard.http.close()
+    return {
+        "ms_per_message": seconds * 1000 / MESSAGES,
+        "cpu_ms_per_message": cpu * 1000 / MESSAGES,
+        "per_second": MESSAGES / seconds,
+    }
+
+
 def started_draining(stack: Stack, timeout: float) -> float:
     """When (monotonic) the queue's first message was claimed (bounded by `timeout`)."""
     claimed = "select exists (select 1 from pgmq.q_character_refresh where read_ct > 0)"
@@ -156,12 +224,15 @@ def report(run: Run) -> list[Report]:
     revision = before_revision()
     nows: list[dict[str, float]] = []
     befores: list[dict[str, float]] = []
+    floors: dict[str, list[dict[str, float]]] = {"httpx": [], "client": []}
     with tempfile.TemporaryDirectory(prefix="consumer-") as tmp:
         tree = checkout(revision, Path(tmp) / "tree") if revision else None
-        for _ in range(ROUNDS):  # in turns, so a slow spell of the machine hits both
+        for _ in range(ROUNDS):  # in turns, so a slow spell of the machine hits them all
             nows.append(consume_overhead(run.stack, run.api))
             if tree:
                 befores.append(consume_overhead(run.stack, run.api, tree))
+            for through, runs in floors.items():
+                runs.append(http_floor(run.stack, run.api, through))
 
     def cell(runs: list[dict[str, float]], key: str, fmt: str) -> str:
         values = sorted(r[key] for r in runs)
@@ -170,11 +241,16 @@ def report(run: Run) -> list[Report]:
             return median
         return f"{median} ({fmt.format(values[0])} to {fmt.format(values[-1])})"
 
+    def median(runs: list[dict[str, float]], key: str) -> float:
+        return statistics.median(r[key] for r in runs)
+
+    def own(key: str) -> float:  # the consumer's time less the bare httpx floor's
+        return median(nows, key) - median(floors["httpx"], key)
+
     def side(key: str, fmt: str, more_is_better: bool = False) -> tuple[str, ...]:
         if not befores:
             return (cell(nows, key, fmt), "", "")
-        now = statistics.median(r[key] for r in nows)
-        before = statistics.median(r[key] for r in befores)
+        now, before = median(nows, key), median(befores, key)
         ratio = now / before if more_is_better else before / now
         return (cell(nows, key, fmt), cell(befores, key, fmt), f"{ratio:.2f}x better")
 
@@ -200,6 +276,38 @@ def report(run: Run) -> list[Report]:
                 ("wall time per character (ms)", *side("ms_per_message", "{:.2f}")),
                 ("its CPU time per character (ms)", *side("cpu_ms_per_message", "{:.2f}")),
                 ("characters per second", *side("per_second", "{:.0f}", more_is_better=True)),
+            ],
+        ),
+        Report(
+            f"the floor under it: the same {MESSAGES:,} requests from {FLOOR_THREADS} threads "
+            "with nothing of the consumer around them (no database, no worker), in the same "
+            "turns; the consumer's own is its time less httpx's",
+            ("", "wall per request (ms)", "CPU per request (ms)", "requests per second"),
+            [
+                *(
+                    (
+                        label,
+                        cell(floors[through], "ms_per_message", "{:.2f}"),
+                        cell(floors[through], "cpu_ms_per_message", "{:.2f}"),
+                        cell(floors[through], "per_second", "{:.0f}"),
+                    )
+                    for through, label in (
+                        ("httpx", "one httpx.Client, bare"),
+                        ("client", "the Battle.net client (fetch, no budget)"),
+                    )
+                ),
+                (
+                    "the consumer (now, above)",
+                    f"{median(nows, 'ms_per_message'):.2f}",
+                    f"{median(nows, 'cpu_ms_per_message'):.2f}",
+                    f"{median(nows, 'per_second'):.0f}",
+                ),
+                (
+                    "the consumer's own (less httpx)",
+                    f"{own('ms_per_message'):.2f}",
+                    f"{own('cpu_ms_per_message'):.2f}",
+                    "",
+                ),
             ],
         ),
     ]
