@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 
@@ -145,9 +145,15 @@ def consume_overhead(
 
 
 FLOOR_THREADS = 16  # as the consumer's
+Floor = Literal["httpx", "client"]
+#: what the floor's requests go through, with its row's label
+FLOORS: dict[Floor, str] = {
+    "httpx": "one httpx.Client, bare",
+    "client": "the Battle.net client (fetch, no budget)",
+}
 
 
-def http_floor(stack: Stack, client: StackClient, through: str) -> dict[str, float]:
+def http_floor(stack: Stack, client: StackClient, through: Floor) -> dict[str, float]:
     """The consumer's requests with nothing of the consumer around them: MESSAGES GETs of the
     same characters' profiles (If-Modified-Since a day ahead: 304s) from 16 threads of this
     process, no database, no worker. `through` is "httpx" (one bare `httpx.Client`, as the
@@ -224,7 +230,7 @@ def report(run: Run) -> list[Report]:
     revision = before_revision()
     nows: list[dict[str, float]] = []
     befores: list[dict[str, float]] = []
-    floors: dict[str, list[dict[str, float]]] = {"httpx": [], "client": []}
+    floors: dict[Floor, list[dict[str, float]]] = {through: [] for through in FLOORS}
     with tempfile.TemporaryDirectory(prefix="consumer-") as tmp:
         tree = checkout(revision, Path(tmp) / "tree") if revision else None
         for _ in range(ROUNDS):  # in turns, so a slow spell of the machine hits them all
@@ -291,10 +297,7 @@ def report(run: Run) -> list[Report]:
                         cell(floors[through], "cpu_ms_per_message", "{:.2f}"),
                         cell(floors[through], "per_second", "{:.0f}"),
                     )
-                    for through, label in (
-                        ("httpx", "one httpx.Client, bare"),
-                        ("client", "the Battle.net client (fetch, no budget)"),
-                    )
+                    for through, label in FLOORS.items()
                 ),
                 (
                     "the consumer (now, above)",
