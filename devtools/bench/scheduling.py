@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+import httpx
 import psycopg
 
 from devtools.bench.common import (
@@ -145,10 +146,11 @@ def consume_overhead(
 
 
 FLOOR_THREADS = 16  # as the consumer's
-Floor = Literal["httpx", "client"]
+Floor = Literal["httpx", "transport", "client"]
 #: what the floor's requests go through, with its row's label
 FLOORS: dict[Floor, str] = {
     "httpx": "one httpx.Client, bare",
+    "transport": "httpx's transport, bare (what the Battle.net client sends through)",
     "client": "the Battle.net client (fetch, no budget)",
 }
 
@@ -156,9 +158,11 @@ FLOORS: dict[Floor, str] = {
 def http_floor(stack: Stack, client: StackClient, through: Floor) -> dict[str, float]:
     """The consumer's requests with nothing of the consumer around them: MESSAGES GETs of the
     same characters' profiles (If-Modified-Since a day ahead: 304s) from 16 threads of this
-    process, no database, no worker. `through` is "httpx" (one bare `httpx.Client`, as the
-    Battle.net client configures it: the floor any consumer built on httpx stands on) or
-    "client" (`BlizzardClient.fetch`, no budget: retries, auth, hooks and logging added)."""
+    process, no database, no worker. `through` is "httpx" (one bare `httpx.Client` over the
+    Battle.net client's connection pool: what a consumer built the usual way on httpx pays),
+    "transport" (that pool's `handle_request`, bare: the floor under the Battle.net client,
+    which sends through it) or "client" (`BlizzardClient.fetch`, no budget: retries, auth,
+    hooks and logging added)."""
     client.admin("POST", "/config", {"latency_ms": 0, "rate_limit": 0})
     rows = sql(
         stack,
@@ -170,16 +174,32 @@ def http_floor(stack: Stack, client: StackClient, through: Floor) -> dict[str, f
     header = {"If-Modified-Since": http_date(since)}
     locale = blizzard.settings.blizzard_api_locale
 
-    def bare(row: tuple[Any, ...]) -> None:
+    timeout = blizzard.transport.timeout
+    http = httpx.Client(transport=blizzard.http, timeout=timeout)
+
+    def request(row: tuple[Any, ...]) -> httpx.Request:
         region, version = Region(row[0]), GameVersion(row[1])
         path = ep.CHARACTER.path.format(realm=row[2], name=character_segment(row[3]))
         token = blizzard.app_tokens.for_region(region).token()
         params = {"namespace": namespace(ep.CHARACTER.kind, region, version), "locale": locale}
         headers = {**header, "Authorization": f"Bearer {token}"}
         url = blizzard.api_url(region) + path
-        status = blizzard.http.get(url, params=params, headers=headers).status_code
+        return httpx.Request("GET", url, params=params, headers=headers)
+
+    def expect_304(status: int) -> None:
         if status != 304:
             raise RuntimeError(f"the floor expects 304s, the emulator answered {status}")
+
+    def bare(row: tuple[Any, ...]) -> None:
+        expect_304(http.send(request(row)).status_code)
+
+    def bare_transport(row: tuple[Any, ...]) -> None:
+        sent = request(row)
+        sent.extensions["timeout"] = timeout.as_dict()
+        response = blizzard.http.handle_request(sent)
+        response.read()
+        response.close()
+        expect_304(response.status_code)
 
     def fetch(row: tuple[Any, ...]) -> None:
         fetched = blizzard.fetch(
@@ -192,7 +212,7 @@ def http_floor(stack: Stack, client: StackClient, through: Floor) -> dict[str, f
         if not fetched.not_modified:
             raise RuntimeError("the floor expects 304s, the emulator answered 200")
 
-    send = bare if through == "httpx" else fetch
+    send = {"httpx": bare, "transport": bare_transport, "client": fetch}[through]
     try:
         send(chars[0])  # the app token and a connection, outside the timing
         cpu_before, started = time.process_time(), time.monotonic()
@@ -201,7 +221,7 @@ def http_floor(stack: Stack, client: StackClient, through: Floor) -> dict[str, f
                 pass
         seconds, cpu = time.monotonic() - started, time.process_time() - cpu_before
     finally:
-        blizzard.http.close()
+        http.close()  # and the pool under it
     return {
         "ms_per_message": seconds * 1000 / MESSAGES,
         "cpu_ms_per_message": cpu * 1000 / MESSAGES,
@@ -250,8 +270,8 @@ def report(run: Run) -> list[Report]:
     def median(runs: list[dict[str, float]], key: str) -> float:
         return statistics.median(r[key] for r in runs)
 
-    def own(key: str) -> float:  # the consumer's time less the bare httpx floor's
-        return median(nows, key) - median(floors["httpx"], key)
+    def own(key: str) -> float:  # the consumer's time less the floor it stands on
+        return median(nows, key) - median(floors["transport"], key)
 
     def side(key: str, fmt: str, more_is_better: bool = False) -> tuple[str, ...]:
         if not befores:
@@ -287,7 +307,7 @@ def report(run: Run) -> list[Report]:
         Report(
             f"the floor under it: the same {MESSAGES:,} requests from {FLOOR_THREADS} threads "
             "with nothing of the consumer around them (no database, no worker), in the same "
-            "turns; the consumer's own is its time less httpx's",
+            "turns; the consumer's own is its time less the transport's",
             ("", "wall per request (ms)", "CPU per request (ms)", "requests per second"),
             [
                 *(
@@ -306,7 +326,7 @@ def report(run: Run) -> list[Report]:
                     f"{median(nows, 'per_second'):.0f}",
                 ),
                 (
-                    "the consumer's own (less httpx)",
+                    "the consumer's own (less the transport)",
                     f"{own('ms_per_message'):.2f}",
                     f"{own('cpu_ms_per_message'):.2f}",
                     "",

@@ -31,15 +31,18 @@ from shared.blizzard.models import TokenResponse, UserInfo
 from shared.blizzard.oauth import OAuthClient
 from shared.blizzard.regions import GameVersion, Region, api_base, namespace
 from shared.blizzard.retry import DEFAULT_MAX_ATTEMPTS, RetryPolicy
-from shared.blizzard.transport import NoRateLimit, RateLimiter, Transport, raise_for_status
+from shared.blizzard.transport import (
+    CONNECT_TIMEOUT,
+    NoRateLimit,
+    RateLimiter,
+    Transport,
+    connection_pool,
+    raise_for_status,
+)
 from shared.errors import BlizzardError, BlizzardResponseError, BlizzardUnauthorized
 from shared.settings import Settings
 
 T = TypeVar("T", bound=BaseModel)
-
-CONNECT_TIMEOUT = 5.0  # seconds; the read timeout is BLIZZARD_TIMEOUT_SECONDS
-MAX_CONNECTIONS = 64
-MAX_KEEPALIVE_CONNECTIONS = 32
 
 
 @dataclass(frozen=True)
@@ -65,33 +68,16 @@ def character_segment(name: str) -> str:
     return encode_segment(name.lower())
 
 
-class _NoCookies(httpx.Cookies):
-    """Battle.net's API is stateless: a cookie a load balancer sets is neither kept nor sent
-    back (and no response pays for parsing it into a jar)."""
-
-    def extract_cookies(self, response: httpx.Response) -> None:
-        return None
-
-    def set_cookie_header(self, request: httpx.Request) -> None:
-        return None
-
-
-def stateless_client(timeout: httpx.Timeout, limits: httpx.Limits) -> httpx.Client:
-    client = httpx.Client(timeout=timeout, limits=limits)
-    client._cookies = _NoCookies()  # the `cookies` setter would wrap it in a plain jar
-    return client
-
-
 class BlizzardClient:
-    """Endpoints to requests. `http` may be injected (tests, benchmarks); `limiter` is the
-    budget and `breaker` the circuit breaker (none by default); `max_attempts`, `sleep` and
-    `clock` set the retry policy and the app token's clock."""
+    """Endpoints to requests. `http`, the httpx transport under the send, may be injected
+    (tests); `limiter` is the budget and `breaker` the circuit breaker (none by default);
+    `max_attempts`, `sleep` and `clock` set the retry policy and the app token's clock."""
 
     def __init__(
         self,
         settings: Settings,
         *,
-        http: httpx.Client | None = None,
+        http: httpx.BaseTransport | None = None,
         limiter: RateLimiter | None = None,
         breaker: Breaker | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
@@ -100,13 +86,10 @@ class BlizzardClient:
     ) -> None:
         self.settings = settings
         timeout = httpx.Timeout(settings.blizzard_timeout_seconds, connect=CONNECT_TIMEOUT)
-        limits = httpx.Limits(
-            max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS
-        )
-        self.http = http or stateless_client(timeout, limits)
+        self.http = http or connection_pool()
         self.limiter: RateLimiter = limiter or NoRateLimit()
         self.breaker: Breaker = breaker or NoBreaker()
-        self.transport = Transport(self.http, self.limiter, self.breaker)
+        self.transport = Transport(self.http, self.limiter, self.breaker, timeout)
         self.retry = RetryPolicy(max_attempts, sleep)
         self.oauth = OAuthClient(settings, self.transport, self.retry)
         self.app_tokens = AppTokens(self.oauth.client_credentials, self.oauth.base, clock=clock)

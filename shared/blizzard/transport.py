@@ -1,6 +1,17 @@
 """The single send to Battle.net: every request, API or OAuth host, leaves through
 `Transport.send`, and its errors become the exception tree of `shared.errors` here.
 
+The send stands on httpx's transport (its connection pool), not on an `httpx.Client`: the
+client's layer (URL merging, cookies, redirects, event hooks, its own auth driver) costs more
+CPU per request than the connection pool under it, and none of it is wanted here. What the
+send keeps of it, it does itself, in this file:
+- every request carries the timeout (`BLIZZARD_TIMEOUT_SECONDS` to read, `CONNECT_TIMEOUT`);
+- headers: `Accept`, `Accept-Encoding` (gzip, deflate) and the app's `User-Agent`; no cookie
+  is kept or sent (Battle.net's API is stateless); a redirect is an answer, never followed;
+- the caller's `httpx.Auth` flow (a bearer token; the app's token, renewed once on 401) is
+  driven here, so the hooks wrap each request the flow sends;
+- every response is read whole and its connection given back before the send returns.
+
 Around each request actually sent (including one an auth flow sends again after renewing its
 token) the send
 - passes the circuit breaker (an API request only; a probe passes it while it is open),
@@ -10,16 +21,15 @@ token) the send
 - reports to the breaker whether Battle.net answered (any status below 500) or failed,
 - logs one line with the status and latency.
 
-The timeout is the `httpx.Client`'s (every call has one). Retries are not done here: they
-wrap whole calls in `shared.blizzard.retry`.
+Retries are not done here: they wrap whole calls in `shared.blizzard.retry`.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Generator
-from typing import Any, Protocol, TypeVar
+from collections.abc import Mapping
+from typing import Protocol, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -33,6 +43,16 @@ from shared.errors import BlizzardResponseError, BlizzardTransportError, blizzar
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
 
+CONNECT_TIMEOUT = 5.0  # seconds; the read timeout is BLIZZARD_TIMEOUT_SECONDS
+MAX_CONNECTIONS = 64
+MAX_KEEPALIVE_CONNECTIONS = 32
+HEADERS = {
+    "Accept": "application/json",
+    "Accept-Encoding": "gzip, deflate",
+    "User-Agent": "guild-sync",
+}
+NO_AUTH = httpx.Auth()
+
 
 class RateLimiter(Protocol):
     def acquire(self) -> None:
@@ -44,88 +64,97 @@ class NoRateLimit:
         return None
 
 
-class Transport:
-    """The `httpx.Client` with the budget and breaker hooks around each request."""
+def connection_pool(**kw: object) -> httpx.HTTPTransport:
+    """The connections to Battle.net's hosts, kept alive between requests (`kw`: httpx's
+    transport options, e.g. `verify`)."""
+    limits = httpx.Limits(
+        max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS
+    )
+    return httpx.HTTPTransport(limits=limits, **kw)  # type: ignore[arg-type]
 
-    def __init__(self, http: httpx.Client, limiter: RateLimiter, breaker: Breaker) -> None:
+
+class Transport:
+    """An httpx transport (`http`: the connection pool, or a mock one in tests) with the
+    budget and breaker hooks around each request, every one with `timeout`."""
+
+    def __init__(
+        self,
+        http: httpx.BaseTransport,
+        limiter: RateLimiter,
+        breaker: Breaker,
+        timeout: httpx.Timeout,
+    ) -> None:
         self.http = http
         self.limiter = limiter
         self.breaker = breaker
+        self.timeout = timeout
+        self._extensions = {"timeout": timeout.as_dict()}
 
     def send(
         self,
         method: str,
         url: str,
         *,
+        params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
         auth: httpx.Auth | None = None,
         api: bool = False,
         probe: bool = False,
-        **kw: Any,
     ) -> httpx.Response:
-        """Send through `auth`'s flow with the hooks around each request. `url` carries no
-        query (params travel in `kw`), so it is safe to log and to put in errors."""
-        meter = _Meter(self, auth or httpx.Auth(), method, url, api=api, probe=probe)
+        """Send through `auth`'s flow with the hooks around each request; the answer read.
+        `url` carries no query (`params` travel apart), so it is safe to log and to put in
+        errors."""
+        request = httpx.Request(
+            method,
+            url,
+            params=params,
+            headers={**HEADERS, **headers} if headers else HEADERS,
+            data=data,
+            extensions=self._extensions,
+        )
+        flow = (auth or NO_AUTH).sync_auth_flow(request)
         try:
-            return self.http.request(method, url, auth=meter, **kw)
+            outgoing = next(flow)
+            while True:
+                response = self._send_one(outgoing, method, url, api=api, probe=probe)
+                try:
+                    outgoing = flow.send(response)
+                except StopIteration:
+                    return response
+        finally:
+            flow.close()
+
+    def _send_one(
+        self, request: httpx.Request, method: str, url: str, *, api: bool, probe: bool
+    ) -> httpx.Response:
+        if api:
+            if not probe:
+                self.breaker.check()
+            self.limiter.acquire()
+        count_request()
+        started = time.monotonic()
+        try:
+            response = self.http.handle_request(request)
+            try:
+                response.read()
+            finally:
+                response.close()
         except httpx.TransportError as exc:
-            _log_send(logging.WARNING, method, url, type(exc).__name__, meter.started)
+            _log_send(logging.WARNING, method, url, type(exc).__name__, started)
             if api:
                 self.breaker.record(False, type(exc).__name__)
             raise BlizzardTransportError(
                 f"Battle.net unreachable: {type(exc).__name__} on {method} {url}", url=url
             ) from exc
-
-
-class _Meter(httpx.Auth):
-    """Wraps an auth flow: the send's hooks before and after each request the flow yields."""
-
-    def __init__(
-        self,
-        transport: Transport,
-        inner: httpx.Auth,
-        method: str,
-        url: str,
-        *,
-        api: bool,
-        probe: bool,
-    ) -> None:
-        self._transport = transport
-        self._inner = inner
-        self._method = method
-        self._url = url
-        self._api = api
-        self._probe = probe
-        self.started = time.monotonic()  # of the request in flight
-
-    def sync_auth_flow(
-        self, request: httpx.Request
-    ) -> Generator[httpx.Request, httpx.Response, None]:
-        flow = self._inner.sync_auth_flow(request)
-        outgoing = next(flow)
-        while True:
-            self._before()
-            response = yield outgoing
-            self._after(response)
-            try:
-                outgoing = flow.send(response)
-            except StopIteration:
-                return
-
-    def _before(self) -> None:
-        if self._api:
-            if not self._probe:
-                self._transport.breaker.check()
-            self._transport.limiter.acquire()
-        count_request()
-        self.started = time.monotonic()
-
-    def _after(self, response: httpx.Response) -> None:
+        response.request = request
         status = response.status_code
-        if self._api:
+        if api:
             failed = status >= 500
-            self._transport.breaker.record(not failed, f"HTTP {status}" if failed else None)
+            self.breaker.record(not failed, f"HTTP {status}" if failed else None)
         level = logging.WARNING if status >= 500 or status == 429 else logging.INFO
-        _log_send(level, self._method, self._url, status, self.started)
+        _log_send(level, method, url, status, started)
+        return response
 
 
 def raise_for_status(response: httpx.Response, url: str, region: Region, ns: str | None) -> None:

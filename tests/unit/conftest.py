@@ -6,10 +6,10 @@ from __future__ import annotations
 import ssl
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from shared.blizzard.client import BlizzardClient
+from shared.blizzard.transport import connection_pool
 from shared.crypto import TokenCipher
 from shared.settings import Settings
 from tests.fakes import FakeClock, Fakes
@@ -26,7 +26,7 @@ def fakes() -> Fakes:
 @pytest.fixture
 def client(settings: Settings) -> Iterator[BlizzardClient]:
     clock = FakeClock()
-    with httpx.Client(verify=TLS, timeout=settings.blizzard_timeout_seconds) as http:
+    with connection_pool(verify=TLS) as http:
         yield BlizzardClient(settings, http=http, sleep=clock.sleep, clock=clock)
 
 

@@ -178,9 +178,18 @@ def test_timeouts_are_retried_then_raised(httpx_mock: HTTPXMock, client: Blizzar
         fetch_status(client)
 
 
-def test_every_call_has_a_timeout(settings: Settings) -> None:
+def test_every_call_has_a_timeout(httpx_mock: HTTPXMock) -> None:
     client = BlizzardClient(make_settings(blizzard_timeout_seconds=2.5))
-    assert client.http.timeout.read == 2.5 and client.http.timeout.connect == 5.0
+    add_token(httpx_mock)
+    httpx_mock.add_response(url=status_url(), json={"id": 1, "is_valid": True})
+    fetch_status(client)
+    for sent in httpx_mock.get_requests():  # the token's request and the API's
+        assert sent.extensions["timeout"] == {
+            "connect": 5.0,
+            "read": 2.5,
+            "write": 2.5,
+            "pool": 2.5,
+        }
 
 
 def test_conditional_request_304(httpx_mock: HTTPXMock, client: BlizzardClient) -> None:
@@ -294,4 +303,4 @@ def test_a_cookie_battlenet_sets_is_neither_kept_nor_sent(
     fetch_status(client)
     fetch_status(client)
     second = httpx_mock.get_requests()[-1]
-    assert "cookie" not in second.headers and len(client.http.cookies) == 0
+    assert "cookie" not in second.headers

@@ -3,8 +3,10 @@ auth flow sends, OAuth-host calls outside the budget, error mapping, one log lin
 
 from __future__ import annotations
 
+import gzip
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -69,8 +71,9 @@ class Wire:
         self.handler = handler
         self.limiter = CountingLimiter()
         self.breaker = RecordingBreaker()
-        client = httpx.Client(transport=httpx.MockTransport(self.answer))
-        self.transport = Transport(client, self.limiter, self.breaker)
+        self.transport = Transport(
+            httpx.MockTransport(self.answer), self.limiter, self.breaker, httpx.Timeout(2.5)
+        )
 
     def answer(self, request: httpx.Request) -> httpx.Response:
         self.sent.append(request)
@@ -199,3 +202,37 @@ def test_answers_below_400_pass_and_bodies_that_do_not_fit_are_errors() -> None:
     assert parse(CharacterStatus, good, URL, Region.US).is_valid is True
     with pytest.raises(BlizzardResponseError, match="did not parse"):
         parse(CharacterStatus, httpx.Response(200, content=b"<html>"), URL, Region.EU)
+
+
+def test_every_request_carries_the_timeout_and_the_apps_headers() -> None:
+    wire = Wire(status(200, json={}))
+    wire.transport.send("GET", URL, params={"locale": "en_US"}, headers={"If-None-Match": "x"})
+    sent = wire.sent[0]
+    assert sent.extensions["timeout"] == httpx.Timeout(2.5).as_dict()
+    assert sent.headers["User-Agent"] == "guild-sync" and "gzip" in sent.headers["Accept-Encoding"]
+    assert sent.headers["If-None-Match"] == "x" and sent.url.params["locale"] == "en_US"
+
+
+def test_a_redirect_is_an_answer_never_followed() -> None:
+    wire = Wire(status(302, headers={"Location": "https://elsewhere.invalid/"}))
+    assert wire.transport.send("GET", URL, api=True).status_code == 302
+    assert [str(r.url) for r in wire.sent] == [URL]
+
+
+def test_the_answer_is_read_whole_decoded_and_its_connection_given_back() -> None:
+    body = gzip.compress(json.dumps({"id": 7, "is_valid": True}).encode())
+    closed: list[bool] = []
+
+    class Stream(httpx.SyncByteStream):
+        def __iter__(self) -> Iterator[bytes]:
+            yield body
+
+        def close(self) -> None:
+            closed.append(True)
+
+    wire = Wire(
+        lambda _: httpx.Response(200, headers={"Content-Encoding": "gzip"}, stream=Stream())
+    )
+    response = wire.transport.send("GET", URL, api=True)
+    assert closed == [True]  # the connection is back in the pool before the caller parses
+    assert parse(CharacterStatus, response, URL, Region.US).id == 7
