@@ -27,6 +27,7 @@ Retries are not done here: they wrap whole calls in `shared.blizzard.retry`.
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 from collections.abc import Mapping
 from typing import Protocol, TypeVar
@@ -64,13 +65,13 @@ class NoRateLimit:
         return None
 
 
-def connection_pool(**kw: object) -> httpx.HTTPTransport:
-    """The connections to Battle.net's hosts, kept alive between requests (`kw`: httpx's
-    transport options, e.g. `verify`)."""
+def connection_pool(verify: ssl.SSLContext | bool = True) -> httpx.HTTPTransport:
+    """The connections to Battle.net's hosts, kept alive between requests (`verify`: the TLS
+    context, when one is shared)."""
     limits = httpx.Limits(
         max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS
     )
-    return httpx.HTTPTransport(limits=limits, **kw)  # type: ignore[arg-type]
+    return httpx.HTTPTransport(verify=verify, limits=limits)
 
 
 class Transport:
